@@ -1,0 +1,34 @@
+# scjax — the README's two commands are `make demo` and `make test`.
+# Everything runs in a git-ignored virtual environment (.venv) made from the system python3;
+# it is re-installed only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test native bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+native: setup
+	@if [ -x native/build.sh ]; then native/build.sh; else echo "native: no native/build.sh yet"; fi
+
+demo: setup native
+	$(PY) -m scjax.cli demo --out experiments/results
+
+test: setup native
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: setup native
+	$(PY) experiments/bench_simulate.py
+
+clean:
+	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis

@@ -1,0 +1,23 @@
+"""scjax: a differentiable simulator of neuron models.
+
+Models are Equinox modules (`scjax.models`), integrators are Diffrax solvers
+(`scjax.solvers`), and `scjax.simulate` runs the fixed-step loop under `jax.lax.scan`.
+scjax never changes global JAX configuration: enable float64 yourself with
+`jax.config.update("jax_enable_x64", True)` where parity is claimed.
+"""
+
+import importlib.metadata
+
+from . import models as models, solvers as solvers
+from ._simulate import simulate as simulate
+from ._trajectory import Trajectory as Trajectory
+from .models import (
+    LIF as LIF,
+    AdEx as AdEx,
+    FitzHughNagumo as FitzHughNagumo,
+    HodgkinHuxley as HodgkinHuxley,
+    Izhikevich as Izhikevich,
+    MorrisLecar as MorrisLecar,
+)
+
+__version__ = importlib.metadata.version("scjax")

@@ -1,0 +1,69 @@
+"""Input checks at the boundary: every violation is a `ValueError` naming the argument.
+
+Concrete values are checked eagerly, before anything is traced or integrated. Traced values
+(under `jax.vmap`, `jax.grad`, `jax.jit`) cannot be inspected at trace time; the callers check
+those at run time with `eqx.error_if` instead.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True when `x` holds a value (not a tracer), so it can be checked now."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def check_finite_scalar(name: str, value, *, positive: bool = False, nonnegative: bool = False):
+    """Reject a non-scalar, non-finite, or out-of-range concrete scalar parameter."""
+    if not is_concrete(value):
+        return
+    arr = np.asarray(value)
+    if arr.shape != ():
+        raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    v = float(arr)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if positive and not v > 0:
+        raise ValueError(f"{name} must be positive, got {v}")
+    if nonnegative and not v >= 0:
+        raise ValueError(f"{name} must be >= 0, got {v}")
+
+
+def check_dt(dt) -> None:
+    """`dt` must be a positive finite scalar."""
+    check_finite_scalar("dt", dt, positive=True)
+
+
+def as_current(current) -> jax.Array:
+    """Check the current trace (non-empty, 1-D, real, finite) and return it as an array.
+
+    Integer traces are promoted to the default float dtype; float32 and float64 are kept, so a
+    float32 trace gives a float32 (throughput) run and a float64 trace a float64 (parity) run.
+    """
+    if is_concrete(current):
+        arr = np.asarray(current)
+        if arr.ndim != 1:
+            raise ValueError(f"current must be a 1-D array, got shape {arr.shape}")
+        if arr.shape[0] == 0:
+            raise ValueError("current must be non-empty, got an array of length 0")
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise ValueError(f"current must be a real float array, got dtype {arr.dtype}")
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.argmax(~np.isfinite(arr)))
+            raise ValueError(f"current must be finite, got {arr[bad]} at index {bad}")
+        out = jnp.asarray(current)
+    else:
+        out = current
+        if out.ndim != 1:
+            raise ValueError(f"current must be a 1-D array, got shape {out.shape}")
+        if out.shape[0] == 0:
+            raise ValueError("current must be non-empty, got an array of length 0")
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        out = out.astype(jnp.result_type(float))
+    return out

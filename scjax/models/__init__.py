@@ -1,0 +1,15 @@
+"""Neuron models: one `eqx.Module` per file, parameters as float fields."""
+
+from ._adex import ADEX_EXP_ARG_MAX as ADEX_EXP_ARG_MAX, ADEX_PRESETS as ADEX_PRESETS, AdEx as AdEx
+from ._base import (
+    INTEGRATORS as INTEGRATORS,
+    AbstractCrossingModel as AbstractCrossingModel,
+    AbstractNeuronModel as AbstractNeuronModel,
+    AbstractResettingModel as AbstractResettingModel,
+    exprel as exprel,
+)
+from ._fitzhugh_nagumo import FitzHughNagumo as FitzHughNagumo
+from ._hodgkin_huxley import HodgkinHuxley as HodgkinHuxley
+from ._izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS, Izhikevich as Izhikevich
+from ._lif import LIF as LIF
+from ._morris_lecar import MorrisLecar as MorrisLecar

@@ -1,0 +1,144 @@
+"""The abstract neuron model: what every scjax model provides, and the threshold/reset rules.
+
+Follows the equinox abstract/final pattern: `AbstractNeuronModel` declares what a model must
+define; `AbstractResettingModel` (integrate-and-fire style: threshold then reset) and
+`AbstractCrossingModel` (smooth oscillators: report upward threshold crossings) implement the
+spike rule once, and concrete models never override a concrete method.
+"""
+
+import abc
+from typing import ClassVar
+
+import diffrax
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Bool
+
+from .._custom_types import Param, Scalar, ScalarLike, State
+from .._validation import check_finite_scalar
+
+#: Integrator names a model accepts, mapped to `scjax.solvers` classes in `scjax.solvers`.
+INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4", "rosenbrock", "rosenbrock2")
+
+
+class AbstractNeuronModel(eqx.Module):
+    """A single-compartment neuron model: an ODE in a 1-D state vector, driven by a current.
+
+    Concrete models are `eqx.Module`s whose physical parameters are float fields (pytree
+    leaves: differentiable with `jax.grad`, batchable with `jax.vmap`), plus two non-physical
+    fields: `noise_std` (Gaussian current noise per sample, drawn from a `key` given to
+    `scjax.simulate`) and the static `integrator` name used when `simulate` gets no `solver`.
+
+    Class attributes:
+        state_names: names of the state components, in order.
+        param_names: the physical parameters, in field order (this is also the parameter order
+            of the native C ABI).
+        fast_state_names: the components `HalfEuler` advances first, in two half steps.
+        spike_state: the component tested against the threshold.
+    """
+
+    state_names: eqx.AbstractClassVar[tuple[str, ...]]
+    param_names: eqx.AbstractClassVar[tuple[str, ...]]
+    fast_state_names: eqx.AbstractClassVar[tuple[str, ...]]
+    spike_state: eqx.AbstractClassVar[str]
+    noise_std: eqx.AbstractVar[Param]
+    integrator: eqx.AbstractVar[str]
+
+    def __check_init__(self):
+        if self.integrator not in INTEGRATORS:
+            raise ValueError(
+                f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}"
+            )
+        for name in self.param_names:
+            check_finite_scalar(name, getattr(self, name))
+        check_finite_scalar("noise_std", self.noise_std, nonnegative=True)
+
+    @abc.abstractmethod
+    def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
+        """dy/dt at time `t` (ms) for state `y` under a constant injected `current`."""
+
+    @abc.abstractmethod
+    def initial_state(self) -> State:
+        """The documented resting/initial state, shape `[n_state]`."""
+
+    @abc.abstractmethod
+    def spike_threshold(self) -> Param:
+        """The value of `spike_state` at which a spike is counted."""
+
+    @abc.abstractmethod
+    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
+        """Given the states before and after one step, return (state to keep, spiked?)."""
+
+    # --- concrete, shared by every model -------------------------------------------------
+
+    @property
+    def n_state(self) -> int:
+        return len(self.state_names)
+
+    @property
+    def spike_index(self) -> int:
+        return self.state_names.index(self.spike_state)
+
+    @property
+    def fast_mask(self) -> tuple[bool, ...]:
+        """Per-component flag: True for the components `HalfEuler` half-steps first."""
+        return tuple(name in self.fast_state_names for name in self.state_names)
+
+    def params(self) -> dict[str, Param]:
+        """The physical parameters as a name → value dict, in `param_names` order."""
+        return {name: getattr(self, name) for name in self.param_names}
+
+    def param_vector(self) -> Scalar:
+        """The physical parameters stacked into one array (the native ABI's order)."""
+        return jnp.stack([jnp.asarray(getattr(self, n)) for n in self.param_names])
+
+    def term(self) -> diffrax.ODETerm:
+        """The model as a diffrax term; `args` is the (piecewise-constant) current."""
+        return diffrax.ODETerm(self.vector_field)
+
+    def solver(self):
+        """The solver named by `self.integrator` (the model's historical default unless
+        another name was given at construction)."""
+        from ..solvers import solver_from_name
+
+        return solver_from_name(self.integrator, fast_mask=self.fast_mask)
+
+
+class AbstractResettingModel(AbstractNeuronModel):
+    """A model with a hard threshold and reset: when `y[spike_state] >= spike_threshold()`
+    after a step, the state is replaced by `reset(y)` and a spike is counted."""
+
+    @abc.abstractmethod
+    def reset(self, y: State) -> State:
+        """The reset map applied after a threshold crossing."""
+
+    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
+        del y_prev
+        spike = y_next[self.spike_index] >= self.spike_threshold()
+        return jnp.where(spike, self.reset(y_next), y_next), spike
+
+
+class AbstractCrossingModel(AbstractNeuronModel):
+    """A smooth model without reset: a spike is an upward crossing of `spike_threshold()`
+    between consecutive samples (strictly below before, at or above after)."""
+
+    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
+        i = self.spike_index
+        threshold = self.spike_threshold()
+        spike = (y_prev[i] < threshold) & (y_next[i] >= threshold)
+        return y_next, spike
+
+
+def exprel(z):
+    """(exp(z) - 1) / z, equal to 1 at z = 0, with finite value and derivatives everywhere.
+
+    Used for the Hodgkin–Huxley rates α = k·x / (1 − exp(−x/s)), whose removable singularity at
+    x = 0 would otherwise give 0/0. The branch point |z| < 1e-6 uses the Taylor polynomial
+    1 + z/2 + z²/6 (truncation error < 1e-18 there); the "double where" keeps the unused branch
+    from producing NaN gradients. The native libraries use the same rule and threshold.
+    """
+    small = jnp.abs(z) < 1e-6
+    z_safe = jnp.where(small, 1.0, z)
+    return jnp.where(small, 1.0 + z / 2.0 + z * z / 6.0, jnp.expm1(z_safe) / z_safe)
+
+

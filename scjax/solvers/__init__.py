@@ -1,0 +1,13 @@
+"""One-step integrators, each a `diffrax.AbstractSolver` (usable in `scjax.simulate` and in
+`diffrax.diffeqsolve`)."""
+
+from ._base import (
+    AbstractFixedStepSolver as AbstractFixedStepSolver,
+    AbstractRosenbrockSolver as AbstractRosenbrockSolver,
+)
+from ._euler import Euler as Euler
+from ._half_euler import HalfEuler as HalfEuler
+from ._names import SOLVERS_BY_NAME as SOLVERS_BY_NAME, solver_from_name as solver_from_name
+from ._rk4 import RK4 as RK4
+from ._rosenbrock2 import ROS2_GAMMA as ROS2_GAMMA, Rosenbrock2 as Rosenbrock2
+from ._rosenbrock_euler import RosenbrockEuler as RosenbrockEuler

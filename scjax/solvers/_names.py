@@ -1,0 +1,28 @@
+"""Integrator names → solvers. An unknown name is a `ValueError`."""
+
+from ._base import AbstractFixedStepSolver
+from ._euler import Euler
+from ._half_euler import HalfEuler
+from ._rk4 import RK4
+from ._rosenbrock2 import Rosenbrock2
+from ._rosenbrock_euler import RosenbrockEuler
+
+SOLVERS_BY_NAME = {
+    "euler": Euler,
+    "half_euler": HalfEuler,
+    "rk4": RK4,
+    "rosenbrock": RosenbrockEuler,
+    "rosenbrock2": Rosenbrock2,
+}
+
+
+def solver_from_name(name: str, *, fast_mask: tuple[bool, ...] | None = None):
+    """The solver for an integrator name; `fast_mask` is used by `"half_euler"` only."""
+    if name not in SOLVERS_BY_NAME:
+        raise ValueError(f"integrator must be one of {tuple(SOLVERS_BY_NAME)}, got {name!r}")
+    if name == "half_euler":
+        return HalfEuler(fast_mask=fast_mask)
+    return SOLVERS_BY_NAME[name]()
+
+
+__all__ = ["AbstractFixedStepSolver", "SOLVERS_BY_NAME", "solver_from_name"]
