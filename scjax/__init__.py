@@ -10,6 +10,11 @@ import importlib.metadata
 
 from . import models as models, solvers as solvers
 from ._simulate import simulate as simulate
+from ._surrogate import (
+    AbstractSurrogate as AbstractSurrogate,
+    FastSigmoidSurrogate as FastSigmoidSurrogate,
+    SigmoidSurrogate as SigmoidSurrogate,
+)
 from ._trajectory import Trajectory as Trajectory
 from .models import (
     LIF as LIF,

@@ -5,6 +5,14 @@ import os
 import time
 
 
+def main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="scjax demo", description=__doc__)
+    parser.add_argument("--out", default="experiments/results")
+    return run_demo(parser.parse_args(argv).out)
+
+
 def run_demo(out_dir: str) -> int:
     import jax
 
@@ -35,7 +43,6 @@ def run_demo(out_dir: str) -> int:
         current = jnp.full(n, amp)
         summary[name] = {}
         for integrator in INTEGRATORS:
-            m = jax.tree.map(lambda x: x, model)
             m = type(model)(**{**model.params(), "integrator": integrator})
             start = time.perf_counter()
             tr = scjax.simulate(m, current, dt, throw=False)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._custom_types import CurrentTrace, Key, ScalarLike, State
+from ._surrogate import surrogate_from_name
 from ._trajectory import Trajectory
 from ._validation import as_current, check_dt, check_finite_scalar, is_concrete
 from .models._base import AbstractNeuronModel
@@ -45,6 +46,7 @@ def simulate(
     key: Key | None = None,
     t0: ScalarLike = 0.0,
     throw: bool = True,
+    surrogate=None,
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current trace with a fixed step.
 
@@ -65,6 +67,9 @@ def simulate(
         t0: time of the first sample, ms.
         throw: if True (default), a non-finite state raises at run time (`eqx.error_if`);
             if False the trajectory is returned with `diverged=True`.
+        surrogate: None (the threshold has zero derivative), `"sigmoid"`, `"fast_sigmoid"`,
+            or a `scjax.AbstractSurrogate`: gradients then cross the threshold and reset
+            through the surrogate derivative (forward values are unchanged).
 
     Returns:
         A `scjax.Trajectory` with `t [T+1]`, `y [T+1, n_state]`, `spikes [T]`.
@@ -73,6 +78,7 @@ def simulate(
     `jax.grad` (each step is `jax.checkpoint`-ed, so memory holds one state per step, not the
     solver's internals).
     """
+    surrogate = surrogate_from_name(surrogate)
     if not isinstance(model, AbstractNeuronModel):
         raise ValueError(f"model must be a scjax model, got {type(model).__name__}")
     check_dt(dt)
@@ -108,7 +114,7 @@ def simulate(
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     return _run(model, solver, current, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
-                jnp.asarray(t0, dtype), throw)
+                jnp.asarray(t0, dtype), throw, surrogate)
 
 
 def _check_linearly_implicit_step(model, solver, dt) -> None:
@@ -130,7 +136,7 @@ def _check_linearly_implicit_step(model, solver, dt) -> None:
 
 
 @eqx.filter_jit
-def _run(model, solver, current, dt, y0, t0, throw: bool) -> Trajectory:
+def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate) -> Trajectory:
     # Traced inputs could not be checked at the boundary; check them now, before the loop.
     current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
     dt = eqx.error_if(dt, ~(jnp.isfinite(dt) & (dt > 0)), "dt must be positive and finite")
@@ -142,10 +148,10 @@ def _run(model, solver, current, dt, y0, t0, throw: bool) -> Trajectory:
     def step(y, inputs):
         t_n, i_n = inputs
         y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
-        y_kept, spike = model.spike_and_reset(y, y_next)
+        y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
         return y_kept, (y_kept, spike)
 
-    _, (ys, spikes) = jax.lax.scan(step, y0, (ts[:-1], current))
+    _, (ys, spike_signal) = jax.lax.scan(step, y0, (ts[:-1], current))
     ys = jnp.concatenate([y0[None], ys], axis=0)
     diverged = ~jnp.all(jnp.isfinite(ys))
     if throw:
@@ -154,5 +160,5 @@ def _run(model, solver, current, dt, y0, t0, throw: bool) -> Trajectory:
             "the state became non-finite: dt is too large for this solver (try a smaller dt "
             "or integrator='rosenbrock'), or pass throw=False to inspect the trajectory",
         )
-    return Trajectory(t=ts, y=ys, spikes=spikes, state_names=model.state_names,
-                      diverged=diverged)
+    return Trajectory(t=ts, y=ys, spikes=spike_signal > 0.5, spike_signal=spike_signal,
+                      state_names=model.state_names, diverged=diverged)

@@ -15,6 +15,9 @@ class Trajectory(eqx.Module):
             after step n (after the reset, for models that reset).
         spikes: shape `[T]` bool; `spikes[n]` is True when step n (from `t[n]` to `t[n+1]`)
             produced a spike.
+        spike_signal: shape `[T]`, `spikes` as 0.0/1.0 in the run's dtype; under
+            `simulate(surrogate=...)` it carries the surrogate derivative (for spike-count and
+            firing-rate losses). Backends without gradients fill it from `spikes`.
         state_names: the names of the columns of `y`, e.g. `("v", "u")`.
         diverged: scalar bool, True when the state became non-finite (reported as an error by
             `simulate(throw=True)`, the default; only visible with `throw=False`).
@@ -23,6 +26,7 @@ class Trajectory(eqx.Module):
     t: Float[Array, " T+1"]
     y: Float[Array, "T+1 n_state"]
     spikes: Bool[Array, " T"]
+    spike_signal: Float[Array, " T"]
     state_names: tuple[str, ...] = eqx.field(static=True)
     diverged: Bool[Array, ""]
 

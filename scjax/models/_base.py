@@ -12,7 +12,6 @@ from typing import ClassVar
 import diffrax
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Bool
 
 from .._custom_types import Param, Scalar, ScalarLike, State
 from .._validation import check_finite_scalar
@@ -66,8 +65,12 @@ class AbstractNeuronModel(eqx.Module):
         """The value of `spike_state` at which a spike is counted."""
 
     @abc.abstractmethod
-    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
-        """Given the states before and after one step, return (state to keep, spiked?)."""
+    def spike_and_reset(
+        self, y_prev: State, y_next: State, surrogate=None
+    ) -> tuple[State, Scalar]:
+        """Given the states before and after one step, return (state to keep, spike), where
+        spike is 1.0 or 0.0. With a `scjax.AbstractSurrogate`, the spike indicator (and the
+        reset it triggers) carries the surrogate derivative; with None it has derivative 0."""
 
     # --- concrete, shared by every model -------------------------------------------------
 
@@ -112,21 +115,29 @@ class AbstractResettingModel(AbstractNeuronModel):
     def reset(self, y: State) -> State:
         """The reset map applied after a threshold crossing."""
 
-    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
+    def spike_and_reset(self, y_prev: State, y_next: State, surrogate=None):
         del y_prev
-        spike = y_next[self.spike_index] >= self.spike_threshold()
-        return jnp.where(spike, self.reset(y_next), y_next), spike
+        x = y_next[self.spike_index] - self.spike_threshold()
+        if surrogate is None:
+            spike = x >= 0
+            return jnp.where(spike, self.reset(y_next), y_next), spike.astype(y_next.dtype)
+        spike = surrogate.heaviside(x)
+        return y_next + spike * (self.reset(y_next) - y_next), spike
 
 
 class AbstractCrossingModel(AbstractNeuronModel):
     """A smooth model without reset: a spike is an upward crossing of `spike_threshold()`
     between consecutive samples (strictly below before, at or above after)."""
 
-    def spike_and_reset(self, y_prev: State, y_next: State) -> tuple[State, Bool[Array, ""]]:
+    def spike_and_reset(self, y_prev: State, y_next: State, surrogate=None):
         i = self.spike_index
         threshold = self.spike_threshold()
-        spike = (y_prev[i] < threshold) & (y_next[i] >= threshold)
-        return y_next, spike
+        if surrogate is None:
+            spike = (y_prev[i] < threshold) & (y_next[i] >= threshold)
+            return y_next, spike.astype(y_next.dtype)
+        above_now = surrogate.heaviside(y_next[i] - threshold)
+        above_before = surrogate.heaviside(y_prev[i] - threshold)
+        return y_next, above_now * (1.0 - above_before)
 
 
 def exprel(z):
