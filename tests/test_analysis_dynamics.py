@@ -1,0 +1,253 @@
+"""scjax.analysis.dynamics against closed forms and independent SciPy/NumPy computations."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import scjax
+from scjax.analysis import dynamics as dyn
+
+FHN_BOUNDS = [(-3.0, 3.0), (-3.0, 3.0)]
+IZH_BOUNDS = [(-90.0, 0.0), (-30.0, 10.0)]
+ML_BOUNDS = [(-80.0, 60.0), (0.0, 1.0)]
+HH_BOUNDS = [(-90.0, 40.0), (0.0, 1.0), (0.0, 1.0), (0.0, 1.0)]
+
+
+# ---------------------------------------------------------------------------------------------
+# FitzHugh–Nagumo: everything in closed form
+# ---------------------------------------------------------------------------------------------
+
+
+def fhn_analytic(current, tau_w=12.5, a=0.7, b=0.8):
+    """Fixed point from Cardano's formula and eigenvalues from trace/determinant.
+
+    v − v³/3 − (v + a)/b + I = 0  ⇔  v³ + p v + q = 0 with p = 3(1/b − 1), q = 3(a/b − I);
+    p > 0 here, so there is one real root."""
+    p, q = 3.0 * (1.0 / b - 1.0), 3.0 * (a / b - current)
+    disc = np.sqrt(q * q / 4.0 + p**3 / 27.0)
+    v = np.cbrt(-q / 2.0 + disc) + np.cbrt(-q / 2.0 - disc)
+    w = (v + a) / b
+    tr, det = 1.0 - v * v - b / tau_w, -(1.0 - v * v) * b / tau_w + 1.0 / tau_w
+    root = np.sqrt(complex(tr * tr / 4.0 - det))
+    return np.array([v, w]), np.array([tr / 2.0 + root, tr / 2.0 - root])
+
+
+@pytest.mark.parametrize("current", [0.0, 0.5])
+def test_fhn_fixed_point_and_eigenvalues_match_cardano(current):
+    pts = dyn.fixed_points(scjax.FitzHughNagumo(), current, FHN_BOUNDS, 6)
+    assert len(pts) == 1
+    y_true, lam_true = fhn_analytic(current)
+    np.testing.assert_allclose(pts[0].state, y_true, rtol=0, atol=1e-10)
+    lam = pts[0].eigenvalues
+    np.testing.assert_allclose(lam.real, np.sort(lam_true.real)[::-1], atol=1e-10)
+    np.testing.assert_allclose(np.sort(lam.imag), np.sort(lam_true.imag), atol=1e-10)
+    # I = 0 is the stable rest (complex pair, Re < 0); I = 0.5 is past the Hopf point.
+    assert pts[0].kind == ("stable focus" if current == 0.0 else "unstable focus")
+
+
+def test_fhn_hopf_points_match_trace_zero():
+    # Hopf ⇔ tr J = 0 ⇔ v*² = 1 − b/τ_w, and I = v³/3 + v(1/b − 1) + a/b from the fixed point.
+    v = np.sqrt(1.0 - 0.8 / 12.5)
+    expected = sorted(s * v**3 / 3.0 + s * v * (1 / 0.8 - 1) + 0.7 / 0.8 for s in (-1, 1))
+    scan = dyn.bifurcation_scan(scjax.FitzHughNagumo(), np.linspace(0.0, 1.6, 9), FHN_BOUNDS, 6)
+    np.testing.assert_allclose(scan.hopf_currents(), expected, atol=1e-9)
+    assert scan.saddle_node_currents() == []
+    assert scan.v_min is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Izhikevich RS: the parabola and its saddle-node at I = 4
+# ---------------------------------------------------------------------------------------------
+
+
+def test_izhikevich_nullclines_are_the_analytic_curves():
+    current = 5.0
+    nc = dyn.nullclines(scjax.Izhikevich.preset("RS"), current, IZH_BOUNDS, resolution=60)
+    assert nc.state_names == ("v", "u")
+    v_lines, u_lines = nc.lines["v"], nc.lines["u"]
+    assert len(v_lines) >= 1 and len(u_lines) == 1
+    pts = np.concatenate(v_lines)
+    assert len(pts) > 40
+    v, u = pts[:, 0], pts[:, 1]
+    np.testing.assert_allclose(u, 0.04 * v**2 + 5 * v + 140 + current, atol=1e-9)
+    # the parabola's part inside the box: u ≤ 10 ⇔ v in [−66.7, −58.3] roughly — covered.
+    v_in = np.linspace(-90, 0, 20001)
+    u_in = 0.04 * v_in**2 + 5 * v_in + 140 + current
+    inside = v_in[(u_in >= -30) & (u_in <= 10)]
+    assert v.min() == pytest.approx(inside.min(), abs=1e-2)
+    assert v.max() == pytest.approx(inside.max(), abs=1e-2)
+    # u-nullcline u = b v, a straight line across the whole box.
+    uu = u_lines[0]
+    np.testing.assert_allclose(uu[:, 1], 0.2 * uu[:, 0], atol=1e-9)
+
+
+def test_izhikevich_fixed_points_and_saddle_node():
+    model = scjax.Izhikevich.preset("RS")
+    # 0.04 v² + (5 − b) v + 140 + I = 0: two roots for I < 4, merging at v = −60 when I = 4.
+    pts = dyn.fixed_points(model, 0.0, IZH_BOUNDS)
+    disc = np.sqrt(4.8**2 - 4 * 0.04 * 140)
+    roots = sorted([(-4.8 - disc) / 0.08, (-4.8 + disc) / 0.08])
+    np.testing.assert_allclose([p.state[0] for p in pts], roots, atol=1e-10)
+    assert [p.kind for p in pts] == ["stable node", "saddle"]
+    scan = dyn.bifurcation_scan(model, np.linspace(0.0, 8.0, 9), IZH_BOUNDS)
+    assert scan.hopf_currents() == []
+    (sn,) = [b for b in scan.bifurcations if b.kind == "saddle-node"]
+    assert sn.current == pytest.approx(4.0, abs=1e-9)
+    np.testing.assert_allclose(sn.state, [-60.0, -12.0], atol=1e-6)
+
+
+def test_jacobian_matches_central_differences():
+    model = scjax.HodgkinHuxley()
+    y = jnp.array([-60.0, 0.1, 0.5, 0.4])
+    jac = np.asarray(jax.jit(dyn.jacobian)(model, y, 3.0))
+    f = lambda z: np.asarray(model.vector_field(0.0, jnp.asarray(z), 3.0))  # noqa: E731
+    h = 1e-6
+    fd = np.stack([(f(y + h * e) - f(y - h * e)) / (2 * h) for e in np.eye(4)], axis=1)
+    np.testing.assert_allclose(jac, fd, rtol=1e-6, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Morris–Lecar and Hodgkin–Huxley: Hopf current against an independent SciPy computation
+# ---------------------------------------------------------------------------------------------
+
+
+def _leading_real_part(field, y):
+    """Central-difference Jacobian in NumPy, then the largest real part of its eigenvalues."""
+    y = np.asarray(y, float)
+    cols = []
+    for k in range(len(y)):
+        h = 1e-6 * max(1.0, abs(y[k]))
+        e = np.zeros_like(y)
+        e[k] = h
+        cols.append((field(y + e) - field(y - e)) / (2 * h))
+    return np.max(np.linalg.eigvals(np.stack(cols, axis=1)).real)
+
+
+def ml_independent_hopf(lo, hi):
+    c, g_l, g_ca, g_k, v_l, v_ca, v_k, v1, v2, v3, v4, phi = (
+        20.0, 2.0, 4.4, 8.0, -60.0, 120.0, -84.0, -1.2, 18.0, 2.0, 30.0, 0.04)
+    m_inf = lambda v: 0.5 * (1 + np.tanh((v - v1) / v2))  # noqa: E731
+    w_inf = lambda v: 0.5 * (1 + np.tanh((v - v3) / v4))  # noqa: E731
+
+    def i_ion(v, w):
+        return g_l * (v - v_l) + g_ca * m_inf(v) * (v - v_ca) + g_k * w * (v - v_k)
+
+    def growth(current):
+        field = lambda y: np.array([  # noqa: E731
+            (current - i_ion(y[0], y[1])) / c,
+            phi * (w_inf(y[0]) - y[1]) * np.cosh((y[0] - v3) / (2 * v4))])
+        v = brentq(lambda v: current - i_ion(v, w_inf(v)), -80.0, 60.0, xtol=1e-14)
+        return _leading_real_part(field, [v, w_inf(v)])
+
+    return brentq(growth, lo, hi, xtol=1e-10)
+
+
+def hh_independent_hopf(lo, hi):
+    def rates(v):
+        am = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
+        bm = 4 * np.exp(-(v + 65) / 18)
+        ah = 0.07 * np.exp(-(v + 65) / 20)
+        bh = 1 / (1 + np.exp(-(v + 35) / 10))
+        an = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
+        bn = 0.125 * np.exp(-(v + 65) / 80)
+        return (am, bm), (ah, bh), (an, bn)
+
+    def i_ion(v, m, h, n):
+        return 120 * m**3 * h * (v - 50) + 36 * n**4 * (v + 77) + 0.3 * (v + 54.387)
+
+    def field(y, current):
+        v, m, h, n = y
+        (am, bm), (ah, bh), (an, bn) = rates(v)
+        return np.array([current - i_ion(v, m, h, n), am * (1 - m) - bm * m,
+                         ah * (1 - h) - bh * h, an * (1 - n) - bn * n])
+
+    def steady(v):
+        return [a / (a + b) for a, b in rates(v)]
+
+    def growth(current):
+        v = brentq(lambda v: current - i_ion(v, *steady(v)), -90.0, -30.0, xtol=1e-14)
+        return _leading_real_part(lambda y: field(y, current), [v, *steady(v)])
+
+    return brentq(growth, lo, hi, xtol=1e-10)
+
+
+def test_morris_lecar_hopf_matches_scipy():
+    scan = dyn.bifurcation_scan(scjax.MorrisLecar(), np.linspace(60.0, 240.0, 7), ML_BOUNDS, 6)
+    hopf = scan.hopf_currents()
+    assert len(hopf) == 2
+    assert hopf[0] == pytest.approx(ml_independent_hopf(60.0, 150.0), abs=1e-4)
+    assert hopf[1] == pytest.approx(ml_independent_hopf(150.0, 240.0), abs=1e-4)
+    # between the two Hopf points the single fixed point is unstable (focus, or node mid-way)
+    mid = [p for c, pts in zip(scan.currents, scan.fixed_points) for p in pts
+           if hopf[0] < c < hopf[1]]
+    assert mid and all(p.kind in ("unstable focus", "unstable node") for p in mid)
+    assert all(p.stable for c, pts in zip(scan.currents, scan.fixed_points) for p in pts
+               if c < hopf[0] or c > hopf[1])
+
+
+def test_hodgkin_huxley_hopf_and_fi_curve():
+    model = scjax.HodgkinHuxley()
+    scan = dyn.bifurcation_scan(model, np.linspace(6.0, 14.0, 5), HH_BOUNDS, 2)
+    assert all(len(pts) == 1 for pts in scan.fixed_points)
+    (i_hopf,) = scan.hopf_currents()
+    assert i_hopf == pytest.approx(hh_independent_hopf(6.0, 14.0), abs=1e-4)
+    assert 9.0 < i_hopf < 10.5  # the textbook ≈ 9.78 µA/cm²
+
+    # F–I: below the Hopf point, started at its stable fixed point, HH stays at rest; above
+    # it, started from the I = 0 rest state (a current step), it fires repetitively.
+    below = np.array([0.0, 3.0, 6.0, i_hopf - 0.5])
+    above = np.array([i_hopf + 0.5, 15.0, 30.0])
+    currents = np.concatenate([below, above])
+    y_below = [dyn.fixed_points(model, float(i), HH_BOUNDS, 2)[0].state for i in below]
+    y0 = np.stack(y_below + [np.asarray(model.initial_state())] * len(above))
+    rates = np.asarray(dyn.fi_curve(model, currents, dt=0.01, duration=300.0,
+                                    transient=100.0, y0=y0))
+    assert np.all(rates[: len(below)] == 0.0)
+    assert np.all(rates[len(below):] > 40.0)  # HH fires at ≳ 50 Hz once it fires at all
+    assert np.all(np.diff(rates[len(below):]) > 0)  # and faster with more current
+
+
+# ---------------------------------------------------------------------------------------------
+# Classification and bad input
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lam, kind",
+    [
+        ([-1.0, -2.0], "stable node"),
+        ([-1 + 2j, -1 - 2j], "stable focus"),
+        ([1.0, 2.0], "unstable node"),
+        ([0.5 + 1j, 0.5 - 1j], "unstable focus"),
+        ([1.0, -1.0], "saddle"),
+        ([1e-14 + 1j, 1e-14 - 1j], "centre-like"),
+        ([0.0, -1.0], "non-hyperbolic"),
+        ([0.1 + 1j, 0.1 - 1j, -3.0, -5.0], "unstable focus"),
+    ],
+)
+def test_classify(lam, kind):
+    assert dyn.classify(np.array(lam, complex)) == kind
+
+
+def test_bad_input_raises_value_error():
+    fhn = scjax.FitzHughNagumo()
+    with pytest.raises(ValueError, match="bounds"):
+        dyn.fixed_points(fhn, 0.0, [])
+    with pytest.raises(ValueError, match="bounds"):
+        dyn.fixed_points(fhn, 0.0, [(1.0, -1.0), (0.0, 1.0)])
+    with pytest.raises(ValueError, match="bounds"):
+        dyn.nullclines(fhn, 0.0, [(0.0, 1.0)])
+    with pytest.raises(ValueError, match="n_seeds"):
+        dyn.fixed_points(fhn, 0.0, FHN_BOUNDS, 0)
+    with pytest.raises(ValueError, match="two states"):
+        dyn.nullclines(scjax.HodgkinHuxley(), 0.0, HH_BOUNDS)
+    with pytest.raises(ValueError, match="resolution"):
+        dyn.nullclines(fhn, 0.0, FHN_BOUNDS, resolution=2)
+    with pytest.raises(ValueError, match="currents"):
+        dyn.bifurcation_scan(fhn, [], FHN_BOUNDS)
+    with pytest.raises(ValueError, match="dt"):
+        dyn.fi_curve(fhn, [0.5], dt=-0.1, duration=10.0)
+    with pytest.raises(ValueError, match="model"):
+        dyn.fixed_points("fhn", 0.0, FHN_BOUNDS)
