@@ -5,7 +5,11 @@ import os
 # NumPy and the native libraries round the product first; on a hard threshold one ulp can move
 # a spike by a step. Capping the ISA at AVX (no FMA) makes XLA's arithmetic match theirs
 # bit for bit. It must be set before JAX initialises its CPU backend.
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_max_isa=AVX").strip()
+# Two virtual CPU devices let the sharding tests run here too.
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + " --xla_cpu_max_isa=AVX --xla_force_host_platform_device_count=2"
+).strip()
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
