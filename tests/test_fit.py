@@ -1,0 +1,111 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import scjax
+from scjax._fit import FitResult, fit
+from scjax._transforms import Softplus
+
+HH_TRUE = {"g_na": 120.0, "g_k": 36.0, "g_l": 0.3}
+
+
+def _hh_problem(t_ms=25.0, dt=0.05):
+    n = int(round(t_ms / dt))
+    current = np.where(np.arange(n) * dt > 2.0, 10.0, 0.0)
+    target = scjax.simulate(scjax.HodgkinHuxley(), current, dt)
+    return current, dt, target
+
+
+def test_hh_recovers_conductances_within_one_percent():
+    current, dt, target = _hh_problem()
+    assert int(target.spike_count) == 2
+    # 30 % off in every parameter, in the direction that silences the cell.
+    guess = scjax.HodgkinHuxley(g_na=120.0 * 0.7, g_k=36.0 * 1.3, g_l=0.3 * 1.3)
+    result = fit(guess, current=current, dt=dt, target=target, params=tuple(HH_TRUE),
+                 loss="trace_mse",
+                 optimizer=[(optax.adam(0.1), 100), (optax.lbfgs(), 15)])
+    assert isinstance(result, FitResult)
+    for name, true in HH_TRUE.items():
+        assert result.params[name] == pytest.approx(true, rel=1e-2), name
+        assert getattr(result.model, name) == result.params[name]
+    assert result.model.e_na == guess.e_na  # fixed fields untouched
+    assert result.loss_history.shape == (1, 115)
+    assert result.loss < 1e-3 * result.loss_history[0, 0]
+    # The reported loss is the loss of the reported model.
+    check = scjax.losses.trace_mse(scjax.simulate(result.model, current, dt), target)
+    assert float(check) == pytest.approx(result.loss, rel=1e-6, abs=1e-12)
+
+
+def test_restarts_equal_sequential_fits_with_the_same_keys():
+    current, dt, target = _hh_problem(t_ms=8.0)
+    guess = scjax.HodgkinHuxley(g_na=100.0, g_k=40.0)
+    opt = optax.adam(0.05)
+    key = jax.random.key(3)
+    kw = dict(current=current, dt=dt, target=target, params=("g_na", "g_k"),
+              optimizer=opt, steps=15, init_spread=0.3)
+    batched = fit(guess, restarts=8, key=key, **kw)
+    keys = jax.random.split(key, 8)
+    single = [fit(guess, restarts=1, key=keys[r][None], **kw) for r in range(8)]
+    seq_losses = np.array([s.loss for s in single])
+    np.testing.assert_allclose(batched.restart_losses, seq_losses, rtol=1e-9)
+    for name in ("g_na", "g_k"):
+        np.testing.assert_allclose(batched.restart_params[name],
+                                   [s.params[name] for s in single], rtol=1e-9)
+        np.testing.assert_allclose(batched.initial_params[name],
+                                   [s.initial_params[name][0] for s in single], rtol=1e-12)
+    assert batched.best_restart == int(np.argmin(seq_losses))
+    assert batched.loss == pytest.approx(seq_losses.min(), rel=1e-9)
+    # The restarts really differ.
+    assert np.ptp(batched.initial_params["g_na"]) > 1.0
+
+
+def test_callback_sees_every_step_and_transforms_keep_range():
+    current, dt, target = _hh_problem(t_ms=5.0)
+    seen = []
+    # A huge learning rate: softplus keeps g_l positive whatever the step.
+    result = fit(scjax.HodgkinHuxley(g_l=0.5), current=current, dt=dt, target=target,
+                 params={"g_l": Softplus(scale=0.5)}, optimizer=optax.sgd(50.0), steps=6,
+                 restarts=2, key=jax.random.key(0),
+                 callback=lambda i, losses: seen.append((int(i), np.asarray(losses))))
+    assert [i for i, _ in seen] == list(range(6))
+    assert all(loss.shape == (2,) for _, loss in seen)
+    np.testing.assert_allclose(np.stack([l for _, l in seen]).T, result.loss_history)
+    assert np.all(result.restart_params["g_l"] > 0)
+
+
+def test_bad_input_raises_value_error_naming_the_problem():
+    current, dt, target = _hh_problem(t_ms=2.0)
+    hh = scjax.HodgkinHuxley()
+    kw = dict(current=current, dt=dt, target=target)
+    with pytest.raises(ValueError, match="unknown parameter 'g_x'"):
+        fit(hh, params=("g_x",), **kw)
+    with pytest.raises(ValueError, match="'integrator' is not a float parameter"):
+        fit(hh, params=("integrator",), **kw)
+    with pytest.raises(ValueError, match="duplicate"):
+        fit(hh, params=("g_na", "g_na"), **kw)
+    with pytest.raises(ValueError, match="at least one"):
+        fit(hh, params=(), **kw)
+    with pytest.raises(ValueError, match=r"target voltage must have shape \(41,\)"):
+        fit(hh, params=("g_na",), current=current, dt=dt, target=np.zeros(17))
+    bad = np.asarray(target.v).copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="target must be finite"):
+        fit(hh, params=("g_na",), current=current, dt=dt, target=bad)
+    with pytest.raises(ValueError, match="target spike times must lie"):
+        fit(hh, params=("g_na",), current=current, dt=dt, target=np.array([1.0, 50.0]),
+            loss="van_rossum")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        fit(hh, params=("g_na",), loss="mae", **kw)
+    with pytest.raises(ValueError, match="key is None but restarts = 4"):
+        fit(hh, params=("g_na",), restarts=4, **kw)
+    with pytest.raises(ValueError, match="key must be one PRNG key or a batch of 4"):
+        fit(hh, params=("g_na",), restarts=4, key=jax.random.split(jax.random.key(0), 3),
+            **kw)
+    with pytest.raises(ValueError, match="initial g_l = 0.0 is outside"):
+        fit(scjax.HodgkinHuxley(g_l=0.0), params={"g_l": Softplus(scale=1.0)}, **kw)
+    with pytest.raises(ValueError, match="fi_curve"):
+        fit(hh, params=("g_na",), loss="fi_curve", **kw)
+    with pytest.raises(ValueError, match="current must be finite"):
+        fit(hh, params=("g_na",), current=np.full(40, np.inf), dt=dt, target=target)
