@@ -14,6 +14,7 @@ not inspected. Padding is replaced by a safe value before any arithmetic, so it 
 NaN into values or gradients.
 """
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -112,11 +113,17 @@ def spike_times(
     n = n_t if max_spikes is None else int(max_spikes)
     if n < 1:
         raise ValueError(f"max_spikes must be >= 1, got {max_spikes}")
+    return _spike_times(raster, jnp.asarray(dt, jnp.result_type(float)),
+                        jnp.asarray(t0, jnp.result_type(float)), n)
+
+
+@eqx.filter_jit
+def _spike_times(raster, dt, t0, n: int):
+    n_t = raster.shape[-1]
     flat = raster.reshape(-1, n_t).astype(bool)
     idx = jax.vmap(lambda r: jnp.nonzero(r, size=n, fill_value=n_t)[0])(flat)
     counts = jnp.minimum(jnp.sum(flat, axis=-1), n)
-    dtype = jnp.result_type(float)
-    times = t0 + (idx.astype(dtype) + 1.0) * dt
+    times = t0 + (idx.astype(dt.dtype) + 1.0) * dt
     times = jnp.where(jnp.arange(n) < counts[:, None], times, jnp.inf)
     return times.reshape(*raster.shape[:-1], n), counts.reshape(raster.shape[:-1])
 
@@ -129,6 +136,11 @@ def spike_times(
 def isi(times, counts) -> tuple[Float[Array, "... N-1"], Int[Array, "..."]]:
     """Inter-spike intervals `[..., N−1]` (NaN-padded) and their number `max(counts − 1, 0)`."""
     times, counts = _check_train("times", times, counts)
+    return _isi(times, counts)
+
+
+@jax.jit
+def _isi(times, counts):
     t, mask = _clean(times, counts, 0.0)
     intervals = jnp.diff(t, axis=-1)
     ok = mask[..., 1:]
@@ -140,6 +152,11 @@ def mean_rate(times, counts, t_start: float, t_stop: float) -> Float[Array, "...
     when times are in ms)."""
     times, counts = _check_train("times", times, counts)
     _check_window(t_start, t_stop)
+    return _mean_rate(times, counts, t_start, t_stop)
+
+
+@jax.jit
+def _mean_rate(times, counts, t_start, t_stop):
     t, mask = _clean(times, counts, t_start - 1.0)
     inside = mask & (t >= t_start) & (t < t_stop)
     return jnp.sum(inside, axis=-1) / (t_stop - t_start)
@@ -150,6 +167,11 @@ def cv_isi(times, counts) -> Float[Array, "..."]:
     (population σ, ddof 0; Softky & Koch 1993). 1 for a Poisson train, 0 for a regular one;
     NaN with fewer than two ISIs."""
     times, counts = _check_train("times", times, counts)
+    return _cv_isi(times, counts)
+
+
+@jax.jit
+def _cv_isi(times, counts):
     t, mask = _clean(times, counts, 0.0)
     ok = mask[..., 1:]
     intervals = jnp.where(ok, jnp.diff(t, axis=-1), 0.0)
@@ -173,12 +195,19 @@ def fano_factor(times, counts, window: float, t_start: float, t_stop: float):
     n_win = int(np.floor((float(t_stop) - float(t_start)) / float(window) + 1e-12))
     if n_win < 2:
         raise ValueError(f"window must fit at least twice into [t_start, t_stop), got {window}")
+    return _fano_factor(times, counts, window, t_start, t_stop, n_win)
+
+
+@eqx.filter_jit
+def _fano_factor(times, counts, window, t_start, t_stop, n_win: int):
     t, mask = _clean(times, counts, t_start - 1.0)
     k = jnp.floor((t - t_start) / window).astype(jnp.int32)
     inside = mask & (k >= 0) & (k < n_win)
-    # one-hot histogram: [..., N, K] → [..., K]; N and K are small for analysis use.
-    hist = jnp.sum((k[..., None] == jnp.arange(n_win)) & inside[..., None], axis=-2)
-    hist = hist.astype(t.dtype)
+    # histogram by scatter-add (out-of-window spikes add 0 to bin 0), batched by vectorize
+    k = jnp.where(inside, k, 0)
+    hist = jnp.vectorize(
+        lambda kk, w: jnp.zeros(n_win, t.dtype).at[kk].add(w), signature="(n),(n)->(k)"
+    )(k, inside.astype(t.dtype))
     mean = jnp.mean(hist, axis=-1)
     var = jnp.var(hist, axis=-1)
     return jnp.where(mean > 0, var / jnp.where(mean > 0, mean, 1.0), jnp.nan)
@@ -195,7 +224,11 @@ def exponential_traces(times, counts, t: Float[ArrayLike, " T"], tau: float):
     (van Rossum 2001; the signal whose L² distance `van_rossum_distance` computes exactly)."""
     times, counts = _check_train("times", times, counts)
     _check_positive("tau", tau)
-    t = jnp.asarray(t)
+    return _exponential_traces(times, counts, jnp.asarray(t), tau)
+
+
+@jax.jit
+def _exponential_traces(times, counts, t, tau):
     s, mask = _clean(times, counts, jnp.inf)
     lag = t[..., :] - s[..., :, None]  # [..., N, T]
     after = mask[..., :, None] & (lag >= 0)
@@ -217,6 +250,11 @@ def synchrony(signals: Float[ArrayLike, "... n_neurons T"]) -> Float[Array, "...
     x = jnp.asarray(signals)
     if x.ndim < 2:
         raise ValueError(f"signals must have shape [..., n_neurons, T], got {x.shape}")
+    return _synchrony(x)
+
+
+@jax.jit
+def _synchrony(x):
     pop = jnp.var(jnp.mean(x, axis=-2), axis=-1)
     single = jnp.mean(jnp.var(x, axis=-1), axis=-1)
     ok = single > 0
@@ -241,7 +279,8 @@ def _van_rossum_sq(t1, n1, t2, n2, tau):
                   - 2.0 * kernel_sum(a, ma, b, mb))
 
 
-_van_rossum_sq_vec = jnp.vectorize(_van_rossum_sq, signature="(n),(),(m),(),()->()")
+_van_rossum_sq_vec = jax.jit(
+    jnp.vectorize(_van_rossum_sq, signature="(n),(),(m),(),()->()"))
 
 
 def van_rossum_distance(times1, counts1, times2, counts2, tau: float) -> Float[Array, "..."]:
@@ -317,8 +356,10 @@ def _spike_distance(t1, n1, t2, n2, t_start, t_stop):
     return jnp.sum(s * length) / (t_stop - t_start)
 
 
-_isi_distance_vec = jnp.vectorize(_isi_distance, signature="(n),(),(m),(),(),()->()")
-_spike_distance_vec = jnp.vectorize(_spike_distance, signature="(n),(),(m),(),(),()->()")
+_isi_distance_vec = jax.jit(
+    jnp.vectorize(_isi_distance, signature="(n),(),(m),(),(),()->()"))
+_spike_distance_vec = jax.jit(
+    jnp.vectorize(_spike_distance, signature="(n),(),(m),(),(),()->()"))
 
 
 def _distance_inputs(times1, counts1, times2, counts2, t_start, t_stop):
