@@ -1,0 +1,3 @@
+module scjax_native
+
+go 1.21

@@ -1,0 +1,274 @@
+"""The Rust, Go and Mojo parity libraries through one ctypes loader.
+
+Each library implements the C ABI of `native/include/scjax_native.h` independently of JAX;
+`make native` builds them into `native/build/libscjax_{rust,go,mojo}.so`. This module loads any
+of them, checks its ABI version, turns status codes into `ValueError` / `RuntimeError` carrying
+the library's own message, and returns the `scjax.Trajectory` schema of `scjax.simulate`:
+
+    >>> from scjax.backends import native
+    >>> native.available()
+    {'rust': True, 'go': True, 'mojo': 'missing-shared-library (run: make native)'}
+    >>> tr = native.simulate("rust", scjax.Izhikevich(), current, 0.1, integrator="half_euler")
+
+Arrays in the returned trajectory are float64 NumPy arrays whatever JAX's x64 setting, so a
+native run is never silently rounded to float32.
+"""
+
+import ctypes
+import os
+import pathlib
+import threading
+
+import numpy as np
+
+from .._trajectory import Trajectory
+
+#: Version of the C ABI this loader speaks (SCJAX_ABI_VERSION in scjax_native.h).
+ABI_VERSION = 1
+#: Backend name → shared-library file name, in `native/build/`.
+LIBRARIES: dict[str, str] = {
+    "rust": "libscjax_rust.so",
+    "go": "libscjax_go.so",
+    "mojo": "libscjax_mojo.so",
+}
+BACKENDS: tuple[str, ...] = tuple(LIBRARIES)
+#: scjax model class name → ABI model name.
+MODEL_NAMES: dict[str, str] = {
+    "Izhikevich": "izhikevich",
+    "HodgkinHuxley": "hodgkin_huxley",
+    "AdEx": "adex",
+}
+INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4")
+#: Status codes of the header: these mean the caller's input was wrong.
+_VALUE_ERRORS = {1: "null pointer", 2: "unknown model", 3: "unknown integrator",
+                 4: "wrong parameter count", 5: "invalid argument"}
+
+_DOUBLE_P = ctypes.POINTER(ctypes.c_double)
+_BYTE_P = ctypes.POINTER(ctypes.c_uint8)
+
+
+def library_dir() -> pathlib.Path:
+    """Where the shared libraries are looked up: `$SCJAX_NATIVE_DIR`, else the checkout's
+    `native/build/`."""
+    env = os.environ.get("SCJAX_NATIVE_DIR")
+    if env:
+        return pathlib.Path(env)
+    return pathlib.Path(__file__).resolve().parents[2] / "native" / "build"
+
+
+class NativeUnavailable(RuntimeError):
+    """A backend cannot be used; the message is the reason reported by `available()`."""
+
+
+class NativeLibrary:
+    """One loaded library with the ABI's argument types declared.
+
+    Calls are serialised by a lock so that `scjax_last_error()` (process-wide in the Go and
+    Mojo libraries) is read for the call that failed.
+    """
+
+    def __init__(self, backend: str, path: pathlib.Path):
+        self.backend = backend
+        self.path = path
+        self._lock = threading.Lock()
+        lib = ctypes.CDLL(str(path))
+        lib.scjax_abi_version.restype = ctypes.c_int32
+        lib.scjax_abi_version.argtypes = []
+        lib.scjax_state_size.restype = ctypes.c_int64
+        lib.scjax_state_size.argtypes = [ctypes.c_char_p]
+        lib.scjax_param_size.restype = ctypes.c_int64
+        lib.scjax_param_size.argtypes = [ctypes.c_char_p]
+        lib.scjax_default_params.restype = ctypes.c_int32
+        lib.scjax_default_params.argtypes = [ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64]
+        lib.scjax_initial_state.restype = ctypes.c_int32
+        lib.scjax_initial_state.argtypes = [
+            ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64, _DOUBLE_P, ctypes.c_int64,
+        ]
+        lib.scjax_last_error.restype = ctypes.c_char_p
+        lib.scjax_last_error.argtypes = []
+        lib.scjax_simulate.restype = ctypes.c_int32
+        lib.scjax_simulate.argtypes = [
+            ctypes.c_char_p, ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64, _DOUBLE_P, _DOUBLE_P,
+            ctypes.c_int64, ctypes.c_double, _DOUBLE_P, _BYTE_P,
+        ]
+        self.lib = lib
+        self.abi_version = int(lib.scjax_abi_version())
+
+    def _call(self, func, *args) -> int:
+        with self._lock:
+            status = int(func(*args))
+            message = lib_message(self.lib) if status != 0 else ""
+        if status == 0:
+            return status
+        text = f"{self.backend}: {message}"
+        if status in _VALUE_ERRORS:
+            raise ValueError(text)
+        raise RuntimeError(f"{text} (status {status})")
+
+    def _size(self, func, model: str) -> int:
+        with self._lock:
+            size = int(func(model.encode()))
+            message = lib_message(self.lib) if size < 0 else ""
+        if size < 0:
+            raise ValueError(f"{self.backend}: {message}")
+        return size
+
+    def state_size(self, model: str) -> int:
+        return self._size(self.lib.scjax_state_size, model)
+
+    def param_size(self, model: str) -> int:
+        return self._size(self.lib.scjax_param_size, model)
+
+    def default_params(self, model: str) -> np.ndarray:
+        out = np.empty(self.param_size(model), np.float64)
+        self._call(self.lib.scjax_default_params, model.encode(), _ptr(out), out.size)
+        return out
+
+    def initial_state(self, model: str, params) -> np.ndarray:
+        params = np.ascontiguousarray(params, np.float64)
+        out = np.empty(self.state_size(model), np.float64)
+        self._call(self.lib.scjax_initial_state, model.encode(), _ptr(params), params.size,
+                   _ptr(out), out.size)
+        return out
+
+    def simulate(self, model: str, integrator: str, params, y0, current, dt: float):
+        """Raw call: (states [T+1, n_state] float64, spikes [T] bool)."""
+        params = np.ascontiguousarray(params, np.float64).reshape(-1)
+        y0 = np.ascontiguousarray(y0, np.float64).reshape(-1)
+        current = np.ascontiguousarray(current, np.float64).reshape(-1)
+        n_state = self.state_size(model)
+        if y0.size != n_state:
+            raise ValueError(f"y0 must have {n_state} entries for {model}, got {y0.size}")
+        n_steps = current.size
+        states = np.empty((n_steps + 1, n_state), np.float64)
+        spikes = np.empty(max(n_steps, 1), np.uint8)
+        self._call(self.lib.scjax_simulate, model.encode(), integrator.encode(), _ptr(params),
+                   params.size, _ptr(y0), _ptr(current), n_steps, float(dt), _ptr(states),
+                   spikes.ctypes.data_as(_BYTE_P))
+        return states, spikes[:n_steps].astype(bool)
+
+
+def lib_message(lib) -> str:
+    raw = lib.scjax_last_error()
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def _ptr(a: np.ndarray):
+    return a.ctypes.data_as(_DOUBLE_P)
+
+
+_LOADED: dict[str, NativeLibrary] = {}
+
+
+def load(backend: str) -> NativeLibrary:
+    """The loaded library of `backend` (cached), or `NativeUnavailable` with the reason."""
+    if backend not in LIBRARIES:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    path = library_dir() / LIBRARIES[backend]
+    cached = _LOADED.get(backend)
+    if cached is not None and cached.path == path:
+        return cached
+    if not path.is_file():
+        raise NativeUnavailable(f"missing-shared-library (run: make native): {path} not found")
+    try:
+        lib = NativeLibrary(backend, path)
+    except (OSError, AttributeError) as e:
+        # e.g. the Mojo runtime libraries moved, or a library built from an older header
+        raise NativeUnavailable(f"missing-runtime ({e}; rebuild with: make native)") from e
+    if lib.abi_version != ABI_VERSION:
+        raise NativeUnavailable(
+            f"abi-mismatch (library has ABI {lib.abi_version}, loader expects {ABI_VERSION}; "
+            "run: make native)"
+        )
+    _LOADED[backend] = lib
+    return lib
+
+
+def available() -> dict[str, bool | str]:
+    """{backend: True, or the reason it cannot be used}."""
+    out: dict[str, bool | str] = {}
+    for backend in BACKENDS:
+        try:
+            load(backend)
+            out[backend] = True
+        except NativeUnavailable as e:
+            out[backend] = str(e)
+    return out
+
+
+def model_name(model) -> str:
+    """The ABI name of a scjax model instance (or an ABI name given directly)."""
+    if isinstance(model, str):
+        if model not in MODEL_NAMES.values():
+            raise ValueError(f"model must be one of {tuple(MODEL_NAMES.values())}, got {model!r}")
+        return model
+    name = MODEL_NAMES.get(type(model).__name__)
+    if name is None:
+        raise ValueError(
+            f"model must be one of {tuple(MODEL_NAMES)} for the native backends, "
+            f"got {type(model).__name__}"
+        )
+    return name
+
+
+def integrator_name(integrator) -> str:
+    """An integrator name, or the name of a `scjax.solvers` Euler / HalfEuler / RK4 instance."""
+    if isinstance(integrator, str):
+        if integrator not in INTEGRATORS:
+            raise ValueError(f"integrator must be one of {INTEGRATORS}, got {integrator!r}")
+        return integrator
+    from ..solvers import RK4, Euler, HalfEuler
+
+    for cls, name in ((Euler, "euler"), (HalfEuler, "half_euler"), (RK4, "rk4")):
+        if type(integrator) is cls:
+            return name
+    raise ValueError(f"integrator must be one of {INTEGRATORS}, got {integrator!r}")
+
+
+def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0=None,
+             t0: float = 0.0) -> Trajectory:
+    """Run `model` on the native `backend` ("rust", "go" or "mojo"); same conventions and
+    output schema as `scjax.simulate` (float64).
+
+    Arguments:
+        backend: one of `BACKENDS`.
+        model: an `Izhikevich`, `HodgkinHuxley` or `AdEx` instance, or its ABI name
+            ("izhikevich", "hodgkin_huxley", "adex").
+        current: `[T]` current samples; `current[n]` holds over step n.
+        dt: step in ms.
+        integrator: "euler", "half_euler" or "rk4" (or the matching `scjax.solvers` object).
+        params: the parameter vector in `model.param_names` order; None means the model's own
+            (`model.param_vector()`), or the library's defaults when `model` is a name.
+        y0: initial state; None means the library's `scjax_initial_state`.
+        t0: time of the first sample, ms (only used for `Trajectory.t`).
+
+    Raises `ValueError` with the library's message for bad input, `NativeUnavailable` when the
+    backend is not built or cannot load.
+    """
+    lib = load(backend)
+    name = model_name(model)
+    integ = integrator_name(integrator)
+    if not isinstance(model, str):
+        noise = float(np.asarray(model.noise_std))
+        if noise != 0.0:
+            raise ValueError(
+                f"model.noise_std must be 0 for the native backends (they take the noisy "
+                f"current itself), got {noise}"
+            )
+    if params is None:
+        params = lib.default_params(name) if isinstance(model, str) else model.param_vector()
+    params = np.asarray(params, np.float64)
+    current = np.asarray(current)
+    if current.ndim != 1:
+        raise ValueError(f"current must be a 1-D array, got shape {current.shape}")
+    if y0 is None:
+        y0 = lib.initial_state(name, params)
+    states, spikes = lib.simulate(name, integ, params, y0, current.astype(np.float64), dt)
+    t = np.float64(t0) + np.float64(dt) * np.arange(current.size + 1, dtype=np.float64)
+    state_names = (("v", "u"), ("v", "m", "h", "n"), ("v", "w"))[
+        ("izhikevich", "hodgkin_huxley", "adex").index(name)
+    ]
+    return Trajectory(
+        t=t, y=states, spikes=spikes, spike_signal=spikes.astype(np.float64),
+        state_names=state_names, diverged=np.bool_(not np.all(np.isfinite(states))),
+    )

@@ -1,0 +1,346 @@
+"""Parity of `scjax.simulate` against independent backends on shared deterministic traces.
+
+Every backend runs the same models, parameters, initial states and current traces as JAX
+(float64); each trajectory is compared with JAX's, state by state, and the spike trains must be
+identical. `scjax parity` prints the table and writes it as JSON:
+
+    $ scjax parity                       # defaults + 5 random parameter sets, every backend
+    $ scjax parity --backends rust --models adex --json /tmp/parity.json
+
+Backends live in a small registry: any object with `name`, `rtol`, `available()` (True or a
+reason string) and `simulate(model, current, dt, integrator, y0) -> scjax.Trajectory` (raising
+`NotImplementedError` for an integrator it does not have). `register(backend)` adds one.
+
+Error measures, per state component c over the whole trace (T+1 samples):
+    max_abs = max_n |y_c[n] − ref_c[n]|,   max_rel = max_c max_abs_c / max_n |ref_c[n]|
+(normwise relative error: components that cross zero, like Izhikevich's u, are measured
+against their own scale). A backend passes when every component's max_abs ≤
+max(rtol·max|ref_c|, atol_c) and the spike trains are identical; atol_c is 1e-9 mV for the
+Hodgkin–Huxley voltage and 0 elsewhere.
+"""
+
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+#: Steps of the shared trace.
+TRACE_STEPS = 1000
+#: Seed of the shared traces and of the random parameter sets.
+TRACE_SEED = 20251126
+#: Relative tolerance of the fixed-step backends (same recurrence, different machinery).
+NATIVE_RTOL = 1e-10
+#: Absolute tolerance on the Hodgkin–Huxley voltage (mV).
+HH_VOLTAGE_ATOL = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class ParityCase:
+    """One model of the parity suite and its shared current trace.
+
+    The trace is I[n] = noise·ξ[n] + (n ≥ step_at·T)·(level + ramp·n/T) with ξ ~ N(0, 1)
+    from `numpy.random.default_rng(TRACE_SEED + seed_offset)`: a subthreshold noisy start,
+    then a step and a ramp that drive regular then faster firing.
+    """
+
+    name: str
+    dt: float  # ms
+    level: float  # current units of the model
+    ramp: float
+    noise: float
+    integrators: tuple[str, ...]
+    seed_offset: int
+    step_at: float = 0.1
+
+    def model(self, params=None):
+        """The scjax model with default parameters, or with the vector `params`."""
+        import scjax
+
+        cls = {"izhikevich": scjax.Izhikevich, "hodgkin_huxley": scjax.HodgkinHuxley,
+               "adex": scjax.AdEx}[self.name]
+        if params is None:
+            return cls()
+        return cls(**{k: float(v) for k, v in zip(cls.param_names, np.asarray(params))})
+
+    def current(self, n_steps: int = TRACE_STEPS) -> np.ndarray:
+        rng = np.random.default_rng(TRACE_SEED + self.seed_offset)
+        frac = np.arange(n_steps, dtype=np.float64) / n_steps
+        drive = (frac >= self.step_at) * (self.level + self.ramp * frac)
+        return drive + self.noise * rng.standard_normal(n_steps)
+
+
+#: The suite: Izhikevich (dimensionless current, 200 ms), Hodgkin–Huxley (µA/cm², 50 ms),
+#: AdEx (pA, 100 ms; v_peak = 20 mV, so the clipped exponential is exercised on each upstroke).
+#: The steps are those of typical use; much coarser ones (Izhikevich at 0.5 ms) make the
+#: quadratic upstroke amplify rounding differences past 1e-10 before the reset.
+CASES: dict[str, ParityCase] = {
+    "izhikevich": ParityCase("izhikevich", 0.2, 6.0, 6.0, 1.0,
+                             ("half_euler", "euler", "rk4"), 0),
+    "hodgkin_huxley": ParityCase("hodgkin_huxley", 0.05, 6.0, 6.0, 1.0, ("euler", "rk4"), 1),
+    "adex": ParityCase("adex", 0.1, 600.0, 400.0, 25.0, ("euler", "rk4"), 2),
+}
+
+
+def random_params(case: ParityCase, n_sets: int, *, spread: float = 0.15,
+                  seed: int = TRACE_SEED) -> list[np.ndarray]:
+    """`n_sets` parameter vectors: each default multiplied by an independent factor drawn
+    uniformly from [1 − spread, 1 + spread] (seeded, so the sets are the same everywhere)."""
+    defaults = np.asarray(case.model().param_vector(), np.float64)
+    rng = np.random.default_rng(seed + 1000 + case.seed_offset)
+    return [defaults * rng.uniform(1.0 - spread, 1.0 + spread, defaults.size)
+            for _ in range(n_sets)]
+
+
+# --- backends ------------------------------------------------------------------------------
+
+
+class JaxBackend:
+    """`scjax.simulate` itself in float64: the reference every other backend is compared to."""
+
+    name = "jax"
+    rtol = 0.0
+
+    def available(self) -> bool | str:
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "float64-disabled (jax.config.update('jax_enable_x64', True))"
+        return True
+
+    def simulate(self, model, current, dt, integrator, y0):
+        import jax.numpy as jnp
+
+        import scjax
+        from scjax.solvers import solver_from_name
+
+        solver = solver_from_name(integrator, fast_mask=model.fast_mask)
+        return scjax.simulate(model, jnp.asarray(current, jnp.float64), dt, solver=solver,
+                              y0=None if y0 is None else jnp.asarray(y0, jnp.float64),
+                              throw=False)
+
+
+class NativeBackend:
+    """One library of `scjax.backends.native` (Rust, Go or Mojo)."""
+
+    rtol = NATIVE_RTOL
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def available(self) -> bool | str:
+        from .backends import native
+
+        return native.available()[self.name]
+
+    def simulate(self, model, current, dt, integrator, y0):
+        from .backends import native
+
+        return native.simulate(self.name, model, current, dt, integrator=integrator, y0=y0)
+
+
+#: name → backend; the reference ("jax") is not in it.
+BACKENDS: dict[str, object] = {}
+
+
+def register(backend) -> None:
+    """Add a backend (an object with `name`, `rtol`, `available()`, `simulate(...)`)."""
+    BACKENDS[backend.name] = backend
+
+
+for _name in ("rust", "go", "mojo"):
+    register(NativeBackend(_name))
+# SciPy and Julia join with one line each once their modules exist, e.g.
+# register(scjax.backends.scipy.ParityBackend()).
+
+
+# --- comparison ----------------------------------------------------------------------------
+
+
+def compare(ref, other, *, rtol: float, model_name: str) -> dict:
+    """Errors of trajectory `other` against `ref` and whether they are within tolerance."""
+    y_ref = np.asarray(ref.y, np.float64)
+    y = np.asarray(other.y, np.float64)
+    s_ref = np.asarray(ref.spikes, bool)
+    s = np.asarray(other.spikes, bool)
+    if y.shape != y_ref.shape or s.shape != s_ref.shape:
+        return dict(max_abs=float("inf"), max_rel=float("inf"), spikes_ref=int(s_ref.sum()),
+                    spike_count_diff=None, spikes_identical=False, passed=False,
+                    error=f"shape {y.shape} != reference {y_ref.shape}")
+    with np.errstate(invalid="ignore"):
+        abs_err = np.abs(y - y_ref).max(axis=0)
+    abs_err = np.where(np.isfinite(abs_err), abs_err, np.inf)
+    scale = np.abs(y_ref).max(axis=0)
+    atol = np.zeros_like(scale)
+    if model_name == "hodgkin_huxley":
+        atol[0] = HH_VOLTAGE_ATOL
+    tol = np.maximum(rtol * scale, atol)
+    rel = np.where(scale > 0, abs_err / np.where(scale > 0, scale, 1.0), abs_err)
+    identical = bool(np.array_equal(s, s_ref))
+    return dict(
+        max_abs=float(abs_err.max()),
+        max_rel=float(rel.max()),
+        max_abs_per_state=dict(zip(ref.state_names, map(float, abs_err))),
+        spikes_ref=int(s_ref.sum()),
+        spike_count_diff=int(s.sum()) - int(s_ref.sum()),
+        spikes_identical=identical,
+        passed=bool(np.all(abs_err <= tol)) and identical,
+    )
+
+
+def run_parity(*, models=None, backends=None, integrators=None, n_random: int = 5,
+               n_steps: int = TRACE_STEPS, log: Callable[[str], None] | None = None) -> dict:
+    """Run every case × integrator × parameter set × backend; return the JSON-able report.
+
+    Needs float64 JAX (`jax.config.update("jax_enable_x64", True)`); the library never
+    switches it on itself, `scjax parity` does.
+    """
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        raise ValueError("parity needs float64: call jax.config.update('jax_enable_x64', True)")
+    models = list(CASES) if models is None else list(models)
+    for m in models:
+        if m not in CASES:
+            raise ValueError(f"models must be among {tuple(CASES)}, got {m!r}")
+    backends = list(BACKENDS) if backends is None else list(backends)
+    for b in backends:
+        if b not in BACKENDS:
+            raise ValueError(f"backends must be among {tuple(BACKENDS)}, got {b!r}")
+    if n_random < 0:
+        raise ValueError(f"n_random must be >= 0, got {n_random}")
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    reference = JaxBackend()
+    status = {name: BACKENDS[name].available() for name in backends}
+    rows = []
+    for model_name in models:
+        case = CASES[model_name]
+        current = case.current(n_steps)
+        param_sets = [("default", None)] + [
+            (f"random{i}", p) for i, p in enumerate(random_params(case, n_random))
+        ]
+        for integrator in case.integrators:
+            if integrators is not None and integrator not in integrators:
+                continue
+            for label, params in param_sets:
+                model = case.model(params)
+                y0 = np.asarray(model.initial_state(), np.float64)
+                start = time.perf_counter()
+                ref = reference.simulate(model, current, case.dt, integrator, y0)
+                ref.y.block_until_ready()
+                ref_seconds = time.perf_counter() - start
+                for name in backends:
+                    row = dict(model=model_name, integrator=integrator, params=label,
+                               backend=name, dt=case.dt, n_steps=n_steps,
+                               jax_seconds=ref_seconds)
+                    if status[name] is not True:
+                        row.update(available=False, reason=str(status[name]), passed=None)
+                        rows.append(row)
+                        continue
+                    backend = BACKENDS[name]
+                    start = time.perf_counter()
+                    try:
+                        tr = backend.simulate(model, current, case.dt, integrator, y0)
+                    except NotImplementedError as e:
+                        row.update(available=False, reason=f"unsupported ({e})", passed=None)
+                        rows.append(row)
+                        continue
+                    row["seconds"] = time.perf_counter() - start
+                    row.update(available=True, rtol=backend.rtol,
+                               **compare(ref, tr, rtol=backend.rtol, model_name=model_name))
+                    rows.append(row)
+                    if log is not None:
+                        log(_format_row(row))
+    checked = [r for r in rows if r.get("available")]
+    return dict(
+        trace=dict(n_steps=n_steps, seed=TRACE_SEED, n_random=n_random,
+                   cases={m: dataclasses.asdict(CASES[m]) for m in models}),
+        backends={name: (True if s is True else str(s)) for name, s in status.items()},
+        rows=rows,
+        n_checked=len(checked),
+        n_failed=sum(1 for r in checked if not r["passed"]),
+        passed=all(r["passed"] for r in checked),
+        machine=dict(platform=platform.platform(), python=sys.version.split()[0],
+                     jax=jax.__version__),
+    )
+
+
+def _format_row(r: dict) -> str:
+    head = f"{r['model']:15s} {r['integrator']:10s} {r['params']:8s} {r['backend']:6s}"
+    if not r.get("available"):
+        return f"{head} unavailable: {r['reason']}"
+    verdict = "pass" if r["passed"] else "FAIL"
+    return (f"{head} {verdict}  max_abs {r['max_abs']:.2e}  max_rel {r['max_rel']:.2e}  "
+            f"spikes {r['spikes_ref']:3d} (diff {r['spike_count_diff']:+d})")
+
+
+def format_table(report: dict) -> str:
+    """One line per model × integrator × backend (worst parameter set), then the verdict."""
+    lines = [f"{'model':15s} {'integrator':10s} {'backend':7s} {'status':6s} "
+             f"{'sets':>4s} {'max_abs':>9s} {'max_rel':>9s} {'spikes':>6s} {'Δspk':>4s}"]
+    groups: dict[tuple, list] = {}
+    for r in report["rows"]:
+        groups.setdefault((r["model"], r["integrator"], r["backend"]), []).append(r)
+    for (model, integrator, backend), rs in groups.items():
+        head = f"{model:15s} {integrator:10s} {backend:7s}"
+        if not rs[0].get("available"):
+            lines.append(f"{head} n/a    {rs[0]['reason']}")
+            continue
+        ok = all(r["passed"] for r in rs)
+        lines.append(
+            f"{head} {'pass' if ok else 'FAIL':6s} {len(rs):4d} "
+            f"{max(r['max_abs'] for r in rs):9.2e} {max(r['max_rel'] for r in rs):9.2e} "
+            f"{sum(r['spikes_ref'] for r in rs):6d} "
+            f"{max(abs(r['spike_count_diff']) for r in rs):4d}"
+        )
+    verdict = "PASS" if report["passed"] else "FAIL"
+    lines.append(f"{verdict}: {report['n_checked'] - report['n_failed']}/{report['n_checked']} "
+                 f"comparisons within tolerance (rtol {NATIVE_RTOL:g}, HH V atol "
+                 f"{HH_VOLTAGE_ATOL:g} mV, identical spikes)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`scjax parity`: exit 0 when every available backend agrees with JAX, 1 otherwise."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="scjax parity", description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", choices=tuple(CASES), default=None)
+    parser.add_argument("--backends", nargs="+", choices=tuple(BACKENDS), default=None)
+    parser.add_argument("--integrators", nargs="+", default=None)
+    parser.add_argument("--n-random", type=int, default=5,
+                        help="random parameter sets per model besides the defaults")
+    parser.add_argument("--steps", type=int, default=TRACE_STEPS)
+    parser.add_argument("--json", default=os.path.join("experiments", "results", "parity.json"),
+                        help="where to write the report ('' to skip)")
+    parser.add_argument("--strict", action="store_true",
+                        help="also fail when a requested backend is unavailable")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every comparison")
+    args = parser.parse_args(argv)
+
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # an application entry point: it may set this
+    try:
+        report = run_parity(models=args.models, backends=args.backends,
+                            integrators=args.integrators, n_random=args.n_random,
+                            n_steps=args.steps, log=print if args.verbose else None)
+    except ValueError as e:
+        print(f"scjax parity: {e}", file=sys.stderr)
+        return 2
+    print(format_table(report))
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        print(f"wrote {args.json}")
+    unavailable = [b for b, s in report["backends"].items() if s is not True]
+    if args.strict and unavailable:
+        print(f"scjax parity: unavailable backends: {', '.join(unavailable)}", file=sys.stderr)
+        return 1
+    return 0 if report["passed"] else 1
