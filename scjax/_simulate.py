@@ -47,6 +47,7 @@ def simulate(
     t0: ScalarLike = 0.0,
     throw: bool = True,
     surrogate=None,
+    save_every: int = 1,
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current trace with a fixed step.
 
@@ -67,12 +68,17 @@ def simulate(
         t0: time of the first sample, ms.
         throw: if True (default), a non-finite state raises at run time (`eqx.error_if`);
             if False the trajectory is returned with `diverged=True`.
+        save_every: keep the state every `save_every` steps only (T must be a multiple);
+            `y` then has shape `[T/save_every + 1, n_state]`, `t` likewise, while `spikes`
+            keeps one entry per step. Use `save_every=T` for the final state only (large
+            batches: the memory for states no longer grows with T).
         surrogate: None (the threshold has zero derivative), `"sigmoid"`, `"fast_sigmoid"`,
             or a `scjax.AbstractSurrogate`: gradients then cross the threshold and reset
             through the surrogate derivative (forward values are unchanged).
 
     Returns:
-        A `scjax.Trajectory` with `t [T+1]`, `y [T+1, n_state]`, `spikes [T]`.
+        A `scjax.Trajectory` with `t [T+1]`, `y [T+1, n_state]`, `spikes [T]` (with
+        `save_every = k`: `t [T/k+1]`, `y [T/k+1, n_state]`).
 
     Batch with `jax.vmap` over parameters, currents or initial states; differentiate with
     `jax.grad` (each step is `jax.checkpoint`-ed, so memory holds one state per step, not the
@@ -85,6 +91,12 @@ def simulate(
     check_finite_scalar("t0", t0)
     current = as_current(current)
     dtype = current.dtype
+    if not (isinstance(save_every, int) and save_every >= 1
+            and current.shape[0] % save_every == 0):
+        raise ValueError(
+            f"save_every must be a positive int dividing the {current.shape[0]} steps, "
+            f"got {save_every!r}"
+        )
     if solver is None:
         solver = model.solver()
     elif isinstance(solver, HalfEuler) and solver.fast_mask is None:
@@ -114,7 +126,7 @@ def simulate(
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     return _run(model, solver, current, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
-                jnp.asarray(t0, dtype), throw, surrogate)
+                jnp.asarray(t0, dtype), throw, surrogate, save_every)
 
 
 def _check_linearly_implicit_step(model, solver, dt) -> None:
@@ -136,12 +148,14 @@ def _check_linearly_implicit_step(model, solver, dt) -> None:
 
 
 @eqx.filter_jit
-def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate) -> Trajectory:
+def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate, save_every: int
+         ) -> Trajectory:
     # Traced inputs could not be checked at the boundary; check them now, before the loop.
     current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
     dt = eqx.error_if(dt, ~(jnp.isfinite(dt) & (dt > 0)), "dt must be positive and finite")
     term = _StepTerm(model, dt)
     n_steps = current.shape[0]
+    n_saved = n_steps // save_every
     ts = t0 + dt * jnp.arange(n_steps + 1, dtype=current.dtype)
 
     @jax.checkpoint
@@ -149,10 +163,18 @@ def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate) -> Trajecto
         t_n, i_n = inputs
         y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
         y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
-        return y_kept, (y_kept, spike)
+        return y_kept, spike
 
-    _, (ys, spike_signal) = jax.lax.scan(step, y0, (ts[:-1], current))
+    def chunk(y, inputs):
+        y, spikes = jax.lax.scan(step, y, inputs)
+        return y, (y, spikes)
+
+    # Outer scan over saved samples, inner scan over the steps between them.
+    inputs = (ts[:-1].reshape(n_saved, save_every), current.reshape(n_saved, save_every))
+    _, (ys, spike_signal) = jax.lax.scan(chunk, y0, inputs)
     ys = jnp.concatenate([y0[None], ys], axis=0)
+    spike_signal = spike_signal.reshape(n_steps)
+    ts = ts[::save_every]
     diverged = ~jnp.all(jnp.isfinite(ys))
     if throw:
         ys = eqx.error_if(

@@ -10,7 +10,8 @@ class Trajectory(eqx.Module):
     """A simulated trace. Under `jax.vmap` every array gains the batch axes in front.
 
     Fields:
-        t: sample times in ms, shape `[T+1]`; `t[n+1] − t[n] = dt`.
+        t: sample times in ms, shape `[T+1]`; `t[n+1] − t[n] = dt` (`dt·save_every` when
+            `simulate` saved every `save_every` steps; then `y` is sampled likewise).
         y: states, shape `[T+1, n_state]`; `y[0]` is the initial state and `y[n+1]` the state
             after step n (after the reset, for models that reset).
         spikes: shape `[T]` bool; `spikes[n]` is True when step n (from `t[n]` to `t[n+1]`)
@@ -49,4 +50,7 @@ class Trajectory(eqx.Module):
         """Times (ms) at the end of each step that spiked (single, unbatched trace)."""
         if self.spikes.ndim != 1:
             raise ValueError("spike_times() needs an unbatched trajectory; index the batch first")
-        return np.asarray(self.t)[1:][np.asarray(self.spikes)]
+        spikes = np.asarray(self.spikes)
+        t = np.asarray(self.t)
+        dt = (t[-1] - t[0]) / spikes.shape[0]
+        return t[0] + dt * (np.flatnonzero(spikes) + 1)

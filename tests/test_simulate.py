@@ -228,3 +228,19 @@ def test_traced_inputs_are_checked_at_run_time():
         run(-0.1, jnp.ones(10)).block_until_ready()
     with pytest.raises(Exception, match="current must be finite"):
         run(0.1, jnp.ones(10).at[3].set(jnp.nan)).block_until_ready()
+
+
+def test_save_every_subsamples_the_same_trajectory():
+    current = jnp.full(1000, 10.0)
+    full = scjax.simulate(scjax.Izhikevich(), current, 0.1)
+    sparse = scjax.simulate(scjax.Izhikevich(), current, 0.1, save_every=50)
+    assert sparse.y.shape == (21, 2) and sparse.t.shape == (21,)
+    np.testing.assert_array_equal(np.asarray(sparse.y), np.asarray(full.y[::50]))
+    np.testing.assert_array_equal(np.asarray(sparse.t), np.asarray(full.t[::50]))
+    np.testing.assert_array_equal(np.asarray(sparse.spikes), np.asarray(full.spikes))
+    np.testing.assert_allclose(sparse.spike_times(), full.spike_times(), rtol=1e-12)
+    final = scjax.simulate(scjax.Izhikevich(), current, 0.1, save_every=1000)
+    np.testing.assert_array_equal(np.asarray(final.y[-1]), np.asarray(full.y[-1]))
+    for bad in (0, 3, 1.5):
+        with pytest.raises(ValueError, match="save_every"):
+            scjax.simulate(scjax.Izhikevich(), current, 0.1, save_every=bad)
