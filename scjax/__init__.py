@@ -26,4 +26,7 @@ from .models import (
     MorrisLecar as MorrisLecar,
 )
 
-__version__ = importlib.metadata.version("scjax")
+try:
+    __version__ = importlib.metadata.version("scjax")
+except importlib.metadata.PackageNotFoundError:  # run from a source tree (PYTHONPATH=.)
+    __version__ = "0+unknown"

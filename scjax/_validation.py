@@ -11,10 +11,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+try:
+    from jax.core import Tracer as _Tracer
+except ImportError:  # moved in newer JAX releases
+    from jax._src.core import Tracer as _Tracer
+
 
 def is_concrete(x) -> bool:
     """True when `x` holds a value (not a tracer), so it can be checked now."""
-    return not isinstance(x, jax.core.Tracer)
+    return not isinstance(x, _Tracer)
 
 
 def check_finite_scalar(name: str, value, *, positive: bool = False, nonnegative: bool = False):
