@@ -91,11 +91,19 @@ def test_izhikevich_fixed_points_and_saddle_node():
     roots = sorted([(-4.8 - disc) / 0.08, (-4.8 + disc) / 0.08])
     np.testing.assert_allclose([p.state[0] for p in pts], roots, atol=1e-10)
     assert [p.kind for p in pts] == ["stable node", "saddle"]
-    scan = dyn.bifurcation_scan(model, np.linspace(0.0, 8.0, 9), IZH_BOUNDS)
-    assert scan.hopf_currents() == []
+    # Just before the fold the node turns into a focus and loses stability: tr J = 0 at
+    # 0.08 v + 5 = a, i.e. v = −62.25, with det J = a (b − a) > 0 — a Hopf point at
+    # I = −(0.04 v² + 4.8 v + 140) = 3.7975, 0.2025 below the saddle-node.
+    scan = dyn.bifurcation_scan(model, np.linspace(0.0, 8.0, 41), IZH_BOUNDS)
+    v_h = (0.02 - 5.0) / 0.08
+    (hopf,) = [b for b in scan.bifurcations if b.kind == "hopf"]
+    assert hopf.current == pytest.approx(-(0.04 * v_h**2 + 4.8 * v_h + 140), abs=1e-9)
+    np.testing.assert_allclose(hopf.state, [v_h, 0.2 * v_h], atol=1e-7)
     (sn,) = [b for b in scan.bifurcations if b.kind == "saddle-node"]
     assert sn.current == pytest.approx(4.0, abs=1e-9)
     np.testing.assert_allclose(sn.state, [-60.0, -12.0], atol=1e-6)
+    assert [p.kind for p in scan.fixed_points[int(np.argmin(np.abs(scan.currents - 3.8)))]] \
+        == ["unstable focus", "saddle"]
 
 
 def test_jacobian_matches_central_differences():
@@ -251,3 +259,21 @@ def test_bad_input_raises_value_error():
         dyn.fi_curve(fhn, [0.5], dt=-0.1, duration=10.0)
     with pytest.raises(ValueError, match="model"):
         dyn.fixed_points("fhn", 0.0, FHN_BOUNDS)
+
+
+def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
+    from scjax.analysis._cli import main
+
+    out_json, out_png = tmp_path / "lif.json", tmp_path / "lif.png"
+    assert main(["lif", "--current", "20", "--currents", "0:40:5", "--no-simulate",
+                 "--json", str(out_json), "--plot", str(out_png)]) == 0
+    import json
+
+    data = json.loads(out_json.read_text())
+    # LIF: τ dV/dt = −(V − V_rest) + R I has the single stable node V* = V_rest + R I = −45.
+    (fp,) = data["fixed_points"]
+    assert fp["state"] == [pytest.approx(-45.0, abs=1e-12)]
+    assert fp["kind"] == "stable node" and fp["eigenvalues_real"] == [pytest.approx(-1 / 20)]
+    assert data["bifurcations"] == []
+    assert out_png.stat().st_size > 10_000
+    assert "stable node" in capsys.readouterr().out

@@ -8,6 +8,11 @@ Plots (matplotlib, imported only when called) are in `scjax.analysis.plot_*`.
 """
 
 from . import dynamics as dynamics, spikes as spikes
+from ._plot import (
+    plot_bifurcation as plot_bifurcation,
+    plot_fi_curve as plot_fi_curve,
+    plot_phase_portrait as plot_phase_portrait,
+)
 from .dynamics import (
     Bifurcation as Bifurcation,
     BifurcationScan as BifurcationScan,
