@@ -17,6 +17,14 @@ package main
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+// One cgo crossing costs more than a libm call, so the Hodgkin-Huxley rates get all their
+// exponentials in one, by value (no Go memory crosses): exp of e[0..4), expm1 of e[4..6).
+typedef struct { double e[6]; } scjax_six;
+static scjax_six libm_exps(double a, double b, double c, double d, double m, double n) {
+	scjax_six r = {{exp(a), exp(b), exp(c), exp(d), expm1(m), expm1(n)}};
+	return r;
+}
 */
 import "C"
 
@@ -56,6 +64,14 @@ const exprelSmall = 1e-6
 // (Go's math.Exp is its own implementation and differs in the last bit).
 func cExp(x float64) float64   { return float64(C.exp(C.double(x))) }
 func cExpm1(x float64) float64 { return float64(C.expm1(C.double(x))) }
+
+// cExps returns libm's exp of a, b, c, d and expm1 of m, n, in one cgo call.
+func cExps(a, b, c, d, m, n float64) [6]float64 {
+	r := C.libm_exps(C.double(a), C.double(b), C.double(c), C.double(d), C.double(m),
+		C.double(n))
+	return [6]float64{float64(r.e[0]), float64(r.e[1]), float64(r.e[2]), float64(r.e[3]),
+		float64(r.e[4]), float64(r.e[5])}
+}
 
 // ---------------------------------------------------------------------------------------------
 // Last error (process-wide, C memory so the pointer handed out stays valid)
@@ -174,10 +190,15 @@ func minimum(a, b float64) float64 {
 }
 
 func exprel(z float64) float64 {
+	return exprelFrom(z, cExpm1(z))
+}
+
+// exprelFrom is exprel(z) given expm1(z) (computed in a batch by the caller).
+func exprelFrom(z, expm1z float64) float64 {
 	if math.Abs(z) < exprelSmall {
 		return 1.0 + z/2.0 + float64(z*z)/6.0
 	}
-	return cExpm1(z) / z
+	return expm1z / z
 }
 
 func izhikevichRHS(p []float64, y *state, current float64) state {
@@ -195,12 +216,14 @@ func hodgkinHuxleyRHS(p []float64, y *state, current float64) state {
 	iK := gK * float64(n*n) * float64(n*n) * (v - eK)
 	iL := gL * (v - eL)
 	dv := (current - float64(iNa) - float64(iK) - float64(iL)) / cM
-	alphaM := 1.0 / exprel(-(v+40.0)/10.0)
-	betaM := 4.0 * cExp(-(v+65.0)/18.0)
-	alphaH := 0.07 * cExp(-(v+65.0)/20.0)
-	betaH := 1.0 / (1.0 + cExp(-(v+35.0)/10.0))
-	alphaN := 0.1 / exprel(-(v+55.0)/10.0)
-	betaN := 0.125 * cExp(-(v+65.0)/80.0)
+	zM, zN := -(v+40.0)/10.0, -(v+55.0)/10.0
+	e := cExps(-(v+65.0)/18.0, -(v+65.0)/20.0, -(v+35.0)/10.0, -(v+65.0)/80.0, zM, zN)
+	alphaM := 1.0 / exprelFrom(zM, e[4])
+	betaM := 4.0 * e[0]
+	alphaH := 0.07 * e[1]
+	betaH := 1.0 / (1.0 + e[2])
+	alphaN := 0.1 / exprelFrom(zN, e[5])
+	betaN := 0.125 * e[3]
 	dm := float64(alphaM*(1.0-m)) - float64(betaM*m)
 	dh := float64(alphaH*(1.0-h)) - float64(betaH*h)
 	dn := float64(alphaN*(1.0-n)) - float64(betaN*n)

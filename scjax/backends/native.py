@@ -247,6 +247,10 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
     """
     lib = load(backend)
     name = model_name(model)
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise ValueError(f"dt must be a real scalar, got {dt!r}") from None
     integ = integrator_name(integrator)
     if not isinstance(model, str):
         noise = float(np.asarray(model.noise_std))
@@ -256,7 +260,11 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
                 f"current itself), got {noise}"
             )
     if params is None:
-        params = lib.default_params(name) if isinstance(model, str) else model.param_vector()
+        if isinstance(model, str):
+            params = lib.default_params(name)
+        else:
+            # the fields themselves (model.param_vector() would cost a JAX dispatch per call)
+            params = [np.asarray(getattr(model, p), np.float64) for p in model.param_names]
     params = np.asarray(params, np.float64)
     current = np.asarray(current)
     if current.ndim != 1:
