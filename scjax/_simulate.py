@@ -174,6 +174,10 @@ def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate, save_every:
     _, (ys, spike_signal) = jax.lax.scan(chunk, y0, inputs)
     ys = jnp.concatenate([y0[None], ys], axis=0)
     spike_signal = spike_signal.reshape(n_steps)
+    # Without a surrogate the loop carries booleans (1 byte per neuron-step, not 8): large
+    # batches keep their spike rasters on the device.
+    spikes = spike_signal if surrogate is None else spike_signal > 0.5
+    spike_signal = spike_signal.astype(ys.dtype)
     ts = ts[::save_every]
     diverged = ~jnp.all(jnp.isfinite(ys))
     if throw:
@@ -182,5 +186,5 @@ def _run(model, solver, current, dt, y0, t0, throw: bool, surrogate, save_every:
             "the state became non-finite: dt is too large for this solver (try a smaller dt "
             "or integrator='rosenbrock'), or pass throw=False to inspect the trajectory",
         )
-    return Trajectory(t=ts, y=ys, spikes=spike_signal > 0.5, spike_signal=spike_signal,
+    return Trajectory(t=ts, y=ys, spikes=spikes, spike_signal=spike_signal,
                       state_names=model.state_names, diverged=diverged)

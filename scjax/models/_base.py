@@ -68,9 +68,11 @@ class AbstractNeuronModel(eqx.Module):
     def spike_and_reset(
         self, y_prev: State, y_next: State, surrogate=None
     ) -> tuple[State, Scalar]:
-        """Given the states before and after one step, return (state to keep, spike), where
-        spike is 1.0 or 0.0. With a `scjax.AbstractSurrogate`, the spike indicator (and the
-        reset it triggers) carries the surrogate derivative; with None it has derivative 0."""
+        """Given the states before and after one step, return (state to keep, spike).
+
+        With `surrogate=None` spike is a bool. With a `scjax.AbstractSurrogate` it is 1.0 or
+        0.0 in the state's dtype and carries the surrogate derivative, as does the reset it
+        triggers."""
 
     # --- concrete, shared by every model -------------------------------------------------
 
@@ -120,7 +122,7 @@ class AbstractResettingModel(AbstractNeuronModel):
         x = y_next[self.spike_index] - self.spike_threshold()
         if surrogate is None:
             spike = x >= 0
-            return jnp.where(spike, self.reset(y_next), y_next), spike.astype(y_next.dtype)
+            return jnp.where(spike, self.reset(y_next), y_next), spike
         spike = surrogate.heaviside(x)
         return y_next + spike * (self.reset(y_next) - y_next), spike
 
@@ -134,7 +136,7 @@ class AbstractCrossingModel(AbstractNeuronModel):
         threshold = self.spike_threshold()
         if surrogate is None:
             spike = (y_prev[i] < threshold) & (y_next[i] >= threshold)
-            return y_next, spike.astype(y_next.dtype)
+            return y_next, spike
         above_now = surrogate.heaviside(y_next[i] - threshold)
         above_before = surrogate.heaviside(y_prev[i] - threshold)
         return y_next, above_now * (1.0 - above_before)
