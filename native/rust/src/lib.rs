@@ -54,7 +54,11 @@ thread_local! {
 
 fn fail(status: i32, message: String) -> i32 {
     LAST_ERROR.with(|cell| {
-        let mut bytes: Vec<u8> = message.into_bytes().into_iter().filter(|&b| b != 0).collect();
+        let mut bytes: Vec<u8> = message
+            .into_bytes()
+            .into_iter()
+            .filter(|&b| b != 0)
+            .collect();
         bytes.push(0);
         *cell.borrow_mut() = bytes;
     });
@@ -80,7 +84,9 @@ enum Integrator {
 
 const IZHIKEVICH_DEFAULTS: [f64; 5] = [0.02, 0.2, -65.0, 8.0, 30.0];
 const HODGKIN_HUXLEY_DEFAULTS: [f64; 8] = [1.0, 120.0, 36.0, 0.3, 50.0, -77.0, -54.387, 0.0];
-const ADEX_DEFAULTS: [f64; 10] = [281.0, 30.0, -70.6, -50.4, 2.0, 144.0, 4.0, 80.5, -70.6, 20.0];
+const ADEX_DEFAULTS: [f64; 10] = [
+    281.0, 30.0, -70.6, -50.4, 2.0, 144.0, 4.0, 80.5, -70.6, 20.0,
+];
 
 fn model_from_name(name: &[u8]) -> Option<Model> {
     match name {
@@ -127,11 +133,21 @@ type State = [f64; MAX_STATE];
 
 /// jnp.minimum: NaN propagates (f64::min would drop it), so a diverged run stays NaN as in JAX.
 fn minimum(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else if a < b { a } else { b }
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a < b {
+        a
+    } else {
+        b
+    }
 }
 
 fn exprel(z: f64) -> f64 {
-    if z.abs() < EXPREL_SMALL { 1.0 + z / 2.0 + z * z / 6.0 } else { c_expm1(z) / z }
+    if z.abs() < EXPREL_SMALL {
+        1.0 + z / 2.0 + z * z / 6.0
+    } else {
+        c_expm1(z) / z
+    }
 }
 
 fn izhikevich_rhs(p: &[f64], y: &State, current: f64) -> State {
@@ -260,7 +276,11 @@ fn spike_and_reset(model: Model, p: &[f64], y_prev: &State, y_next: &mut State) 
 
 /// The bytes of a NUL-terminated name, or None for NULL.
 unsafe fn name_bytes<'a>(name: *const c_char) -> Option<&'a [u8]> {
-    if name.is_null() { None } else { Some(unsafe { CStr::from_ptr(name) }.to_bytes()) }
+    if name.is_null() {
+        None
+    } else {
+        Some(unsafe { CStr::from_ptr(name) }.to_bytes())
+    }
 }
 
 unsafe fn check_model(func: &str, name: *const c_char) -> Result<Model, i32> {
@@ -281,7 +301,16 @@ unsafe fn check_model(func: &str, name: *const c_char) -> Result<Model, i32> {
 fn check_params(func: &str, model: Model, p: &[f64]) -> Result<(), i32> {
     let names: &[&str] = match model {
         Model::Izhikevich => &["a", "b", "c", "d", "v_peak"],
-        Model::HodgkinHuxley => &["c_m", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "v_threshold"],
+        Model::HodgkinHuxley => &[
+            "c_m",
+            "g_na",
+            "g_k",
+            "g_l",
+            "e_na",
+            "e_k",
+            "e_l",
+            "v_threshold",
+        ],
         Model::AdEx => &[
             "c", "g_l", "e_l", "v_t", "delta_t", "tau_w", "a", "b", "v_reset", "v_peak",
         ],
@@ -303,7 +332,10 @@ fn check_params(func: &str, model: Model, p: &[f64]) -> Result<(), i32> {
         if !(p[i] > 0.0) {
             return Err(fail(
                 ERR_INVALID_ARGUMENT,
-                format!("{func}: params[{i}] ({}) must be positive, got {}", names[i], p[i]),
+                format!(
+                    "{func}: params[{i}] ({}) must be positive, got {}",
+                    names[i], p[i]
+                ),
             ));
         }
     }
@@ -335,7 +367,11 @@ pub unsafe extern "C" fn scjax_param_size(model: *const c_char) -> i64 {
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn scjax_default_params(model: *const c_char, out: *mut f64, n_out: i64) -> i32 {
+pub unsafe extern "C" fn scjax_default_params(
+    model: *const c_char,
+    out: *mut f64,
+    n_out: i64,
+) -> i32 {
     const F: &str = "scjax_default_params";
     let m = match unsafe { check_model(F, model) } {
         Ok(m) => m,
@@ -346,7 +382,10 @@ pub unsafe extern "C" fn scjax_default_params(model: *const c_char, out: *mut f6
     }
     let defaults = default_params(m);
     if n_out != defaults.len() as i64 {
-        return fail(ERR_PARAM_COUNT, format!("{F}: n_out must be {}, got {n_out}", defaults.len()));
+        return fail(
+            ERR_PARAM_COUNT,
+            format!("{F}: n_out must be {}, got {n_out}", defaults.len()),
+        );
     }
     let out = unsafe { std::slice::from_raw_parts_mut(out, defaults.len()) };
     out.copy_from_slice(defaults);
@@ -373,10 +412,16 @@ pub unsafe extern "C" fn scjax_initial_state(
         return fail(ERR_NULL_POINTER, format!("{F}: out is NULL"));
     }
     if n_params != param_size(m) as i64 {
-        return fail(ERR_PARAM_COUNT, format!("{F}: n_params must be {}, got {n_params}", param_size(m)));
+        return fail(
+            ERR_PARAM_COUNT,
+            format!("{F}: n_params must be {}, got {n_params}", param_size(m)),
+        );
     }
     if n_out != state_size(m) as i64 {
-        return fail(ERR_PARAM_COUNT, format!("{F}: n_out must be {}, got {n_out}", state_size(m)));
+        return fail(
+            ERR_PARAM_COUNT,
+            format!("{F}: n_out must be {}, got {n_out}", state_size(m)),
+        );
     }
     let p = unsafe { std::slice::from_raw_parts(params, param_size(m)) };
     if let Err(status) = check_params(F, m, p) {
@@ -392,9 +437,18 @@ pub unsafe extern "C" fn scjax_initial_state(
             let v: f64 = -65.0;
             let gate = |a: f64, b: f64| a / (a + b);
             out[0] = v;
-            out[1] = gate(1.0 / exprel(-(v + 40.0) / 10.0), 4.0 * c_exp(-(v + 65.0) / 18.0));
-            out[2] = gate(0.07 * c_exp(-(v + 65.0) / 20.0), 1.0 / (1.0 + c_exp(-(v + 35.0) / 10.0)));
-            out[3] = gate(0.1 / exprel(-(v + 55.0) / 10.0), 0.125 * c_exp(-(v + 65.0) / 80.0));
+            out[1] = gate(
+                1.0 / exprel(-(v + 40.0) / 10.0),
+                4.0 * c_exp(-(v + 65.0) / 18.0),
+            );
+            out[2] = gate(
+                0.07 * c_exp(-(v + 65.0) / 20.0),
+                1.0 / (1.0 + c_exp(-(v + 35.0) / 10.0)),
+            );
+            out[3] = gate(
+                0.1 / exprel(-(v + 55.0) / 10.0),
+                0.125 * c_exp(-(v + 65.0) / 80.0),
+            );
         }
         Model::AdEx => {
             out[0] = p[2];
@@ -460,7 +514,10 @@ pub unsafe extern "C" fn scjax_simulate(
     let n_p = param_size(m);
     let n = state_size(m);
     if n_params != n_p as i64 {
-        return fail(ERR_PARAM_COUNT, format!("{F}: n_params must be {n_p} for this model, got {n_params}"));
+        return fail(
+            ERR_PARAM_COUNT,
+            format!("{F}: n_params must be {n_p} for this model, got {n_params}"),
+        );
     }
     let p = unsafe { std::slice::from_raw_parts(params, n_p) };
     if let Err(status) = check_params(F, m, p) {
@@ -469,21 +526,33 @@ pub unsafe extern "C" fn scjax_simulate(
     let y0 = unsafe { std::slice::from_raw_parts(y0, n) };
     for (i, &x) in y0.iter().enumerate() {
         if !x.is_finite() {
-            return fail(ERR_INVALID_ARGUMENT, format!("{F}: y0[{i}] must be finite, got {x}"));
+            return fail(
+                ERR_INVALID_ARGUMENT,
+                format!("{F}: y0[{i}] must be finite, got {x}"),
+            );
         }
     }
     // 4. steps, dt, current
     if n_steps < 1 || n_steps > MAX_STEPS {
-        return fail(ERR_INVALID_ARGUMENT, format!("{F}: n_steps must be in [1, 2^40], got {n_steps}"));
+        return fail(
+            ERR_INVALID_ARGUMENT,
+            format!("{F}: n_steps must be in [1, 2^40], got {n_steps}"),
+        );
     }
     if !(dt.is_finite() && dt > 0.0) {
-        return fail(ERR_INVALID_ARGUMENT, format!("{F}: dt must be positive and finite, got {dt}"));
+        return fail(
+            ERR_INVALID_ARGUMENT,
+            format!("{F}: dt must be positive and finite, got {dt}"),
+        );
     }
     let steps = n_steps as usize;
     let current = unsafe { std::slice::from_raw_parts(current, steps) };
     for (i, &x) in current.iter().enumerate() {
         if !x.is_finite() {
-            return fail(ERR_INVALID_ARGUMENT, format!("{F}: current[{i}] must be finite, got {x}"));
+            return fail(
+                ERR_INVALID_ARGUMENT,
+                format!("{F}: current[{i}] must be finite, got {x}"),
+            );
         }
     }
     // 5. integrate
