@@ -210,7 +210,7 @@ def test_hodgkin_huxley_hopf_and_fi_curve():
     currents = np.concatenate([below, above])
     y_below = [dyn.fixed_points(model, float(i), HH_BOUNDS, 2)[0].state for i in below]
     y0 = np.stack(y_below + [np.asarray(model.initial_state())] * len(above))
-    rates = np.asarray(dyn.fi_curve(model, currents, dt=0.01, duration=300.0,
+    rates = np.asarray(dyn.fi_curve(model, currents, dt=0.01, duration=200.0,
                                     transient=100.0, y0=y0))
     assert np.all(rates[: len(below)] == 0.0)
     assert np.all(rates[len(below):] > 40.0)  # HH fires at ≳ 50 Hz once it fires at all

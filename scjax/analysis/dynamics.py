@@ -210,16 +210,39 @@ def _seed_grid(bounds: np.ndarray, n_seeds: int | None, dtype) -> jax.Array:
     return jnp.asarray(grid, dtype)
 
 
+#: Batches of (current, seed) pairs are padded to a multiple of this size, so every call on a
+#: model reuses one compiled Newton kernel whatever the number of currents and seeds.
+_CHUNK = 256
+
+
 @eqx.filter_jit
+def _solve_pairs(model, currents, seeds):
+    return jax.vmap(lambda i, y0: solve_fixed_point(model, i, y0))(currents, seeds)
+
+
+@eqx.filter_jit
+def _eigenvalues_pairs(model, currents, states):
+    return jax.vmap(lambda i, y: eigenvalues(model, y, i))(currents, states)
+
+
+def _chunked(fn, model, currents, states):
+    """`fn(model, currents[k], states[k])` over fixed-size chunks (the last padded by
+    repetition), concatenated on the host."""
+    n = currents.shape[0]
+    pad = (-n) % _CHUNK
+    currents = jnp.concatenate([currents, jnp.repeat(currents[-1:], pad, axis=0)])
+    states = jnp.concatenate([states, jnp.repeat(states[-1:], pad, axis=0)])
+    outs = [fn(model, currents[k:k + _CHUNK], states[k:k + _CHUNK])
+            for k in range(0, n + pad, _CHUNK)]
+    return jax.tree.map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
+
+
 def _solve_seeds(model, currents, seeds):
     """Newton from every seed at every current: (roots [C, S, n], converged [C, S])."""
-    per_seed = jax.vmap(lambda i, y0: solve_fixed_point(model, i, y0), in_axes=(None, 0))
-    return jax.vmap(per_seed, in_axes=(0, None))(currents, seeds)
-
-
-@eqx.filter_jit
-def _eigenvalues_batch(model, currents, states):
-    return jax.vmap(lambda i, y: eigenvalues(model, y, i))(currents, states)
+    c, s = currents.shape[0], seeds.shape[0]
+    roots, ok = _chunked(_solve_pairs, model, jnp.repeat(currents, s),
+                         jnp.tile(seeds, (c, 1)))
+    return roots.reshape(c, s, -1), ok.reshape(c, s)
 
 
 def _deduplicate(roots: np.ndarray, ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -246,8 +269,8 @@ def _fixed_points_at(model, currents: np.ndarray, bounds: np.ndarray, n_seeds):
     flat_currents = [c for c, states in zip(currents, per_current) for _ in states]
     if not flat_states:
         return [[] for _ in currents]
-    lam = np.asarray(_eigenvalues_batch(
-        model, jnp.asarray(flat_currents, dtype), jnp.asarray(np.stack(flat_states), dtype)))
+    lam = _chunked(_eigenvalues_pairs, model, jnp.asarray(flat_currents, dtype),
+                   jnp.asarray(np.stack(flat_states), dtype))
     out, k = [], 0
     for c, states in zip(currents, per_current):
         pts = []
