@@ -105,11 +105,13 @@ def bench_case(name: str, integrator: str, backends, args) -> dict:
     currents = batch_currents(case, args.steps, args.batch)
     cur_b = jnp.asarray(currents)
     batched = jax.jit(jax.vmap(
-        lambda c: scjax.simulate(model, c, case.dt, solver=solver, y0=y0_j, throw=False).y))
+        lambda c: scjax.simulate(model, c, case.dt, solver=solver, y0=y0_j, throw=False)))
     start = time.perf_counter()
-    ys_jax = np.asarray(batched(cur_b).block_until_ready())
+    out_jax = batched(cur_b)
+    ys_jax = np.asarray(out_jax.y.block_until_ready())
+    spikes_jax = np.asarray(out_jax.spikes)
     compile_b = time.perf_counter() - start
-    jb_s, jb_all = median_time(lambda: batched(cur_b).block_until_ready(), args.repeats)
+    jb_s, jb_all = median_time(lambda: batched(cur_b).y.block_until_ready(), args.repeats)
     row["batch"] = dict(size=args.batch, jax=dict(seconds=jb_s, repeats=jb_all,
                                                   first_call_seconds=compile_b))
     for b in backends:
@@ -118,13 +120,16 @@ def bench_case(name: str, integrator: str, backends, args) -> dict:
                 tr = native.simulate(b, model, currents[i], case.dt, integrator=integrator,
                                      y0=y0)
                 if keep is not None:
-                    keep.append(tr.y)
+                    keep.append(tr)
 
         kept = []
         loop(kept)  # warm, and kept for the accuracy check
         nb_s, nb_all = median_time(loop, args.repeats)
-        row["batch"][b] = dict(seconds=nb_s, repeats=nb_all, jax_over_native=jb_s / nb_s,
-                               max_rel_vs_jax=normwise_rel(np.stack(kept), ys_jax))
+        row["batch"][b] = dict(
+            seconds=nb_s, repeats=nb_all, jax_over_native=jb_s / nb_s,
+            max_rel_vs_jax=normwise_rel(np.stack([tr.y for tr in kept]), ys_jax),
+            traces_with_different_spikes=int(sum(
+                not np.array_equal(tr.spikes, spikes_jax[i]) for i, tr in enumerate(kept))))
     print(f"{name:15s} {integrator:10s} batch{args.batch:5d} jax {jb_s:7.3f} s  " + "  ".join(
         f"{b} {row['batch'][b]['seconds']:6.3f} s (x{row['batch'][b]['jax_over_native']:.2f})"
         for b in backends), flush=True)
