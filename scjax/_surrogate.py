@@ -14,9 +14,16 @@ import jax.numpy as jnp
 
 
 class AbstractSurrogate(eqx.Module):
-    """A Heaviside step whose derivative is replaced by `derivative(x)`."""
+    """A Heaviside step whose derivative is replaced by `derivative(x)`.
+
+    `detach_reset=True` keeps the surrogate on the spike signal but stops it from flowing
+    through the reset of resetting models (Zenke & Vogels 2021, "The remarkable robustness of
+    surrogate gradient learning"); otherwise the reset contributes surrogate × (the jump at
+    threshold).
+    """
 
     slope: eqx.AbstractVar[float]
+    detach_reset: eqx.AbstractVar[bool]
 
     @abc.abstractmethod
     def derivative(self, x):
@@ -43,6 +50,7 @@ class SigmoidSurrogate(AbstractSurrogate):
     """d/dx σ(slope·x) = slope·σ(slope·x)(1 − σ(slope·x)) (Zenke & Ganguli 2018)."""
 
     slope: float = 5.0
+    detach_reset: bool = eqx.field(static=True, default=False)
 
     def derivative(self, x):
         s = jax.nn.sigmoid(self.slope * x)
@@ -53,6 +61,7 @@ class FastSigmoidSurrogate(AbstractSurrogate):
     """1 / (1 + slope·|x|)² (SuperSpike, Zenke & Ganguli 2018)."""
 
     slope: float = 5.0
+    detach_reset: bool = eqx.field(static=True, default=False)
 
     def derivative(self, x):
         return 1.0 / (1.0 + self.slope * jnp.abs(x)) ** 2

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import diffrax
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, Scalar, ScalarLike, State
@@ -124,7 +125,17 @@ class AbstractResettingModel(AbstractNeuronModel):
             spike = x >= 0
             return jnp.where(spike, self.reset(y_next), y_next), spike
         spike = surrogate.heaviside(x)
-        return y_next + spike * (self.reset(y_next) - y_next), spike
+        # Forward: exactly the hard reset (y + s·(reset(y) − y) would cancel catastrophically
+        # when an Euler step overshoots to 1e10 mV). Backward: the surrogate derivative times
+        # the jump measured *at the threshold*, i.e. the physical jump (v_reset − v_peak,
+        # +b, ...), not the overshoot-dependent reset(y_next) − y_next.
+        hard = jnp.where(spike > 0.5, self.reset(y_next), y_next)
+        if surrogate.detach_reset:
+            return hard, spike
+        i = self.spike_index
+        at_threshold = y_next.at[i].set(jnp.minimum(y_next[i], self.spike_threshold()))
+        jump = self.reset(at_threshold) - at_threshold
+        return hard + (spike - jax.lax.stop_gradient(spike)) * jump, spike
 
 
 class AbstractCrossingModel(AbstractNeuronModel):
