@@ -13,3 +13,13 @@ from ._hodgkin_huxley import HodgkinHuxley as HodgkinHuxley
 from ._izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS, Izhikevich as Izhikevich
 from ._lif import LIF as LIF
 from ._morris_lecar import MorrisLecar as MorrisLecar
+from ._biolek_memristor import BiolekMemristor as BiolekMemristor
+from ._fixed_point_lif import FixedPointLIF as FixedPointLIF
+from ._gamma_oscillation import GammaOscillation as GammaOscillation
+from ._homeostasis import Homeostasis as Homeostasis
+from ._kuramoto import Kuramoto as Kuramoto
+from ._lindblad import Lindblad as Lindblad
+from ._predictive_coding import PredictiveCoding as PredictiveCoding
+from ._sc_equilibrium import SCEquilibrium as SCEquilibrium
+from ._stdp import STDPCurve as STDPCurve
+from ._system_base import AbstractPlainSystem as AbstractPlainSystem

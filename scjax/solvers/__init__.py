@@ -11,3 +11,4 @@ from ._names import SOLVERS_BY_NAME as SOLVERS_BY_NAME, solver_from_name as solv
 from ._rk4 import RK4 as RK4
 from ._rosenbrock2 import ROS2_GAMMA as ROS2_GAMMA, Rosenbrock2 as Rosenbrock2
 from ._rosenbrock_euler import RosenbrockEuler as RosenbrockEuler
+from ._rodas import RODAS5P_TABLEAU as RODAS5P_TABLEAU, Rodas5P as Rodas5P, RodasTableau as RodasTableau
