@@ -67,4 +67,9 @@ def run_demo(out_dir: str) -> int:
         print(f"{name:15s} spikes — {line}")
     with open(os.path.join(out_dir, "demo_summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    return 0
+
+    # Parity: every available independent backend against the JAX float64 path.
+    from scjax import parity
+
+    print("\nparity against the independent backends (scjax parity):")
+    return parity.main(["--n-random", "1", "--json", os.path.join(out_dir, "parity.json")])
