@@ -3,6 +3,11 @@ input (through the Python loader and directly through ctypes: a crash would fail
 
 import ctypes
 import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
 
 import jax.numpy as jnp
 import numpy as np
@@ -321,8 +326,6 @@ def test_direct_ctypes_bad_input_returns_status_and_message(backend):
 def test_build_script_skips_a_missing_toolchain_with_a_reason(tmp_path):
     # PATH holds only the shell tools build.sh needs: no cargo, no go, no mojo. Both compiled
     # languages are skipped with one line each and the script still succeeds.
-    import shutil
-    import subprocess
 
     tools = tmp_path / "bin"
     tools.mkdir()
@@ -338,3 +341,43 @@ def test_build_script_skips_a_missing_toolchain_with_a_reason(tmp_path):
     assert "native: rust skipped: cargo not found" in out.stdout
     assert "native: go skipped: go not found" in out.stdout
     assert len([ln for ln in out.stdout.splitlines() if ln.startswith("native: mojo")]) == 1
+
+
+_BITWISE_SCRIPT = r"""
+import jax
+jax.config.update("jax_enable_x64", True)
+import numpy as np, scjax
+from scjax import parity
+from scjax.backends import native
+case = parity.CASES["izhikevich"]
+backends = [b for b, ok in native.available().items() if ok is True]
+worst = 0.0
+for params in [None] + parity.random_params(case, 2):
+    model = case.model(params)
+    y0 = np.asarray(model.initial_state())
+    for integrator in case.integrators:
+        ref = parity.JaxBackend().simulate(model, case.current(), case.dt, integrator, y0)
+        for b in backends:
+            tr = native.simulate(b, model, case.current(), case.dt, integrator, y0=y0)
+            assert np.array_equal(tr.spikes, np.asarray(ref.spikes))
+            worst = max(worst, float(np.abs(tr.y - np.asarray(ref.y)).max()))
+print(len(backends), worst)
+"""
+
+
+def test_izhikevich_is_bit_identical_to_jax_when_xla_cannot_fuse():
+    # The only rounding differences between JAX and the libraries on Izhikevich (no exp) are
+    # XLA:CPU's fused multiply-adds. Capping XLA at AVX (no FMA instructions) removes them,
+    # and then every trajectory must be identical to the last bit: the transcription is exact.
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip(f"--xla_cpu_max_isa=AVX is an x86-64 flag; this is {platform.machine()}")
+    if not any(ok is True for ok in native.available().values()):
+        pytest.skip(f"no native library built: {native.available()}")
+    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_max_isa=AVX",
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", _BITWISE_SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    n_backends, worst = out.stdout.split()
+    assert int(n_backends) >= 1
+    assert float(worst) == 0.0
