@@ -28,7 +28,7 @@ def run_demo(out_dir: str) -> int:
     from scjax.models import INTEGRATORS
 
     cases = [
-        (scjax.Izhikevich.preset("RS"), 10.0, 0.05, 4000),
+        (scjax.Izhikevich.preset("RS"), 10.0, 0.025, 8000),
         (scjax.HodgkinHuxley(), 10.0, 0.01, 5000),
         (scjax.AdEx(v_peak=-40.4), 800.0, 0.01, 20000),
         (scjax.LIF(), 20.0, 0.1, 2000),

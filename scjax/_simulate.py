@@ -130,20 +130,20 @@ def simulate(
 
 
 def _check_linearly_implicit_step(model, solver, dt) -> None:
-    """Refuse a Rosenbrock step that would cross the pole of W = I − γhJ on a model's
-    explosive upstroke (see `AdEx.upstroke_rate`): the run would silently lose spikes."""
+    """Refuse a Rosenbrock step too large for a model's explosive upstroke (see
+    `AdEx.upstroke_rate`, `solver.upstroke_limit`): the run would silently lose spikes."""
     if not (isinstance(solver, AbstractRosenbrockSolver) and hasattr(model, "upstroke_rate")):
         return
     rate = model.upstroke_rate()
     if is_concrete(rate) and is_concrete(dt):
         stiffness = solver.gamma * float(dt) * float(rate)
-        if stiffness >= 1.0:
+        limit = solver.upstroke_limit
+        if stiffness >= limit:
             raise ValueError(
                 f"dt = {float(dt)} is too large for {type(solver).__name__} on "
-                f"{type(model).__name__}: gamma*dt*upstroke_rate = {stiffness:.3g} >= 1, so the "
-                "linearly implicit step reverses the spike upstroke. Use "
-                f"dt < {1.0 / (solver.gamma * float(rate)):.3g} or a lower v_peak "
-                "(e.g. v_t + 5*delta_t)."
+                f"{type(model).__name__}: gamma*dt*upstroke_rate = {stiffness:.3g} >= {limit}, "
+                "where the linearly implicit step stalls or reverses the spike upstroke. Use "
+                f"dt < {limit / (solver.gamma * float(rate)):.3g} or a lower v_peak."
             )
 
 

@@ -141,6 +141,33 @@ def test_candidates_agree_with_fine_rk4(name, cls, order, model, amplitude, dt, 
     np.testing.assert_allclose(times, reference, atol=2 * dt)
 
 
+@pytest.mark.parametrize(
+    "model, amplitude, solver, accepted_dt, refused_dt",
+    [
+        (scjax.Izhikevich(), 10.0, scjax.solvers.Rosenbrock2(), 0.035, 0.05),
+        (scjax.AdEx(v_peak=-40.4), 800.0, scjax.solvers.Rosenbrock2(), 0.0125, 0.025),
+        (scjax.AdEx(v_peak=-40.4), 800.0, scjax.solvers.RosenbrockEuler(), 0.05, 0.07),
+    ],
+)
+def test_upstroke_limit_separates_working_from_stalling_steps(
+    model, amplitude, solver, accepted_dt, refused_dt
+):
+    reference = _spike_times(model, scjax.solvers.RK4(), 0.002, 200.0, amplitude)
+    times = _spike_times(model, solver, accepted_dt, 200.0, amplitude)
+    assert len(times) == len(reference) >= 4
+    with pytest.raises(ValueError, match="upstroke"):
+        _spike_times(model, solver, refused_dt, 200.0, amplitude)
+    # The refusal is not over-cautious: just past the limit the step really stalls.
+    from scjax._simulate import _run
+
+    n = int(200.0 / refused_dt)
+    f64 = jnp.float64
+    stalled = _run(jax.tree.map(lambda p: jnp.asarray(p, f64), model), solver,
+                   jnp.full(n, amplitude), jnp.asarray(refused_dt), model.initial_state(),
+                   jnp.asarray(0.0), False, None, 1)
+    assert int(stalled.spike_count) < len(reference)
+
+
 def test_rosenbrock_refuses_a_step_past_the_upstroke_pole():
     with pytest.raises(ValueError, match="dt"):
         scjax.simulate(scjax.AdEx(integrator="rosenbrock"), jnp.full(10, 500.0), 0.05)

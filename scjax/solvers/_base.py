@@ -48,6 +48,7 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
         diffrax.LocalLinearInterpolation
     )
     gamma: eqx.AbstractClassVar[float]
+    upstroke_limit: eqx.AbstractClassVar[float]
 
     def init(self, terms, t0, t1, y0, args):
         return None

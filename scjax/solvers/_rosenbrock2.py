@@ -30,6 +30,12 @@ class Rosenbrock2(AbstractRosenbrockSolver):
 
     #: Diagonal coefficient of W = I − γ h J.
     gamma: ClassVar[float] = ROS2_GAMMA
+    #: Largest γ·dt·(upstroke rate) `scjax.simulate` accepts on an explosive upstroke. Below
+    #: the pole, ROS2's step map still has a spurious fixed point on a fast enough upstroke
+    #: (measured: Izhikevich RS at γ·dt·rate = 0.63 and AdEx at 0.68 stall below v_peak and
+    #: never spike; 0.44 and 0.47 spike correctly), so the limit is 0.45
+    #: (tests/test_solvers.py checks both sides).
+    upstroke_limit: ClassVar[float] = 0.45
 
     def order(self, terms):
         return 2

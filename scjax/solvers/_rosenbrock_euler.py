@@ -24,6 +24,9 @@ class RosenbrockEuler(AbstractRosenbrockSolver):
 
     #: Diagonal coefficient of W = I − γ h J.
     gamma: ClassVar[float] = 1.0
+    #: Largest γ·dt·(upstroke rate) `scjax.simulate` accepts on an explosive upstroke: the
+    #: pole of W (past it the step runs backwards).
+    upstroke_limit: ClassVar[float] = 1.0
 
     def order(self, terms):
         return 1
