@@ -219,8 +219,13 @@ def solve(
     # DTMIN are accepted there; the threshold event is then root-found on the step's
     # interpolant, so spike times keep an error below DTMIN. Smooth dynamics never get near it.
     controller = diffrax.PIDController(rtol=rtol, atol=atol, dtmin=DTMIN, force_dtmin=True)
-    if jump_ts is not None:
-        controller = diffrax.ClipStepSizeController(controller, jump_ts=jnp.asarray(jump_ts))
+    # Solvers with only linear dense output (the scjax Rosenbrock methods, Rodas5P) would
+    # interpolate the save grid to second order: make every save time a step end instead.
+    step_ts = grid if solver.interpolation_cls is diffrax.LocalLinearInterpolation else None
+    if jump_ts is not None or step_ts is not None:
+        controller = diffrax.ClipStepSizeController(
+            controller, step_ts=None if step_ts is None else jnp.asarray(step_ts),
+            jump_ts=None if jump_ts is None else jnp.asarray(jump_ts))
     if isinstance(model, AbstractResettingModel):
         kind = "reset"
     elif isinstance(model, AbstractCrossingModel):

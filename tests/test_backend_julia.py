@@ -1,0 +1,123 @@
+"""Julia backend: everything around the Julia call, tested with a fake session.
+
+The fake stands in for juliacall: it checks what the backend marshals (system name,
+parameter order, array parameters, grid) and answers with arrays computed here from closed
+forms, so the conversion back to `scjax.Trajectory` is checked against independent numbers.
+The real call is tested only where Julia is installed.
+"""
+
+import numpy as np
+import pytest
+
+import scjax
+from scjax import reference
+from scjax.backends import julia as jb
+
+
+class FakeSession:
+    """Solves LIF in closed form from the parameter vector it receives (so a wrong parameter
+    order gives wrong numbers), and records every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def solve_system(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
+                     reltol, abstol):
+        self.calls.append(dict(name=name, p=p, arrays=arrays, u0=u0, tspan=tspan, trace=trace,
+                               current_dt=current_dt, alg=alg, saveat=saveat))
+        assert name == "lif" and np.all(trace == trace[0])  # closed form: constant drive
+        tau, v_rest, v_th, v_reset, r_m = p
+        v_inf = v_rest + r_m * trace[0]
+        first = tau * np.log((v_inf - u0[0]) / (v_inf - v_th))
+        isi = tau * np.log((v_inf - v_reset) / (v_inf - v_th))
+        t = tspan[0] + saveat * np.arange(int(round((tspan[1] - tspan[0]) / saveat)) + 1)
+        spikes = first + isi * np.arange(0, int((t[-1] - first) // isi) + 1)
+        k = np.searchsorted(spikes, t, side="left")
+        since = t - np.concatenate([[0.0], spikes])[k]
+        start = np.where(k == 0, u0[0], v_reset)
+        v = v_inf + (start - v_inf) * np.exp(-since / tau)
+        return t, v[:, None], spikes
+
+    def solve_population(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
+                         reltol, abstol):
+        self.calls.append(dict(name=name, p=p, u0=u0))
+        n_t = int(round((tspan[1] - tspan[0]) / saveat)) + 1
+        return np.arange(n_t) * saveat, np.zeros((p.shape[1], n_t, u0.shape[0])), np.arange(p.shape[1])
+
+
+def test_available_reason_without_juliacall():
+    reason = jb.available()
+    try:
+        import juliacall  # noqa: F401
+    except ImportError:
+        assert reason == "julia: juliacall not installed (pip install -e .[julia])"
+    else:
+        assert reason is True
+
+
+def test_marshal_parameter_order_and_arrays():
+    name, p, arrays, u0 = jb.marshal(scjax.AdEx(b=70.0))
+    assert name == "adex" and p.dtype == np.float64
+    assert list(p) == [281.0, 30.0, -70.6, -50.4, 2.0, 144.0, 4.0, 70.0, -70.6, 20.0]
+    np.testing.assert_array_equal(u0, [-70.6, 0.0])
+    name, p, arrays, _ = jb.marshal(scjax.models.PredictiveCoding())
+    assert name == "predictive_coding" and arrays["u1"].shape == (8, 4)
+    assert arrays["u2"].shape == (4, 2) and arrays["stimulus"].shape == (8,)
+    assert set(jb.SYSTEM_NAMES.values()) == set(reference.SYSTEMS)
+    with pytest.raises(ValueError, match="no Julia counterpart"):
+        jb.marshal(scjax.models.FixedPointLIF())
+
+
+def test_solve_round_trip_with_fake_session():
+    fake = FakeSession()
+    traj, spikes = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 100.0), 20.0, session_=fake)
+    call = fake.calls[-1]
+    assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 100.0)
+    # From rest (−65): τ ln(20/5) to the first spike, then τ ln(25/5) from the −70 reset.
+    np.testing.assert_allclose(spikes, 20 * np.log(4.0) + 20 * np.log(5.0) * np.arange(3),
+                               rtol=1e-12)
+    assert traj.y.shape == (1001, 1) and traj.spikes.shape == (1000,)
+    assert list(np.nonzero(np.asarray(traj.spikes))[0]) == [int(np.ceil(s / 0.1)) - 1 for s in spikes]
+    # Same schema and the same numbers as the in-process reference.
+    ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 100.0), 20.0)
+    np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-8)
+    np.testing.assert_allclose(traj.y, ref.trajectory.y, atol=1e-7)
+    assert traj.state_names == ref.trajectory.state_names
+
+
+def test_simulate_interface_and_argument_checks():
+    fake = FakeSession()
+    traj = jb.simulate(scjax.LIF(), np.full(50, 20.0), 0.1, session_=fake)
+    assert traj.t.shape == (51,) and fake.calls[-1]["current_dt"] == 0.1
+    with pytest.raises(ValueError, match="alg"):
+        jb.solve(scjax.LIF(), (0.0, 1.0), alg="Euler", session_=fake)
+    with pytest.raises(ValueError, match="t_span"):
+        jb.solve(scjax.LIF(), (1.0, 0.0), session_=fake)
+
+    class BadGrid(FakeSession):
+        def solve_system(self, *a, **k):
+            t, u, s = super().solve_system(*a, **k)
+            return t[:-1], u[:-1], s
+
+    with pytest.raises(ValueError, match="shape"):
+        jb.solve(scjax.LIF(), (0.0, 10.0), 20.0, session_=BadGrid())
+
+
+def test_population_packs_columns():
+    fake = FakeSession()
+    models = [scjax.Izhikevich.preset(n) for n in ("RS", "IB", "CH")]
+    t, y, counts = jb.solve_population(models, (0.0, 10.0), 10.0, session_=fake)
+    p = fake.calls[-1]["p"]
+    assert p.shape == (5, 3) and list(p[2]) == [-65.0, -55.0, -50.0]  # c of RS, IB, CH
+    assert y.shape == (3, 101, 2) and t.shape == (101,)
+    with pytest.raises(ValueError, match="same system"):
+        jb.solve_population([scjax.LIF(), scjax.AdEx()], (0.0, 1.0), session_=fake)
+
+
+def test_real_julia_matches_reference():
+    reason = jb.available()
+    if reason is not True:
+        pytest.skip(reason)
+    traj, spikes = jb.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    ref = reference.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-6)
