@@ -48,6 +48,7 @@ def simulate(
     throw: bool = True,
     surrogate=None,
     save_every: int = 1,
+    check_step: bool = True,
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current trace with a fixed step.
 
@@ -72,6 +73,9 @@ def simulate(
             `y` then has shape `[T/save_every + 1, n_state]`, `t` likewise, while `spikes`
             keeps one entry per step. Use `save_every=T` for the final state only (large
             batches: the memory for states no longer grows with T).
+        check_step: refuse (`ValueError`) a Rosenbrock step too large for the model's spike
+            upstroke, where the step stalls or reverses and spikes are silently lost (see
+            `docs/conventions.md`). Set False for runs that cannot spike (sub-threshold).
         surrogate: None (the threshold has zero derivative), `"sigmoid"`, `"fast_sigmoid"`,
             or a `scjax.AbstractSurrogate`: gradients then cross the threshold and reset
             through the surrogate derivative (forward values are unchanged).
@@ -103,7 +107,8 @@ def simulate(
         solver = HalfEuler(fast_mask=model.fast_mask)
     if not isinstance(solver, diffrax.AbstractSolver):
         raise ValueError(f"solver must be a diffrax.AbstractSolver, got {type(solver).__name__}")
-    _check_linearly_implicit_step(model, solver, dt)
+    if check_step:
+        _check_linearly_implicit_step(model, solver, dt)
     if y0 is None:
         y0 = model.initial_state()
     elif is_concrete(y0):
@@ -134,8 +139,10 @@ def _check_linearly_implicit_step(model, solver, dt) -> None:
     `AdEx.upstroke_rate`, `solver.upstroke_limit`): the run would silently lose spikes."""
     if not (isinstance(solver, AbstractRosenbrockSolver) and hasattr(model, "upstroke_rate")):
         return
+    if not (is_concrete(dt) and all(is_concrete(leaf) for leaf in jax.tree.leaves(model))):
+        return  # traced parameters (vmap/grad over the model): nothing to check eagerly
     rate = model.upstroke_rate()
-    if is_concrete(rate) and is_concrete(dt):
+    if is_concrete(rate):
         stiffness = solver.gamma * float(dt) * float(rate)
         limit = solver.upstroke_limit
         if stiffness >= limit:

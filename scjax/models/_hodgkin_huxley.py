@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
@@ -84,6 +85,20 @@ class HodgkinHuxley(AbstractCrossingModel):
         dn = alpha_n(v) * (1.0 - n) - beta_n(v) * n
         return jnp.stack([dv, dm, dh, dn])
 
+    def upstroke_rate(self) -> float:
+        """Largest real part (1/ms) of the Jacobian's eigenvalues on the spike upstroke.
+
+        Estimated on V ∈ [−80, 50] mV with m at m∞(V) and h, n at rest (the start of the
+        upstroke, where the Na⁺ feedback is strongest): 9.9/ms at the defaults, against
+        6.2/ms measured along a spike at I = 10. `scjax.simulate` uses it to refuse
+        Rosenbrock steps that would stall the upstroke (ROS2 at dt = 0.1 ms loses every
+        spike). Needs concrete parameters; returns a Python float.
+        """
+        import numpy as np
+
+        jacobians = _upstroke_jacobians(jax.tree.map(jnp.asarray, self))
+        return float(np.max(np.linalg.eigvals(np.asarray(jacobians)).real))
+
     def initial_state(self) -> State:
         v = jnp.asarray(-65.0)
         gate = lambda a, b: a / (a + b)  # noqa: E731
@@ -96,3 +111,14 @@ class HodgkinHuxley(AbstractCrossingModel):
 
     def spike_threshold(self) -> Param:
         return self.v_threshold
+
+
+@jax.jit
+def _upstroke_jacobians(model: HodgkinHuxley):
+    rest = model.initial_state()
+
+    def jacobian_at(v):
+        y = rest.at[0].set(v).at[1].set(alpha_m(v) / (alpha_m(v) + beta_m(v)))
+        return jax.jacfwd(lambda y: model.vector_field(0.0, y, 0.0))(y)
+
+    return jax.vmap(jacobian_at)(jnp.linspace(-80.0, 50.0, 261))
