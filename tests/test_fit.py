@@ -182,3 +182,37 @@ def test_adex_recovers_a_b_tau_w_within_five_percent_via_van_rossum(factors):
     for c, target in zip(current, targets):
         fitted = scjax.simulate(result.model, c, dt)
         np.testing.assert_allclose(fitted.spike_times(), target.spike_times(), atol=0.5)
+
+
+# --- Izhikevich: spike times within 1 ms ---------------------------------------------------
+#
+# The grid spike signal's surrogate misleads for this model (the quadratic upstroke overshoots
+# v_peak by tens of mV within one 0.1 ms step, and the −95 mV reset jump fed back through the
+# surrogate grows gradients ×10–100 per spike), so the loss is the closed-form van Rossum
+# distance on sub-step spike times (`losses.subgrid_spike_times`, differentiated exactly through
+# the hard recurrence, surrogate=None). The landscape is still rough: of 8 vmapped restarts
+# (jitter 10 % around a guess 30 % off in every parameter) the lowest loss is the one kept.
+
+
+def test_izhikevich_fit_reproduces_spike_count_and_times_within_one_ms():
+    dt = 0.1
+    current = np.where(np.arange(1500) * dt > 10.0, 10.0, 0.0)
+    true = scjax.Izhikevich.preset("RS")
+    target = scjax.simulate(true, current, dt)
+    target_times = scjax.losses.subgrid_spike_times(target, true.v_peak, 12)
+
+    def loss(tr, tgt):
+        times, mask = scjax.losses.subgrid_spike_times(tr, true.v_peak, 12)
+        return scjax.losses.van_rossum_times(times, mask, *tgt, tau=10.0)
+
+    guess = scjax.Izhikevich(a=0.02 * 0.7, b=0.2 * 1.3, c=-65.0 * 1.3, d=8.0 * 1.3)
+    start = scjax.simulate(guess, current, dt).spike_times()
+    t_target = target.spike_times()
+    assert len(t_target) == 4 and np.max(np.abs(start - t_target)) > 10.0
+    result = fit(guess, current=current, dt=dt, target=target_times, params=tuple("abcd"),
+                 loss=loss, surrogate=None,
+                 optimizer=[(optax.adam(0.02), 150), (optax.adam(0.003), 100)],
+                 restarts=8, init_spread=0.1, key=jax.random.key(0))
+    t_fit = scjax.simulate(result.model, current, dt).spike_times()
+    assert len(t_fit) == len(t_target)
+    assert np.max(np.abs(t_fit - t_target)) <= 1.0 + 1e-9, (t_fit, t_target)

@@ -155,3 +155,33 @@ def test_fi_curve_is_vmapped_and_matches_single_runs():
     assert float(losses.fi_curve_loss(model, currents, rates, 0.1)) == 0.0
     g = jax.grad(lambda m: losses.fi_curve_loss(m, currents, rates + 5.0, 0.1))(model)
     assert np.isfinite(float(g.d)) and float(g.d) != 0.0  # through the surrogate
+
+
+def test_van_rossum_times_matches_the_closed_form_of_analysis_and_masks_out_padding():
+    from scjax.analysis import spikes as aspikes
+
+    t1 = np.array([3.0, 11.5, 40.2])
+    t2 = np.array([4.0, 30.0])
+    ref = float(aspikes.van_rossum_distance(t1, 3, t2, 2, tau=7.0)) ** 2
+    # Hand value for one extra spike: D² = ½.
+    assert float(losses.van_rossum_times(np.array([5.0]), np.ones(1), np.zeros(0), np.zeros(0),
+                                         tau=3.0)) == pytest.approx(0.5, rel=1e-12)
+    padded = losses.van_rossum_times(np.r_[t1, 0.0, 99.0], np.r_[np.ones(3), 0.0, 0.0],
+                                     t2, np.ones(2), tau=7.0)
+    assert float(padded) == pytest.approx(ref, rel=1e-12)
+
+
+def test_subgrid_spike_times_interpolate_the_crossing_within_the_step():
+    # LIF-free check on an Izhikevich RS trace: the sub-step times lie inside their steps and
+    # are closer to a 20x finer simulation's times than the step-end times are.
+    dt, fine = 0.1, 0.005
+    current = np.where(np.arange(1500) * dt > 10.0, 10.0, 0.0)
+    tr = scjax.simulate(scjax.Izhikevich(), current, dt)
+    times, mask = losses.subgrid_spike_times(tr, 30.0, 8)
+    n = int(mask.sum())
+    grid = tr.spike_times()
+    assert n == len(grid) == 4 and np.all(np.asarray(mask[n:]) == 0)
+    times = np.asarray(times[:n])
+    assert np.all((times >= grid - dt - 1e-12) & (times <= grid + 1e-12))
+    ref = scjax.simulate(scjax.Izhikevich(), np.repeat(current, 20), fine).spike_times()
+    assert np.abs(times - ref).mean() < np.abs(grid - ref).mean()
