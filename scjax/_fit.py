@@ -396,7 +396,12 @@ def fit(
         init_spread: standard deviation of the restart jitter in the unconstrained space
             (≈ relative spread of the parameters).
         surrogate: `"fast_sigmoid"` (default), `"sigmoid"`, an `AbstractSurrogate` (e.g. with
-            another slope), or None.
+            another slope), or None. The slope is per mV of x = v − v_peak and should match
+            the voltage steps of the last upstroke samples: for AdEx at dt = 0.1 ms, fit (and
+            make the data) with v_peak = V_T + 5Δ_T and `SigmoidSurrogate(0.5)` (tests recover
+            a, b, τ_w within 1 % from 30 % off); slopes ≥ 1 make the reset's surrogate term
+            compound from spike to spike. For Izhikevich the grid surrogate misleads; use the
+            sub-step spike times of `losses.subgrid_spike_times` with surrogate=None.
         tau, subthreshold: hyperparameters of `"van_rossum"` and `"trace_mse"`.
         solver, y0, t0: passed to `scjax.simulate`.
         callback: called as `callback(step, losses)` after each step, `losses` `[restarts]`.
