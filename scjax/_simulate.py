@@ -109,6 +109,7 @@ def simulate(
         solver = HalfEuler(fast_mask=model.fast_mask)
     if not isinstance(solver, diffrax.AbstractSolver):
         raise ValueError(f"solver must be a diffrax.AbstractSolver, got {type(solver).__name__}")
+    _check_discrete_time_model(model, solver, dt)
     if check_step:
         _check_linearly_implicit_step(model, solver, dt)
     if y0 is None:
@@ -134,6 +135,21 @@ def simulate(
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     return _run(model, solver, current, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
                 jnp.asarray(t0, dtype), throw, surrogate, save_every)
+
+
+def _check_discrete_time_model(model, solver, dt) -> None:
+    """A model with a `dt` field (e.g. `FixedPointLIF`) is a discrete-time update built for
+    that step and applied by one Euler step: any other dt or solver would be silently wrong."""
+    if not hasattr(model, "dt"):
+        return
+    from .solvers._euler import Euler
+
+    if type(solver) is not Euler:
+        raise ValueError(f"solver must be Euler for {type(model).__name__} (its step is the "
+                         f"discrete update), got {type(solver).__name__}")
+    if is_concrete(dt) and is_concrete(model.dt) and float(dt) != float(model.dt):
+        raise ValueError(f"dt = {float(dt)} differs from the dt = {float(model.dt)} "
+                         f"{type(model).__name__} was built for")
 
 
 def _check_linearly_implicit_step(model, solver, dt) -> None:

@@ -244,3 +244,12 @@ def test_save_every_subsamples_the_same_trajectory():
     for bad in (0, 3, 1.5):
         with pytest.raises(ValueError, match="save_every"):
             scjax.simulate(scjax.Izhikevich(), current, 0.1, save_every=bad)
+
+
+def test_discrete_time_models_need_their_own_dt_and_euler():
+    model = scjax.models.FixedPointLIF(dt=0.1)
+    scjax.simulate(model, jnp.full(10, 20.0), 0.1)
+    with pytest.raises(ValueError, match="dt"):
+        scjax.simulate(model, jnp.full(10, 20.0), 0.05)
+    with pytest.raises(ValueError, match="solver"):
+        scjax.simulate(model, jnp.full(10, 20.0), 0.1, solver=scjax.solvers.RK4())
