@@ -4,7 +4,7 @@
 
 Prints compile time and neuron-steps per second in float64 and float32, and writes
 experiments/results/bench_simulate.json (machine, versions, numbers). The batch is
-`jax.vmap` over g_Na (±10 % spread) with one shared current trace.
+`scjax.simulate_batch` over g_Na (±10 % spread) with one shared current trace.
 """
 
 import argparse
@@ -30,9 +30,8 @@ def bench(n_neurons: int, n_steps: int, dtype, repeats: int) -> dict:
     @jax.jit
     def run(g_na, current):
         # Only the final state is kept (save_every = T): memory independent of T.
-        sim = lambda g: scjax.simulate(  # noqa: E731
-            scjax.HodgkinHuxley(g_na=g, integrator="rk4"), current, 0.01, save_every=n_steps)
-        tr = jax.vmap(sim)(g_na)
+        tr = scjax.simulate_batch(scjax.HodgkinHuxley(g_na=g_na, integrator="rk4"), current,
+                                  0.01, save_every=n_steps)
         return tr.y[:, -1], tr.spikes.sum(axis=1)
 
     start = time.perf_counter()
@@ -72,7 +71,7 @@ def main() -> None:
         print(f"{r['dtype']}: compile {r['compile_s']:.2f} s, run {r['run_s_median']:.3f} s, "
               f"{r['neuron_steps_per_s']:.3g} neuron-steps/s, mean spikes {r['mean_spikes']:.1f}")
     record = {
-        "benchmark": "HH RK4, vmap over g_Na, dt 0.01 ms",
+        "benchmark": "HH RK4, simulate_batch over g_Na, dt 0.01 ms",
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "cpu_count": os.cpu_count(), "devices": [str(d) for d in jax.devices()],
                     "xla_flags": os.environ.get("XLA_FLAGS", "")},

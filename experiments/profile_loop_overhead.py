@@ -5,7 +5,8 @@
 (a) a hand-written RK4 on a state-major [4, N] array in one `lax.scan` (no spike logic, no
     model object): the ceiling for this XLA backend;
 (b) the model's own `vector_field` under `jax.vmap` (batch-major [N, 4]) in a bare scan;
-(c) `scjax.simulate` vmapped over g_Na, keeping only the final state (`save_every=T`).
+(c) `scjax.simulate` vmapped over g_Na, keeping only the final state (`save_every=T`);
+(d) `scjax.simulate_batch` (state-major carry), same batch.
 Writes experiments/results/profile_loop_overhead.json with neuron-steps/s of each.
 """
 
@@ -65,10 +66,14 @@ def main() -> None:
     kernel_c = jax.jit(lambda g, c: jax.vmap(lambda gg: scjax.simulate(
         scjax.HodgkinHuxley(g_na=gg, integrator="rk4"), c, 0.01, save_every=t).y[-1])(g))
 
+    kernel_d = jax.jit(lambda g, c: scjax.simulate_batch(
+        scjax.HodgkinHuxley(g_na=g, integrator="rk4"), c, 0.01, save_every=t).y[:, -1])
+
     rates = {
         "a_hand_written_state_major": n * t / _time(kernel_a, y0_a, current),
         "b_model_vector_field_vmapped": n * t / _time(kernel_b, y0_b, current),
-        "c_scjax_simulate": n * t / _time(kernel_c, g_na, current),
+        "c_scjax_simulate_vmapped": n * t / _time(kernel_c, g_na, current),
+        "d_scjax_simulate_batch": n * t / _time(kernel_d, g_na, current),
     }
     for k, v in rates.items():
         print(f"{k:32s} {v:.3g} neuron-steps/s")

@@ -40,6 +40,21 @@ def check_finite_scalar(name: str, value, *, positive: bool = False, nonnegative
         raise ValueError(f"{name} must be >= 0, got {v}")
 
 
+def check_finite_param(name: str, value, *, nonnegative: bool = False) -> None:
+    """A model parameter: a finite scalar, or a 1-D array of finite values (a batch of
+    neurons for `scjax.simulate_batch`)."""
+    if not is_concrete(value):
+        return
+    arr = np.asarray(value)
+    if arr.ndim > 1 or not (np.issubdtype(arr.dtype, np.integer)
+                            or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be a real scalar or 1-D array, got {value!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if nonnegative and not np.all(arr >= 0):
+        raise ValueError(f"{name} must be >= 0, got {value}")
+
+
 def check_dt(dt) -> None:
     """`dt` must be a positive finite scalar."""
     check_finite_scalar("dt", dt, positive=True)

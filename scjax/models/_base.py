@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, Scalar, ScalarLike, State
-from .._validation import check_finite_scalar
+from .._validation import check_finite_param
 
 #: Integrator names a model accepts, mapped to `scjax.solvers` classes in `scjax.solvers`.
 INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4", "rosenbrock", "rosenbrock2")
@@ -50,8 +50,8 @@ class AbstractNeuronModel(eqx.Module):
                 f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}"
             )
         for name in self.param_names:
-            check_finite_scalar(name, getattr(self, name))
-        check_finite_scalar("noise_std", self.noise_std, nonnegative=True)
+            check_finite_param(name, getattr(self, name))
+        check_finite_param("noise_std", self.noise_std, nonnegative=True)
 
     @abc.abstractmethod
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
