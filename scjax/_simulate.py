@@ -93,6 +93,10 @@ def simulate(
     surrogate = surrogate_from_name(surrogate)
     if not isinstance(model, AbstractNeuronModel):
         raise ValueError(f"model must be a scjax model, got {type(model).__name__}")
+    batched = [name for name in model.param_names if np.ndim(getattr(model, name)) > 0]
+    if batched:
+        raise ValueError(f"model: parameters {batched} are arrays; simulate one neuron per "
+                         "call (jax.vmap it) or use scjax.simulate_batch for a batch")
     current = as_current(current)
     dtype = current.dtype
     solver = _check_run(model, current.shape[0], dt, t0, solver, save_every, check_step)
@@ -177,6 +181,7 @@ def simulate_batch(
         A `Trajectory` with a leading batch axis: `t [B, T+1]`, `y [B, T+1, n_state]`,
         `spikes [B, T]`, `diverged [B]`.
     """
+    surrogate = surrogate_from_name(surrogate)
     if not isinstance(model, AbstractNeuronModel):
         raise ValueError(f"model must be a scjax model, got {type(model).__name__}")
     leaves = jax.tree.leaves(model)

@@ -51,6 +51,14 @@ def test_batch_surrogate_gradient_equals_vmap():
                                np.asarray(jax.grad(loss)(b, False)), rtol=1e-12, atol=1e-15)
 
 
+def test_batch_accepts_surrogate_names_and_simulate_refuses_batched_models():
+    model = scjax.AdEx(b=jnp.array([60.0, 80.5]), v_peak=-40.4)
+    tr = scjax.simulate_batch(model, jnp.full(200, 800.0), 0.1, surrogate="sigmoid")
+    assert tr.spike_signal.shape == (2, 200)
+    with pytest.raises(ValueError, match="simulate_batch"):
+        scjax.simulate(model, jnp.full(200, 800.0), 0.1)
+
+
 def test_batch_bad_input():
     with pytest.raises(ValueError, match="batch size"):
         scjax.simulate_batch(scjax.LIF(tau_m=jnp.ones(3) * 20.0), jnp.ones((4, 10)), 0.1)
