@@ -21,6 +21,7 @@ as `scjax.simulate`'s (its `spikes[n]` is True when a spike time lies in (t[n], 
 
 import argparse
 import dataclasses
+import functools as ft
 import json
 import statistics
 import time
@@ -59,18 +60,30 @@ from .models import (
 #: Default bound on the number of spikes one `solve` records (events past it are not
 #: integrated: the solve stops there and reports `result = "max_spikes"`).
 MAX_SPIKES: int = 1024
-#: Grid samples written per inner `diffeqsolve` between two events (a static window, so a
-#: segment costs O(window), not O(length of the run)).
-WINDOW: int = 256
+#: Largest saved window (bytes) of one inner `diffeqsolve` that XLA:CPU writes at no extra cost
+#: per step: past 512 bytes of saved states every step costs ~1.7 µs more (measured on HH,
+#: FHN and the SC equilibrium: the jump sits at 64/n_state samples). `solve` explains why the
+#: windows are small.
+WINDOW_BYTES: int = 512
+#: Window (grid samples) of systems with more than WINDOW_MAX_STATE components: their windows
+#: cannot be both cheap per step and long, and such systems (Kuramoto, STDP) take few steps,
+#: so long windows (few restarts) win there.
+WINDOW_LARGE: int = 64
+WINDOW_MAX_STATE: int = 8
 #: Smallest step (ms) of the adaptive controller (see `solve`).
 DTMIN: float = 1e-10
 #: Default bound on the accepted + rejected steps of one inner `diffeqsolve`.
 MAX_STEPS: int = 100_000
 
 
+#: Scale of the event function (see `_solve`): |value| stays below the root finder's atol for
+#: any |v − v_th| < 1e10, and above the float64 underflow for any |v − v_th| > 1e-288.
+_EVENT_SCALE: float = 1e-20
+
 #: Forward-mode adjoint: a plain `lax.while_loop` (no checkpointing machinery), which compiles
 #: several times faster; the reference is a forward-only ground truth.
 _ADJOINT = diffrax.ForwardMode()
+
 
 
 class ReferenceSolution(eqx.Module):
@@ -122,26 +135,45 @@ def _check_float64():
 
 
 def _current_args(current, t0: float, current_dt: float | None, saveat: float):
-    """The current as (trace, t0, dt) plus the jump times where a concrete trace changes."""
-    arr = np.asarray(current, dtype=np.float64) if not isinstance(current, jax.core.Tracer) else None
-    if arr is not None:
-        if arr.ndim > 1 or arr.size == 0:
-            raise ValueError(f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("current must be finite")
-        trace = arr.reshape(-1)
-        if current_dt is None:
-            current_dt = saveat
-        check_finite_scalar("current_dt", current_dt, positive=True)
-        change = np.nonzero(trace[1:] != trace[:-1])[0] + 1
-        jump_ts = t0 + current_dt * change.astype(np.float64) if change.size else None
-        return (jnp.asarray(trace), jnp.asarray(t0, jnp.float64),
-                jnp.asarray(current_dt, jnp.float64)), jump_ts
-    trace = jnp.reshape(jnp.asarray(current, jnp.float64), (-1,))
+    """The current as (trace, dt) plus the jump times where a concrete trace changes (NumPy,
+    so nothing is dispatched to the device before the one compiled call)."""
     current_dt = saveat if current_dt is None else current_dt
-    n = trace.shape[0]
-    jump_ts = t0 + current_dt * np.arange(1, n, dtype=np.float64) if n > 1 else None
-    return (trace, jnp.asarray(t0, jnp.float64), jnp.asarray(current_dt, jnp.float64)), jump_ts
+    check_finite_scalar("current_dt", current_dt, positive=True)
+    if isinstance(current, jax.core.Tracer):  # traced (solve under a user's jit/vmap)
+        trace = jnp.reshape(jnp.asarray(current, jnp.float64), (-1,))
+        n = trace.shape[0]
+        jump_ts = t0 + current_dt * np.arange(1, n, dtype=np.float64) if n > 1 else None
+        return trace, np.float64(current_dt), jump_ts
+    arr = np.asarray(current, dtype=np.float64)
+    if arr.ndim > 1 or arr.size == 0:
+        raise ValueError(f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("current must be finite")
+    trace = arr.reshape(-1)
+    change = np.nonzero(trace[1:] != trace[:-1])[0] + 1
+    jump_ts = t0 + current_dt * change.astype(np.float64) if change.size else None
+    return trace, np.float64(current_dt), jump_ts
+
+
+def _float64_leaves(model):
+    """Every array-like leaf as a float64 array: NumPy for Python numbers (no device dispatch;
+    the compiled call transfers them), so a new parameter value never retraces."""
+
+    def conv(p):
+        if isinstance(p, (jax.Array, jax.core.Tracer)):
+            return p if p.dtype == jnp.float64 else p.astype(jnp.float64)
+        return np.asarray(p, np.float64) if eqx.is_array_like(p) else p
+
+    return jax.tree.map(conv, model)
+
+
+def _window_size(n_state: int, n_out: int) -> int:
+    """Grid samples per inner solve (see `WINDOW_BYTES`, `WINDOW_LARGE`)."""
+    if n_state > WINDOW_MAX_STATE:
+        window = WINDOW_LARGE
+    else:
+        window = max(2, WINDOW_BYTES // (8 * n_state))
+    return int(min(n_out, window))
 
 
 def solve(
@@ -176,17 +208,26 @@ def solve(
         y0: initial state; None means `model.initial_state()`.
         max_spikes: at most this many spikes are integrated (the bound of the static spike
             buffer); reaching it stops the solve (`result = 2`, an error if `throw`).
-        max_steps: bound on the steps of each inner `diffeqsolve`.
+        max_steps: bound on the steps of each inner `diffeqsolve` (one window or one
+            inter-spike segment).
         throw: raise if an inner solve failed or `max_spikes` was reached.
 
     Returns:
         A `ReferenceSolution` (`.trajectory`, `.spike_times`, `.n_spikes`).
+
+    How it runs: one compiled program per model class, solver, tolerances and grid length
+    (parameters, currents and spans of the same length reuse it). The grid is covered by
+    windows of a few samples, each one `diffrax.diffeqsolve` that continues the previous one
+    exactly (FSAL state, the controller's proposed step) — it is the same adaptive solve,
+    cut where a window ends. Keeping each inner solve's saved output this small keeps its
+    loop state small enough for XLA:CPU to compile the whole step loop into one kernel;
+    writing the full grid from inside the step loop costs ~2 µs per step more (measured).
     """
     _check_float64()
     if not isinstance(model, AbstractNeuronModel):
         raise ValueError(f"model must be a scjax model, got {type(model).__name__}")
     if solver is None:
-        solver = diffrax.Tsit5()
+        solver = _TSIT5
     if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
         raise ValueError(f"solver must be an adaptive diffrax solver, got {type(solver).__name__}")
     try:
@@ -206,14 +247,108 @@ def solve(
         raise ValueError(f"(t1 - t0)/saveat must be an integer, got {n_float}")
     if not (isinstance(max_spikes, int) and max_spikes >= 1):
         raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
-    args_current, jump_ts = _current_args(current, t0, current_dt, saveat)
+    if not (isinstance(max_steps, int) and max_steps >= 1):
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    trace, current_dt, jump_ts = _current_args(current, t0, current_dt, saveat)
     grid = t0 + saveat * np.arange(n_steps + 1, dtype=np.float64)
-    model = jax.tree.map(lambda p: jnp.asarray(p, jnp.float64) if eqx.is_array_like(p) else p,
-                         model)
-    y0 = model.initial_state() if y0 is None else y0
-    y0 = jnp.asarray(y0, jnp.float64)
-    if y0.shape != (model.n_state,):
-        raise ValueError(f"y0 must have shape ({model.n_state},), got {y0.shape}")
+    model = _float64_leaves(model)
+    if y0 is not None:
+        y0 = jnp.asarray(y0, jnp.float64) if isinstance(y0, jax.core.Tracer) else np.asarray(
+            y0, np.float64)
+        if y0.shape != (model.n_state,):
+            raise ValueError(f"y0 must have shape ({model.n_state},), got {y0.shape}")
+    if isinstance(model, AbstractResettingModel):
+        kind = "reset"
+    elif isinstance(model, AbstractCrossingModel):
+        kind = "cross"
+    else:
+        kind = "plain"
+    dyn_model, static_model = eqx.partition(model, eqx.is_array)
+    dyn_solver, static_solver = eqx.partition(solver, eqx.is_array)
+    out = _solve(
+        dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt, grid,
+        jump_ts, kind=kind, rtol=float(rtol), atol=float(atol),
+        window=_window_size(model.n_state, n_steps + 1), max_spikes=max_spikes,
+        max_steps=max_steps,
+    )
+    if throw:
+        out = _raise_on_failure(out, max_spikes)
+    return out
+
+
+#: The default solver of `solve` (a module constant: the static argument of the compiled solve).
+_TSIT5 = diffrax.Tsit5()
+
+
+def _raise_on_failure(out: ReferenceSolution, max_spikes: int) -> ReferenceSolution:
+    messages = {
+        1: "an inner diffeqsolve failed (max_steps reached or the step size collapsed): raise "
+           "max_steps or loosen rtol",
+        2: f"max_spikes = {max_spikes} reached: raise max_spikes or shorten t_span",
+    }
+    if isinstance(out.result, jax.core.Tracer):  # solve inside a user's jit: a run-time check
+        for code, message in messages.items():
+            out = eqx.error_if(out, out.result == code, message)
+        return out
+    code = int(out.result)
+    if code:
+        raise RuntimeError(messages[code])
+    return out
+
+
+
+
+class _ContinuedController(diffrax.AbstractAdaptiveStepSizeController):
+    """Wraps a step-size controller and keeps its last two step-size proposals in the
+    controller state. When a solve is continued in a new `diffeqsolve` (the next window),
+    the larger of the two is its `dt0`: the step the controller wanted before the window's
+    end clipped it, rather than a fresh initial-step guess (which would restart with a
+    transient of small steps at every window)."""
+
+    controller: diffrax.AbstractAdaptiveStepSizeController
+
+    @property
+    def rtol(self):
+        return self.controller.rtol
+
+    @property
+    def atol(self):
+        return self.controller.atol
+
+    @property
+    def norm(self):
+        return self.controller.norm
+
+    def wrap(self, direction):
+        return _ContinuedController(self.controller.wrap(direction))
+
+    def init(self, terms, t0, t1, y0, dt0, args, func, error_order):
+        t_next, state = self.controller.init(terms, t0, t1, y0, dt0, args, func, error_order)
+        dt = jnp.asarray(t_next - t0)
+        return t_next, (state, dt, dt)
+
+    def adapt_step_size(self, t0, t1, y0, y1_candidate, args, y_error, error_order,
+                        controller_state):
+        state, last, _ = controller_state
+        keep, next_t0, next_t1, made_jump, state, result = self.controller.adapt_step_size(
+            t0, t1, y0, y1_candidate, args, y_error, error_order, state)
+        return keep, next_t0, next_t1, made_jump, (state, next_t1 - next_t0, last), result
+
+
+@ft.partial(jax.jit, static_argnames=("static_model", "static_solver", "kind", "rtol", "atol",
+                                      "window", "max_spikes", "max_steps"))
+def _solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt, grid,
+           jump_ts, *, kind: str, rtol: float, atol: float, window: int, max_spikes: int,
+           max_steps: int) -> ReferenceSolution:
+    model = eqx.combine(dyn_model, static_model)
+    solver = eqx.combine(dyn_solver, static_solver)
+    term = _CurrentTerm(model)
+    n_out = grid.shape[0]
+    n_state = model.n_state
+    dtype = grid.dtype
+    t_start, t_end_all = grid[0], grid[-1]
+    y0 = model.initial_state().astype(dtype) if y0 is None else y0
+    args_current = (trace, t_start, current_dt)
     # dtmin: on AdEx's exponential upstroke dv/dt reaches ~1e12 mV/ms (the clipped exponent),
     # steps shrink towards the float64 resolution of t and the controller stalls. Steps of
     # DTMIN are accepted there; the threshold event is then root-found on the step's
@@ -223,40 +358,116 @@ def solve(
     # interpolate the save grid to second order: make every save time a step end instead.
     step_ts = grid if solver.interpolation_cls is diffrax.LocalLinearInterpolation else None
     if jump_ts is not None or step_ts is not None:
-        controller = diffrax.ClipStepSizeController(
-            controller, step_ts=None if step_ts is None else jnp.asarray(step_ts),
-            jump_ts=None if jump_ts is None else jnp.asarray(jump_ts))
-    if isinstance(model, AbstractResettingModel):
-        kind = "reset"
-    elif isinstance(model, AbstractCrossingModel):
-        kind = "cross"
-    else:
-        kind = "plain"
-    return _solve(model, solver, controller, y0, args_current, jnp.asarray(grid), kind,
-                  min(WINDOW, n_steps + 1), max_spikes, max_steps, throw)
+        controller = diffrax.ClipStepSizeController(controller, step_ts=step_ts,
+                                                    jump_ts=jump_ts)
+    controller = _ContinuedController(controller)
+    error_order = solver.error_order(term)
 
+    def fresh_dt(t, y, args):
+        t_next, _ = controller.init(term, t, t_end_all, y, None, args, solver.func, error_order)
+        return t_next - t
 
-@eqx.filter_jit
-def _solve(model, solver, controller, y0, args_current, grid, kind: str, window: int,
-           max_spikes: int, max_steps: int, throw: bool) -> ReferenceSolution:
-    term = _CurrentTerm(model)
-    n_out = grid.shape[0]
-    dtype = grid.dtype
+    i_spk = model.spike_index
+    threshold = model.spike_threshold()
     if kind == "plain":
-        sol = diffrax.diffeqsolve(
-            term, solver, grid[0], grid[-1], None, y0, (args_current, 1.0),
-            saveat=diffrax.SaveAt(ts=grid), stepsize_controller=controller,
-            max_steps=max_steps, throw=False, adjoint=_ADJOINT,
-        )
-        ys = sol.ys
-        result = jnp.where(diffrax.is_successful(sol.result), 0, 1)
-        spike_times = jnp.full((max_spikes,), jnp.inf, dtype)
-        n_spikes = jnp.zeros((), int)
-        n_accepted = sol.stats["num_accepted_steps"]
+        event = None
+        sign0 = jnp.ones((), dtype)
+        max_events = 0
     else:
-        ys, spike_times, n_spikes, n_accepted, result = _event_loop(
-            term, model, solver, controller, y0, args_current, grid, kind, window,
-            max_spikes, max_steps)
+        def cond_fn(t, y, args, **kwargs):
+            # sign = +1: look for an upward crossing; −1: for a downward one (crossing models
+            # alternate, so restarting exactly at a crossing can never re-trigger it).
+            # Only the sign matters, to the event test and to bisection alike; the scale
+            # makes the root finder's |value| < atol test vacuous, so it stops on the time
+            # bracket alone (|upper − lower| < 1e-10 + 1e-12·t ms). A |v − v_th| test could
+            # never pass on the near-vertical upstrokes of AdEx and Izhikevich (dv/dt up to
+            # 1e12 mV/ms), and dividing by |dv/dt| instead would cost an f evaluation per step.
+            _, sign = args
+            return sign * (y[i_spk] - threshold) * _EVENT_SCALE
+
+        event = diffrax.Event(cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10),
+                              direction=True)
+        if kind == "cross":
+            sign0 = jnp.where(y0[i_spk] >= threshold, -1.0, 1.0).astype(dtype)
+            max_events = 2 * max_spikes + 1
+        else:
+            sign0 = jnp.ones((), dtype)
+            max_events = max_spikes
+    n_windows = (n_out - 2) // (window - 1) + 1
+    max_iter = n_windows + max_events + 2
+    spacing = grid[1] - grid[0]
+    grid_pad = jnp.concatenate([grid, t_end_all + spacing * jnp.arange(1, window + 1,
+                                                                         dtype=dtype)])
+    saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=grid_pad[:window]),
+                                  diffrax.SubSaveAt(t1=True)],
+                            solver_state=True, controller_state=True, made_jump=True)
+
+    def body(state):
+        (t, y, idx, ys, spike_times, n_spikes, sign, n_iter, n_acc, result, dt0, fsal,
+         jump) = state
+        ts = jax.lax.dynamic_slice(grid_pad, (idx,), (window,))
+        t_end = jnp.minimum(ts[-1], t_end_all)
+        ts = jnp.clip(ts, t, t_end)
+        args = (args_current, sign)
+        sol = diffrax.diffeqsolve(
+            term, solver, t, t_end, dt0, y, args,
+            saveat=eqx.tree_at(lambda s: s.subs[0].ts, saveat, ts),
+            stepsize_controller=controller, event=event, max_steps=max_steps, throw=False,
+            adjoint=_ADJOINT, solver_state=fsal, made_jump=jump,
+        )
+        saved, t_final, y_final = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
+        valid = (sol.ts[0] < jnp.inf) & ((idx + jnp.arange(window)) < n_out)
+        old = jax.lax.dynamic_slice(ys, (idx, 0), (window, n_state))
+        ys = jax.lax.dynamic_update_slice(ys, jnp.where(valid[:, None], saved, old), (idx, 0))
+        ok = diffrax.is_successful(sol.result) | (sol.result == diffrax.RESULTS.event_occurred)
+        _, last, before = sol.controller_state
+        dt_next = jnp.maximum(last, before)
+        if event is None:
+            happened = jnp.zeros((), bool)
+            y_next, sign_next = y_final, sign
+        else:
+            happened = jnp.asarray(sol.event_mask) & ok
+            is_spike = happened & (sign > 0)
+            spike_times = jnp.where(
+                is_spike, spike_times.at[n_spikes].set(t_final, mode="drop"), spike_times)
+            n_spikes = n_spikes + is_spike.astype(int)
+            if kind == "reset":
+                y_next = jnp.where(happened, model.reset(y_final), y_final)
+                sign_next = sign
+                # After a reset the dynamics restart: select a fresh initial step there.
+                dt_next = jnp.where(happened, fresh_dt(t_final, y_next, args), dt_next)
+            else:
+                y_next = y_final
+                sign_next = jnp.where(happened, -sign, sign)
+        idx_next = jnp.where(happened, jnp.searchsorted(grid, t_final, side="left"),
+                             idx + window - 1)
+        result = jnp.where(ok, result, 1)
+        t_next = jnp.where(ok, t_final, t_end_all)  # a failed solve ends the loop
+        # An event ends a solve between steps: the FSAL state belongs to the step's end, not
+        # to the event time, so the next solve re-evaluates f there (made_jump).
+        jump_next = jnp.asarray(sol.made_jump) | happened
+        return (t_next, y_next, idx_next.astype(int), ys, spike_times, n_spikes, sign_next,
+                n_iter + 1, n_acc + sol.stats["num_accepted_steps"], result, dt_next,
+                sol.solver_state, jump_next)
+
+    def cond(state):
+        t, n_spikes, n_iter, result = state[0], state[5], state[7], state[9]
+        return (t < t_end_all) & (n_spikes < max_spikes) & (n_iter < max_iter) & (result == 0)
+
+    args0 = (args_current, sign0)
+    dt_first = fresh_dt(t_start, y0, args0)
+    fsal0 = solver.init(term, t_start, t_start + dt_first, y0, args0)
+    ys0 = jnp.full((n_out + window, n_state), jnp.nan, dtype).at[0].set(y0)
+    state0 = (t_start, y0, jnp.zeros((), int), ys0, jnp.full((max_spikes,), jnp.inf, dtype),
+              jnp.zeros((), int), sign0, jnp.zeros((), int), jnp.zeros((), int),
+              jnp.zeros((), int), dt_first, fsal0, jnp.zeros((), bool))
+    final = jax.lax.while_loop(cond, body, state0)
+    t_last, ys, spike_times, n_spikes, n_acc, result = (final[0], final[3], final[4], final[5],
+                                                        final[8], final[9])
+    result = jnp.where((result == 0) & (t_last < t_end_all) & (n_spikes >= max_spikes), 2,
+                       result)
+    result = jnp.where((result == 0) & (t_last < t_end_all), 1, result)
+    ys = ys[:n_out]
     # Spike bins: spike time s falls in step n when grid[n] < s <= grid[n+1].
     bins = jnp.searchsorted(grid, spike_times, side="left") - 1
     bins = jnp.where(jnp.arange(max_spikes) < n_spikes, bins, n_out)  # invalid → dropped
@@ -265,95 +476,8 @@ def _solve(model, solver, controller, y0, args_current, grid, kind: str, window:
     diverged = ~jnp.all(jnp.isfinite(ys))
     traj = Trajectory(t=grid, y=ys, spikes=spikes, spike_signal=spikes.astype(dtype),
                       state_names=model.state_names, diverged=diverged)
-    out = ReferenceSolution(trajectory=traj, spike_times=spike_times, n_spikes=n_spikes,
-                            n_steps=jnp.asarray(n_accepted, int), result=result)
-    if throw:
-        out = eqx.error_if(out, out.result == 1, "an inner diffeqsolve failed (max_steps "
-                           "reached or the step size collapsed): raise max_steps or loosen rtol")
-        out = eqx.error_if(out, out.result == 2, f"max_spikes = {max_spikes} reached: raise "
-                           "max_spikes or shorten t_span")
-    return out
-
-
-def _event_loop(term, model, solver, controller, y0, args_current, grid, kind, window,
-                max_spikes, max_steps):
-    n_out = grid.shape[0]
-    n_state = y0.shape[0]
-    dtype = grid.dtype
-    t_end_all = grid[-1]
-    spacing = grid[1] - grid[0]
-    grid_pad = jnp.concatenate([grid, grid[-1] + spacing * jnp.arange(1, window + 1, dtype=dtype)])
-    i_spk = model.spike_index
-    threshold = model.spike_threshold()
-
-    def cond_fn(t, y, args, **kwargs):
-        # sign = +1: look for an upward crossing; −1: for a downward one (crossing models
-        # alternate, so restarting exactly at a crossing can never re-trigger it).
-        # Dividing by |dv/dt| (positive: the sign, hence the detection, is unchanged) turns
-        # the value into the first-order time to the crossing, in ms: the root finder's
-        # |value| < atol test is then a time tolerance even on the near-vertical upstrokes of
-        # AdEx and Izhikevich (dv/dt up to 1e12 mV/ms), where |v − v_th| < 1e-10 is
-        # unreachable in float64.
-        _, sign = args
-        rate = jnp.abs(term.vf(t, y, args)[i_spk])
-        return sign * (y[i_spk] - threshold) / (rate + 1e-12)
-
-    event = diffrax.Event(cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10),
-                          direction=True)
-    if kind == "cross":
-        sign0 = jnp.where(y0[i_spk] >= threshold, -1.0, 1.0).astype(dtype)
-        max_events = 2 * max_spikes + 1
-    else:
-        sign0 = jnp.ones((), dtype)
-        max_events = max_spikes
-    max_iter = max_events + (n_out + window - 2) // (window - 1) + 2 if window > 1 else max_events + n_out + 2
-
-    def body(state):
-        t_start, y, idx, ys, spike_times, n_spikes, sign, n_iter, n_acc, result = state
-        ts = jax.lax.dynamic_slice(grid_pad, (idx,), (window,))
-        t_end = jnp.minimum(ts[-1], t_end_all)
-        ts = jnp.clip(ts, t_start, t_end)
-        sol = diffrax.diffeqsolve(
-            term, solver, t_start, t_end, None, y, (args_current, sign),
-            saveat=diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=ts), diffrax.SubSaveAt(t1=True)]),
-            stepsize_controller=controller, event=event, max_steps=max_steps, throw=False,
-            adjoint=_ADJOINT,
-        )
-        saved, t_final, y_final = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
-        valid = (sol.ts[0] < jnp.inf) & ((idx + jnp.arange(window)) < n_out)
-        old = jax.lax.dynamic_slice(ys, (idx, 0), (window, n_state))
-        ys = jax.lax.dynamic_update_slice(ys, jnp.where(valid[:, None], saved, old), (idx, 0))
-        ok = diffrax.is_successful(sol.result) | (sol.result == diffrax.RESULTS.event_occurred)
-        happened = jnp.asarray(sol.event_mask) & ok
-        is_spike = happened & (sign > 0)
-        spike_times = jnp.where(is_spike, spike_times.at[n_spikes].set(t_final, mode="drop"),
-                                spike_times)
-        n_spikes = n_spikes + is_spike.astype(int)
-        if kind == "reset":
-            y_next = jnp.where(happened, model.reset(y_final), y_final)
-            sign_next = sign
-        else:
-            y_next = y_final
-            sign_next = jnp.where(happened, -sign, sign)
-        idx_next = jnp.where(happened, jnp.searchsorted(grid, t_final, side="left"),
-                             idx + window - 1)
-        result = jnp.where(ok, result, 1)
-        t_next = jnp.where(ok, t_final, t_end_all)  # a failed solve ends the loop
-        return (t_next, y_next, idx_next.astype(int), ys, spike_times, n_spikes, sign_next,
-                n_iter + 1, n_acc + sol.stats["num_accepted_steps"], result)
-
-    def cond(state):
-        t_start, _, _, _, _, n_spikes, _, n_iter, _, _ = state
-        return (t_start < t_end_all) & (n_spikes < max_spikes) & (n_iter < max_iter)
-
-    ys0 = jnp.full((n_out + window, n_state), jnp.nan, dtype).at[0].set(y0)
-    state0 = (grid[0], y0, jnp.zeros((), int), ys0, jnp.full((max_spikes,), jnp.inf, dtype),
-              jnp.zeros((), int), sign0, jnp.zeros((), int), jnp.zeros((), int),
-              jnp.zeros((), int))
-    t_last, _, _, ys, spike_times, n_spikes, _, _, n_acc, result = jax.lax.while_loop(
-        cond, body, state0)
-    result = jnp.where((result == 0) & (t_last < t_end_all) & (n_spikes >= max_spikes), 2, result)
-    return ys[:n_out], spike_times, n_spikes, n_acc, result
+    return ReferenceSolution(trajectory=traj, spike_times=spike_times, n_spikes=n_spikes,
+                             n_steps=jnp.asarray(n_acc, int), result=result)
 
 
 # --------------------------------------------------------------------------------------------

@@ -70,16 +70,18 @@ def test_marshal_parameter_order_and_arrays():
 
 def test_solve_round_trip_with_fake_session():
     fake = FakeSession()
-    traj, spikes = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 100.0), 20.0, session_=fake)
+    # Over 1 s, the cross-validation span, so the in-process reference reuses its compile.
+    traj, spikes = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0, session_=fake)
     call = fake.calls[-1]
-    assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 100.0)
+    assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 1000.0)
     # From rest (−65): τ ln(20/5) to the first spike, then τ ln(25/5) from the −70 reset.
-    np.testing.assert_allclose(spikes, 20 * np.log(4.0) + 20 * np.log(5.0) * np.arange(3),
+    first, isi = 20 * np.log(4.0), 20 * np.log(5.0)
+    np.testing.assert_allclose(spikes, first + isi * np.arange(int((1000.0 - first) // isi) + 1),
                                rtol=1e-12)
-    assert traj.y.shape == (1001, 1) and traj.spikes.shape == (1000,)
+    assert traj.y.shape == (10001, 1) and traj.spikes.shape == (10000,)
     assert list(np.nonzero(np.asarray(traj.spikes))[0]) == [int(np.ceil(s / 0.1)) - 1 for s in spikes]
     # Same schema and the same numbers as the in-process reference.
-    ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 100.0), 20.0)
+    ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-8)
     np.testing.assert_allclose(traj.y, ref.trajectory.y, atol=1e-7)
     assert traj.state_names == ref.trajectory.state_names

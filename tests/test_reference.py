@@ -10,12 +10,13 @@ from scjax import reference
 
 def test_lif_event_exact_spike_times_and_grid():
     # Closed form: ISI = τ ln(RI/(RI − 15)); between spikes V = V_inf + (V_r − V_inf) e^{−s/τ}.
-    sol = reference.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    # Over 1 s (the cross-validation span, so the compiled solve is shared with it).
+    sol = reference.solve(scjax.LIF(), (0.0, 1000.0), 20.0)
     isi = 20.0 * np.log(4.0)
     st = sol.spike_times_array()
-    np.testing.assert_allclose(st, isi * np.arange(1, 4), atol=1e-8)
+    np.testing.assert_allclose(st, isi * np.arange(1, int(1000.0 // isi) + 1), atol=1e-8)
     tr = sol.trajectory
-    assert tr.y.shape == (1001, 1) and tr.spikes.shape == (1000,)
+    assert tr.y.shape == (10001, 1) and tr.spikes.shape == (10000,)
     t = np.asarray(tr.t)
     since = t - np.concatenate([[0.0], st])[np.searchsorted(st, t, side="left")]
     np.testing.assert_allclose(tr.y[:, 0], -45.0 - 20.0 * np.exp(-since / 20.0), atol=1e-7)
@@ -33,7 +34,7 @@ def test_piecewise_constant_current():
 
 def test_plain_system_closed_form():
     m = scjax.models.SCEquilibrium()
-    sol = reference.solve(m, (0.0, 100.0), 0.0)
+    sol = reference.solve(m, (0.0, 200.0), 0.0)  # the cross-validation span: a shared compile
     np.testing.assert_allclose(sol.trajectory.y[:, 0], m.exact(sol.trajectory.t), atol=1e-9)
     assert int(sol.n_spikes) == 0 and not bool(sol.trajectory.spikes.any())
 

@@ -14,7 +14,7 @@ def test_order_five():
     hs = np.array([0.2, 0.1, 0.05, 0.025])
     errs = []
     for h in hs:
-        sol = diffrax.diffeqsolve(term, Rodas5P(), 0.0, 2.0, float(h), jnp.array([1.0, 1.0]),
+        sol = diffrax.diffeqsolve(term, Rodas5P(), 0.0, 2.0, jnp.asarray(h), jnp.array([1.0, 1.0]),
                                   stepsize_controller=diffrax.ConstantStepSize())
         errs.append(np.abs(np.asarray(sol.ys[-1]) - exact).max())
     slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
@@ -34,3 +34,26 @@ def test_van_der_pol_mu_1000_adaptive():
     np.testing.assert_allclose(y, radau, rtol=1e-6)
     # Stiffness: an explicit method would need ~1e6+ steps here; Rodas5P needs a few thousand.
     assert int(sol.stats["num_accepted_steps"]) < 5000
+
+
+def test_upstroke_limit_separates_working_from_failing_steps():
+    # Izhikevich RS, 200 ms at I = 10: 5 spikes (RK4 at dt = 0.002 agrees). Rodas5P as a
+    # fixed-step method spikes correctly just below its upstroke limit; just above it the step
+    # map loses spikes, and scjax.simulate refuses that dt.
+    import jax
+    import pytest
+
+    import scjax
+    from scjax._simulate import _run
+
+    model = scjax.Izhikevich()
+    scale = Rodas5P.gamma * float(model.upstroke_rate())
+    ok_dt, bad_dt = 0.39 / scale, 0.44 / scale
+    tr = scjax.simulate(model, jnp.full(int(200.0 / ok_dt), 10.0), ok_dt, solver=Rodas5P())
+    assert int(tr.spike_count) == 5
+    with pytest.raises(ValueError, match="upstroke"):
+        scjax.simulate(model, jnp.full(10, 10.0), bad_dt, solver=Rodas5P())
+    m64 = jax.tree.map(lambda p: jnp.asarray(p, jnp.float64), model)
+    stalled = _run(m64, Rodas5P(), jnp.full(int(200.0 / bad_dt), 10.0), jnp.asarray(bad_dt),
+                   model.initial_state(), jnp.asarray(0.0), False, None, 1)
+    assert int(stalled.spike_count) < 5

@@ -8,14 +8,6 @@ from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
 
 
-def _pauli(dtype):
-    """σ_z, σ_x in the run's dtype (built per call: module-level arrays would be float32
-    whenever x64 is enabled after import)."""
-    sz = jnp.array([[1.0, 0.0], [0.0, -1.0]], dtype=dtype)
-    sx = jnp.array([[0.0, 1.0], [1.0, 0.0]], dtype=dtype)
-    return sz, sx
-
-
 class Lindblad(AbstractPlainSystem):
     r"""A qubit under a Rabi drive and one dephasing channel (Lindblad 1976; Breuer &
     Petruccione 2002, *The Theory of Open Quantum Systems*, §3.2), ħ = 1:
@@ -64,12 +56,27 @@ class Lindblad(AbstractPlainSystem):
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
-        rho = self.to_matrix(y)
-        _SZ, _SX = _pauli(y.dtype)  # noqa: N806
-        h = 0.5 * self.delta * _SZ + 0.5 * (self.omega + current) * _SX
-        comm = h @ rho - rho @ h
-        drho = -1j * comm + self.gamma * (_SZ @ rho @ _SZ - rho)
-        return self.from_matrix(drho).astype(y.dtype)
+        # Written out in real arithmetic (no complex matrix products: on XLA:CPU each 2×2
+        # complex `dot` is a library call, ~20 µs per adaptive step). With H = a σ_z + b σ_x,
+        # C = [H, ρ] has C₀₀ = b(ρ₁₀ − ρ₀₁), C₀₁ = 2a ρ₀₁ + b(ρ₁₁ − ρ₀₀),
+        # C₁₀ = −2a ρ₁₀ + b(ρ₀₀ − ρ₁₁), C₁₁ = b(ρ₀₁ − ρ₁₀), real-linear in ρ; then
+        # dρ = −iC − 2γ (ρ₀₁, ρ₁₀ off the diagonal), i.e. d Re ρ = Im C − 2γ Re ρ_off and
+        # d Im ρ = −Re C − 2γ Im ρ_off. The SciPy backend keeps the matrix form (tested).
+        a = 0.5 * self.delta
+        b = 0.5 * (self.omega + current)
+
+        def commutator(r00, r01, r10, r11):
+            return (b * (r10 - r01), 2.0 * a * r01 + b * (r11 - r00),
+                    -2.0 * a * r10 + b * (r00 - r11), b * (r01 - r10))
+
+        x00, x01, x10, x11, z00, z01, z10, z11 = (y[k] for k in range(8))
+        cr = commutator(x00, x01, x10, x11)
+        ci = commutator(z00, z01, z10, z11)
+        g2 = 2.0 * self.gamma
+        return jnp.stack([
+            ci[0], ci[1] - g2 * x01, ci[2] - g2 * x10, ci[3],
+            -cr[0], -cr[1] - g2 * z01, -cr[2] - g2 * z10, -cr[3],
+        ]).astype(y.dtype)
 
     def initial_state(self) -> State:
         y = jnp.zeros(8, dtype=jnp.result_type(float))
