@@ -265,7 +265,7 @@ def solve(
         kind = "plain"
     dyn_model, static_model = eqx.partition(model, eqx.is_array)
     dyn_solver, static_solver = eqx.partition(solver, eqx.is_array)
-    out = _solve(
+    out = _compiled_solve()(
         dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt, grid,
         jump_ts, kind=kind, rtol=float(rtol), atol=float(atol),
         window=_window_size(model.n_state, n_steps + 1), max_spikes=max_spikes,
@@ -335,9 +335,7 @@ class _ContinuedController(diffrax.AbstractAdaptiveStepSizeController):
         return keep, next_t0, next_t1, made_jump, (state, next_t1 - next_t0, last), result
 
 
-@ft.partial(jax.jit, static_argnames=("static_model", "static_solver", "kind", "rtol", "atol",
-                                      "window", "max_spikes", "max_steps"))
-def _solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt, grid,
+def _solve_impl(dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt, grid,
            jump_ts, *, kind: str, rtol: float, atol: float, window: int, max_spikes: int,
            max_steps: int) -> ReferenceSolution:
     model = eqx.combine(dyn_model, static_model)
@@ -478,6 +476,26 @@ def _solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, curren
                       state_names=model.state_names, diverged=diverged)
     return ReferenceSolution(trajectory=traj, spike_times=spike_times, n_spikes=n_spikes,
                              n_steps=jnp.asarray(n_acc, int), result=result)
+
+
+#: Per-program XLA options of the compiled solve on CPU. The classic (non-MLIR) loop-fusion
+#: emitters compile this program ~25 % faster (measured: HH 2.5 → 1.8 s, SC equilibrium
+#: 1.7 → 1.3 s) at the same run time; it is an option of this one program, not global
+#: configuration.
+CPU_COMPILER_OPTIONS: dict[str, object] = {"xla_cpu_use_fusion_emitters": False}
+_STATIC_ARGNAMES = ("static_model", "static_solver", "kind", "rtol", "atol", "window",
+                    "max_spikes", "max_steps")
+
+
+@ft.cache
+def _compiled_solve_for(backend: str):
+    options = CPU_COMPILER_OPTIONS if backend == "cpu" else None
+    return jax.jit(_solve_impl, static_argnames=_STATIC_ARGNAMES, compiler_options=options)
+
+
+def _compiled_solve():
+    """The jitted `_solve_impl` (one per default backend; XLA options as above)."""
+    return _compiled_solve_for(jax.default_backend())
 
 
 # --------------------------------------------------------------------------------------------

@@ -103,11 +103,11 @@ def test_kuramoto_mean_field_equals_pairwise_sum_and_synchronises():
 def test_predictive_coding_energy_is_lyapunov():
     m = M.PredictiveCoding()
     tr = _run(m, 0.0, 2000)
-    energy = np.asarray(jax.vmap(m.energy)(tr.y))
+    energy = np.asarray(jax.jit(jax.vmap(m.energy))(tr.y))  # jit: one compile, not per op
     assert np.all(np.diff(energy) <= 1e-12)
     # and the dynamics are the energy's negative gradient / τ (autodiff as second truth)
     y = tr.y[500]
-    np.testing.assert_allclose(m.vector_field(0.0, y, 0.0), -jax.grad(m.energy)(y) / 10.0,
+    np.testing.assert_allclose(m.vector_field(0.0, y, 0.0), -jax.jit(jax.grad(m.energy))(y) / 10.0,
                                atol=1e-12)
 
 
