@@ -3,11 +3,13 @@
 `solve` is the numerical ground truth every fixed-step path is judged against:
 
 - smooth systems (`scjax.models.AbstractPlainSystem`, and crossing models between spikes)
-  are integrated by one adaptive `diffrax.diffeqsolve` at tight tolerance (rtol 1e-8,
-  atol 1e-10) and sampled on a uniform grid (every 0.1 ms by default: the seed's dense output);
+  are integrated adaptively by `diffrax.diffeqsolve` at tight tolerance (rtol 1e-8,
+  atol 1e-10) and sampled on a uniform grid (every 0.1 ms by default: the seed's dense output),
+  in short windows that continue one another (see `solve` for why);
 - resetting models (`AbstractResettingModel`: LIF, Izhikevich, AdEx) are integrated
   event-exactly: a `diffrax.Event` root-finds the threshold crossing on the solver's dense
-  interpolant (`optimistix.Newton`), the reset map is applied there and integration restarts;
+  interpolant (`optimistix.Bisection`), the reset map is applied there and integration
+  restarts;
 - crossing models (`AbstractCrossingModel`: HH, FHN, Morris–Lecar) get the same root-found
   spike times from alternating up/down crossing events (no reset).
 
@@ -77,14 +79,13 @@ DTMIN: float = 1e-10
 MAX_STEPS: int = 100_000
 
 
-#: Scale of the event function (see `_solve`): |value| stays below the root finder's atol for
+#: Scale of the event function (see `_solve_impl`): |value| stays below the root finder's atol for
 #: any |v − v_th| < 1e10, and above the float64 underflow for any |v − v_th| > 1e-288.
 _EVENT_SCALE: float = 1e-20
 
 #: Forward-mode adjoint: a plain `lax.while_loop` (no checkpointing machinery), which compiles
 #: several times faster; the reference is a forward-only ground truth.
 _ADJOINT = diffrax.ForwardMode()
-
 
 
 class ReferenceSolution(eqx.Module):
@@ -159,7 +160,8 @@ def _current_args(current, t0: float, current_dt: float | None, saveat: float):
         return trace, np.float64(current_dt), jump_ts
     arr = np.asarray(current, dtype=np.float64)
     if arr.ndim > 1 or arr.size == 0:
-        raise ValueError(f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}")
+        raise ValueError(
+            f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError("current must be finite")
     trace = arr.reshape(-1)

@@ -42,7 +42,8 @@ class FakeSession:
                          reltol, abstol):
         self.calls.append(dict(name=name, p=p, u0=u0))
         n_t = int(round((tspan[1] - tspan[0]) / saveat)) + 1
-        return np.arange(n_t) * saveat, np.zeros((p.shape[1], n_t, u0.shape[0])), np.arange(p.shape[1])
+        y = np.zeros((p.shape[1], n_t, u0.shape[0]))
+        return np.arange(n_t) * saveat, y, np.arange(p.shape[1])
 
 
 def test_available_reason_without_juliacall():
@@ -79,7 +80,8 @@ def test_solve_round_trip_with_fake_session():
     np.testing.assert_allclose(spikes, first + isi * np.arange(int((1000.0 - first) // isi) + 1),
                                rtol=1e-12)
     assert traj.y.shape == (10001, 1) and traj.spikes.shape == (10000,)
-    assert list(np.nonzero(np.asarray(traj.spikes))[0]) == [int(np.ceil(s / 0.1)) - 1 for s in spikes]
+    bins = [int(np.ceil(s / 0.1)) - 1 for s in spikes]
+    assert list(np.nonzero(np.asarray(traj.spikes))[0]) == bins
     # Same schema and the same numbers as the in-process reference.
     ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-8)
