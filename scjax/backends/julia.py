@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import models as _m
 from .._trajectory import Trajectory
+from .._validation import save_grid
 
 JULIA_DIR = pathlib.Path(__file__).resolve().parents[2] / "reference" / "julia"
 #: DifferentialEquations.jl algorithms this backend accepts by name.
@@ -172,13 +173,7 @@ def solve(model, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1
     """The Julia counterpart of `scjax.reference.solve`: returns (Trajectory, spike_times)."""
     if alg not in ALGORITHMS:
         raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
-    t0, t1 = float(t_span[0]), float(t_span[1])
-    if not t1 > t0:
-        raise ValueError(f"t_span must have t1 > t0, got {t_span!r}")
-    if not saveat > 0:
-        raise ValueError(f"saveat must be positive, got {saveat}")
-    n = int(round((t1 - t0) / saveat))
-    grid = t0 + saveat * np.arange(n + 1)
+    t0, t1, grid = save_grid(t_span, saveat)
     name, p, arrays, u0 = marshal(model)
     trace, cdt = _trace(current, t0, saveat, current_dt)
     s = session() if session_ is None else session_

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import models as _m
 from .._trajectory import Trajectory
+from .._validation import save_grid
 
 #: Tight defaults: the golden traces and cross-validation use these.
 RTOL: float = 1e-10
@@ -175,13 +176,8 @@ def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = R
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    t0, t1 = float(t_span[0]), float(t_span[1])
-    if not t1 > t0:
-        raise ValueError(f"t_span must have t1 > t0, got {t_span!r}")
-    if not saveat > 0:
-        raise ValueError(f"saveat must be positive, got {saveat}")
-    n = int(round((t1 - t0) / saveat))
-    grid = t0 + saveat * np.arange(n + 1)
+    t0, t1, grid = save_grid(t_span, saveat)
+    n = grid.size - 1
     trace = np.atleast_1d(np.asarray(current, float))
     if trace.ndim != 1 or not np.all(np.isfinite(trace)):
         raise ValueError("current must be a finite scalar or 1-D trace")
