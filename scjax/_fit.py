@@ -18,7 +18,7 @@ import optax
 from jaxtyping import Array, Float
 
 from . import losses as _losses
-from ._simulate import simulate
+from .simulation import simulate
 from ._surrogate import AbstractSurrogate, surrogate_from_name
 from ._trajectory import Trajectory
 from ._transforms import AbstractTransform, default_transform
@@ -102,7 +102,7 @@ def _finite(name: str, arr: np.ndarray) -> np.ndarray:
 def _spike_signal_target(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
     """A `[T]` spike signal from a Trajectory, a bool raster `[T]`, or spike times (ms)."""
     if isinstance(target, Trajectory):
-        sig = np.asarray(target.spike_signal, dtype=float)
+        sig = np.asarray(target.as_spike_signal(), dtype=float)
         if sig.shape != (n_steps,):
             raise ValueError(f"target Trajectory has {sig.shape[-1]} steps, current has {n_steps}")
         return _finite("target", sig)

@@ -35,7 +35,7 @@ def _voltage(x) -> Array:
 
 
 def _signal(x) -> Array:
-    return x.spike_signal if isinstance(x, Trajectory) else jnp.asarray(x)
+    return x.as_spike_signal() if isinstance(x, Trajectory) else jnp.asarray(x)
 
 
 def _check_positive(name: str, value) -> None:
@@ -197,7 +197,7 @@ def fi_curve(model, currents: Float[ArrayLike, "K T"], dt: float, *, surrogate="
              solver=None) -> Float[Array, " K"]:
     """Firing rate (Hz) of `model` for each current trace in `currents` (one vmapped
     `scjax.simulate`); differentiable through `surrogate`."""
-    from ._simulate import simulate
+    from .simulation import simulate
 
     currents = jnp.asarray(currents)
     if currents.ndim != 2:

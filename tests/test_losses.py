@@ -59,7 +59,7 @@ def test_spike_times_to_signal_roundtrip():
     tr = scjax.simulate(scjax.Izhikevich.preset("RS"), jnp.full(3000, 10.0), dt=0.1)
     times = tr.spike_times()
     sig = losses.spike_times_to_signal(times, 3000, 0.1)
-    np.testing.assert_array_equal(sig, np.asarray(tr.spike_signal))
+    np.testing.assert_array_equal(sig, np.asarray(tr.as_spike_signal()))
     with pytest.raises(ValueError, match="times must lie"):
         losses.spike_times_to_signal([0.0], 3000, 0.1)
     with pytest.raises(ValueError, match="times must be finite"):

@@ -44,7 +44,6 @@ def test_upstroke_limit_separates_working_from_failing_steps():
     import pytest
 
     import scjax
-    from scjax._simulate import _run
 
     model = scjax.Izhikevich()
     scale = Rodas5P.gamma * float(model.upstroke_rate())
@@ -53,7 +52,6 @@ def test_upstroke_limit_separates_working_from_failing_steps():
     assert int(tr.spike_count) == 5
     with pytest.raises(ValueError, match="upstroke"):
         scjax.simulate(model, jnp.full(10, 10.0), bad_dt, solver=Rodas5P())
-    m64 = jax.tree.map(lambda p: jnp.asarray(p, jnp.float64), model)
-    stalled = _run(m64, Rodas5P(), jnp.full(int(200.0 / bad_dt), 10.0), jnp.asarray(bad_dt),
-                   model.initial_state(), jnp.asarray(0.0), False, None, 1)
+    stalled = scjax.simulate(model, jnp.full(int(200.0 / bad_dt), 10.0), bad_dt,
+                             solver=Rodas5P(), check_step=False, throw=False)
     assert int(stalled.spike_count) < 5

@@ -139,7 +139,8 @@ def test_trajectory_schema():
     assert tr.spikes.dtype == jnp.bool_
     np.testing.assert_allclose(np.asarray(tr.t), 5.0 + 0.05 * np.arange(301), rtol=1e-14)
     np.testing.assert_array_equal(np.asarray(tr.state("h")), np.asarray(tr.y[:, 2]))
-    np.testing.assert_array_equal(np.asarray(tr.spike_signal), np.asarray(tr.spikes, float))
+    assert tr.spike_signal is None  # no float copy of the raster without a surrogate
+    np.testing.assert_array_equal(np.asarray(tr.as_spike_signal()), np.asarray(tr.spikes, float))
     # Spike times: the end of each step that crossed 0 mV upwards.
     v = np.asarray(tr.v)
     crossings = np.flatnonzero((v[:-1] < 0) & (v[1:] >= 0))

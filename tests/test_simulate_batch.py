@@ -9,9 +9,11 @@ import scjax
 
 
 def _assert_same(batch, vmapped):
-    for field in ("t", "y", "spikes", "spike_signal", "diverged"):
-        np.testing.assert_array_equal(np.asarray(getattr(batch, field)),
-                                      np.asarray(getattr(vmapped, field)), err_msg=field)
+    for field in ("t", "y", "spikes", "spike_signal", "diverged", "spike_count"):
+        a, b = getattr(batch, field), getattr(vmapped, field)
+        assert (a is None) == (b is None), field
+        if a is not None:
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=field)
 
 
 def test_hh_parameter_batch_equals_vmap():

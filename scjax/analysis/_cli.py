@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
         fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 4.2))
         k = 0
         if two_d:
-            from .._simulate import simulate
+            from ..simulation import simulate
 
             tr = simulate(model, np.full(int(duration / dt), current), dt)
             plot_phase_portrait(model, current, bounds, ax=axes[0], trajectory=tr)

@@ -677,7 +677,7 @@ def bifurcation_scan(
 def _simulate_currents(model, currents, dt, duration, transient, solver, y0):
     """One vmapped `scjax.simulate` per constant current; returns (trajectory, first index
     after the transient)."""
-    from .._simulate import simulate
+    from ..simulation import simulate
 
     check_dt(dt)
     check_finite_scalar("duration", duration, positive=True)

@@ -4,8 +4,10 @@ from ._adex import ADEX_EXP_ARG_MAX as ADEX_EXP_ARG_MAX, ADEX_PRESETS as ADEX_PR
 from ._base import (
     INTEGRATORS as INTEGRATORS,
     AbstractCrossingModel as AbstractCrossingModel,
+    AbstractDiscreteTimeModel as AbstractDiscreteTimeModel,
     AbstractNeuronModel as AbstractNeuronModel,
     AbstractResettingModel as AbstractResettingModel,
+    AbstractUpstrokeModel as AbstractUpstrokeModel,
     exprel as exprel,
 )
 from ._fitzhugh_nagumo import FitzHughNagumo as FitzHughNagumo

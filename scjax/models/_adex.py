@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._base import AbstractResettingModel
+from ._base import AbstractResettingModel, AbstractUpstrokeModel
 
 #: Upper bound on the argument of AdEx's exponential, (V − V_T)/Δ_T. exp(30) ≈ 1.1e13 is
 #: finite in float32 and float64, so no step can overflow however far V overshoots within it;
@@ -28,7 +28,7 @@ ADEX_PRESETS: dict[str, tuple[tuple[float, ...], float]] = {
 }
 
 
-class AdEx(AbstractResettingModel):
+class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
     r"""Adaptive exponential integrate-and-fire (Brette & Gerstner 2005, J. Neurophysiol.
     94:3637).
 

@@ -15,10 +15,11 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, Scalar, ScalarLike, State
+from .._integrators import INTEGRATOR_NAMES
 from .._validation import check_finite_param
 
-#: Integrator names a model accepts, mapped to `scjax.solvers` classes in `scjax.solvers`.
-INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4", "rosenbrock", "rosenbrock2")
+#: Integrator names a model accepts (`scjax.solvers.solver_from_name` maps them to solvers).
+INTEGRATORS: tuple[str, ...] = INTEGRATOR_NAMES
 
 
 class AbstractNeuronModel(eqx.Module):
@@ -102,12 +103,25 @@ class AbstractNeuronModel(eqx.Module):
         """The model as a diffrax term; `args` is the (piecewise-constant) current."""
         return diffrax.ODETerm(self.vector_field)
 
-    def solver(self):
-        """The solver named by `self.integrator` (the model's historical default unless
-        another name was given at construction)."""
-        from ..solvers import solver_from_name
 
-        return solver_from_name(self.integrator, fast_mask=self.fast_mask)
+class AbstractUpstrokeModel(AbstractNeuronModel):
+    """A model whose spike upstroke is explosive (quadratic, exponential or Na⁺-driven).
+
+    A linearly implicit (Rosenbrock) step has a pole where γ·dt·rate = 1 and stalls or
+    reverses the upstroke near it, silently losing spikes; `scjax.simulate` refuses such
+    steps using `upstroke_rate()` (see `docs/conventions.md`).
+    """
+
+    @abc.abstractmethod
+    def upstroke_rate(self) -> Scalar | float:
+        """The largest rate (1/ms) of the upstroke's linearisation."""
+
+
+class AbstractDiscreteTimeModel(AbstractNeuronModel):
+    """A discrete-time update built for one step size `dt` and applied as one Euler step
+    (e.g. `FixedPointLIF`): `scjax.simulate` refuses any other dt or solver."""
+
+    dt: eqx.AbstractVar[Param]
 
 
 class AbstractResettingModel(AbstractNeuronModel):

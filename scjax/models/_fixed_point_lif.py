@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._base import AbstractResettingModel
+from ._base import AbstractDiscreteTimeModel, AbstractResettingModel
 
 #: Fractional bits of the membrane state and input (Q8.8: 1 LSB = 1/256 mV).
 Q_FRAC_BITS: int = 8
@@ -15,7 +15,7 @@ Q_FRAC_BITS: int = 8
 COEF_FRAC_BITS: int = 16
 
 
-class FixedPointLIF(AbstractResettingModel):
+class FixedPointLIF(AbstractResettingModel, AbstractDiscreteTimeModel):
     r"""The LIF of `scjax.models.LIF` as an integer datapath: one Euler step per clock,
 
     $$q_{n+1} = q_n + \big\lfloor \big( (q_\text{rest} - q_n + q_I)\, k + 2^{15} \big)

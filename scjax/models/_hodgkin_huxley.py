@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._base import AbstractCrossingModel, exprel
+from ._base import AbstractCrossingModel, AbstractUpstrokeModel, exprel
 
 
 def alpha_m(v):
@@ -36,7 +36,7 @@ def beta_n(v):
     return 0.125 * jnp.exp(-(v + 65.0) / 80.0)
 
 
-class HodgkinHuxley(AbstractCrossingModel):
+class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
     r"""Hodgkin–Huxley model (Hodgkin & Huxley 1952, J. Physiol. 117:500), rest ≈ −65 mV.
 
     $$C_m \frac{dV}{dt} = I - \bar g_\text{Na} m^3 h (V - E_\text{Na})

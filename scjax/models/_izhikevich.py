@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._base import AbstractResettingModel
+from ._base import AbstractResettingModel, AbstractUpstrokeModel
 
 #: Izhikevich (2003), Fig. 2 / Table 1: (a, b, c, d) per cortical / thalamic cell class.
 IZHIKEVICH_PRESETS: dict[str, tuple[float, float, float, float]] = {
@@ -20,7 +20,7 @@ IZHIKEVICH_PRESETS: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-class Izhikevich(AbstractResettingModel):
+class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
     r"""Izhikevich's simple spiking model (Izhikevich 2003, IEEE TNN 14:1569).
 
     $$\frac{dv}{dt} = 0.04 v^2 + 5 v + 140 - u + I, \qquad \frac{du}{dt} = a (b v - u)$$

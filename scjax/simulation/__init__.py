@@ -1,0 +1,8 @@
+"""The fixed-step simulation loop: one `jax.lax.scan` for every model, solver and stimulus.
+
+`simulate` (one neuron) and `simulate_batch` (B neurons, state-major carry) are the public
+fronts; both check their inputs at the boundary and run the same compiled loop.
+"""
+
+from ._recording import SPIKE_RECORDINGS as SPIKE_RECORDINGS
+from ._simulate import simulate as simulate, simulate_batch as simulate_batch

@@ -1,0 +1,260 @@
+"""`simulate` and `simulate_batch`: the checked fronts of the one loop (`_loop.run_loop`)."""
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._custom_types import CurrentTrace, Key, ScalarLike, State
+from .._surrogate import surrogate_from_name
+from .._trajectory import Trajectory
+from .._validation import is_concrete
+from ..models import AbstractNeuronModel
+from ..stimulus import AbstractStimulus
+from ._checks import (
+    check_dense_current,
+    check_model,
+    check_solver_for_models,
+    check_time_grid,
+    check_y0,
+    n_steps_of,
+)
+from ._loop import run_loop
+from ._recording import make_recording
+from ._solver import resolve_solver
+
+#: How many neurons of a batch the eager model checks (upstroke, discrete dt) look at.
+_CHECKED_NEURONS = 16
+
+
+def simulate(
+    model: AbstractNeuronModel,
+    current: CurrentTrace | AbstractStimulus,
+    dt: ScalarLike,
+    *,
+    solver: diffrax.AbstractSolver | None = None,
+    y0: State | None = None,
+    key: Key | None = None,
+    t0: ScalarLike = 0.0,
+    throw: bool = True,
+    surrogate=None,
+    save_every: int = 1,
+    check_step: bool = True,
+    n_steps: int | None = None,
+    spikes: str = "raster",
+    record=None,
+    max_spikes: int = 64,
+) -> Trajectory:
+    """Integrate `model` over a piecewise-constant current with a fixed step.
+
+    Sample n of the current holds over [t0 + n·dt, t0 + (n+1)·dt); each sample is one step of
+    `solver`, followed by the model's spike rule (threshold + reset, or upward crossing).
+
+    Arguments:
+        model: any `scjax.models.AbstractNeuronModel` with scalar parameters.
+        current: a `[T]` float array (one sample per step; its float dtype is the dtype of the
+            run: float64 for parity, float32 for throughput), or a `scjax.stimulus` object
+            evaluated inside the loop (then give `n_steps`; the run's dtype is that of its
+            parameters).
+        dt: step in ms, a positive finite scalar.
+        solver: a `diffrax.AbstractSolver`; None means the model's own `integrator`.
+            A `HalfEuler()` without `fast_mask` gets the model's.
+        y0: initial state `[n_state]`; None means `model.initial_state()`.
+        key: PRNG key for the model's current noise (required when `model.noise_std > 0`)
+            and for stochastic stimuli. Model noise is one Gaussian draw of standard
+            deviation `noise_std` per current sample, as in Izhikevich (2003) (not scaled by
+            √dt).
+        t0: time of the first sample, ms.
+        throw: if True (default), a non-finite state (also one a reset made finite again)
+            raises at run time (`eqx.error_if`); if False the trajectory is returned with
+            `diverged=True`.
+        surrogate: None (the threshold has zero derivative), `"sigmoid"`, `"fast_sigmoid"`,
+            or a `scjax.AbstractSurrogate`: gradients then cross the threshold and reset
+            through the surrogate derivative (forward values are unchanged).
+        save_every: keep the state every `save_every` steps only (T must be a multiple);
+            `y` then has shape `[T/save_every + 1, n_rec]`, `t` likewise. `save_every=T`
+            keeps the initial and final states only.
+        check_step: refuse (`ValueError`) a Rosenbrock step too large for the model's spike
+            upstroke, where the step stalls or reverses and spikes are silently lost (see
+            `docs/conventions.md`). Set False for runs that cannot spike (sub-threshold).
+        n_steps: the number of steps; required with a stimulus object that has no length.
+        spikes: `"raster"` (default: `spikes [T]` bool), `"count"` (only `spike_count`:
+            memory independent of T) or `"times"` (`spike_time_buffer [max_spikes]`, the
+            end-of-step time of each spike, +inf padded, and `spike_overflow`).
+        record: the state names kept in `y` (default: all), e.g. `record=("v",)`.
+        max_spikes: the capacity of the `"times"` buffer.
+
+    Returns:
+        A `scjax.Trajectory` (`t [T+1]`, `y [T+1, n_rec]`, `spikes [T]`, `spike_count`, ...).
+
+    Batch with `scjax.simulate_batch` (or `jax.vmap`); differentiate with `jax.grad` (each
+    step is `jax.checkpoint`-ed, so memory holds one state per step, not the solver's
+    internals).
+    """
+    check_model(model)
+    batched = [name for name in model.param_names if np.ndim(getattr(model, name)) > 0]
+    if batched:
+        raise ValueError(f"model: parameters {batched} are arrays; simulate one neuron per "
+                         "call (jax.vmap it) or use scjax.simulate_batch for a batch")
+    if isinstance(current, AbstractStimulus) and current.batch_size() is not None:
+        raise ValueError(f"current: the stimulus has per-neuron parameters (B = "
+                         f"{current.batch_size()}); use scjax.simulate_batch")
+    return _simulate(model, current, dt, batch=None, model_axes=None, solver=solver, y0=y0,
+                     key=key, t0=t0, throw=throw, surrogate=surrogate, save_every=save_every,
+                     check_step=check_step, n_steps=n_steps, spikes=spikes, record=record,
+                     max_spikes=max_spikes)
+
+
+def simulate_batch(
+    model: AbstractNeuronModel,
+    current: CurrentTrace | AbstractStimulus,
+    dt: ScalarLike,
+    *,
+    solver: diffrax.AbstractSolver | None = None,
+    y0=None,
+    key: Key | None = None,
+    t0: ScalarLike = 0.0,
+    throw: bool = True,
+    surrogate=None,
+    save_every: int = 1,
+    check_step: bool = True,
+    n_steps: int | None = None,
+    spikes: str = "raster",
+    record=None,
+    max_spikes: int = 64,
+) -> Trajectory:
+    """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
+
+    Same loop and same results as vmapping `simulate` (tested to be identical), but the carry
+    is laid out `[n_state, B]`, so each state component is one contiguous vector. Use it for
+    large batches; with `spikes="count"`, `save_every=T` and a stimulus object its memory is
+    O(B·n_state), independent of the number of steps.
+
+    Arguments (as `simulate`, except):
+        model: a model whose parameter fields are scalars (shared) or 1-D arrays of length B
+            (one value per neuron), e.g. `HodgkinHuxley(g_na=jnp.linspace(100, 140, B))`.
+        current: `[T]` (shared), `[B, T]`, or a `scjax.stimulus` object whose parameters are
+            scalars or `[B]` (e.g. `scjax.stimulus.Constant(jnp.linspace(5, 15, B))`).
+        y0: None (each neuron's `initial_state()`) or `[B, n_state]`.
+        key: with `noise_std > 0`, independent noise per neuron and sample; for a stochastic
+            stimulus neuron i draws from `jax.random.split(key, B)[i]`.
+
+    B is the common length of the per-neuron parameters, the current's rows, the stimulus's
+    `[B]` parameters and `y0`; at least one of them must give it.
+
+    Returns:
+        A `Trajectory` with a leading batch axis: `t [B, T+1]`, `y [B, T+1, n_rec]`,
+        `spikes [B, T]`, `spike_count [B]`, `diverged [B]`.
+    """
+    check_model(model)
+    leaves = jax.tree.leaves(model)
+    if any(np.ndim(x) > 1 for x in leaves):
+        raise ValueError("model: parameter fields must be scalars or 1-D arrays of length B, "
+                         f"got shapes {[np.shape(x) for x in leaves if np.ndim(x) > 1]}")
+    sizes = {"model": {np.shape(x)[0] for x in leaves if np.ndim(x) == 1}}
+    if isinstance(current, AbstractStimulus):
+        sizes["current"] = {current.batch_size()} - {None}
+    elif np.ndim(current) == 2:
+        sizes["current"] = {np.shape(current)[0]}
+    if y0 is not None and np.ndim(y0) == 2:
+        sizes["y0"] = {np.shape(y0)[0]}
+    found = set().union(*sizes.values())
+    if len(found) != 1:
+        detail = ", ".join(f"{k}: {sorted(v)}" for k, v in sizes.items() if v)
+        raise ValueError("model, current and y0 must agree on one batch size B"
+                         + (f", got {detail}" if detail else ": none of them has a batch "
+                            "axis (give per-neuron parameters, a [B, T] current, a stimulus "
+                            "with [B] parameters or y0 [B, n_state])"))
+    (batch,) = found
+    model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
+    return _simulate(model, current, dt, batch=batch, model_axes=model_axes, solver=solver,
+                     y0=y0, key=key, t0=t0, throw=throw, surrogate=surrogate,
+                     save_every=save_every, check_step=check_step, n_steps=n_steps,
+                     spikes=spikes, record=record, max_spikes=max_spikes)
+
+
+def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, throw, surrogate,
+              save_every, check_step, n_steps, spikes, record, max_spikes) -> Trajectory:
+    """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
+    surrogate = surrogate_from_name(surrogate)
+    batched = batch is not None
+    is_stimulus = isinstance(current, AbstractStimulus)
+    if is_stimulus:
+        dtype = _stimulus_dtype(current)
+    else:
+        current = check_dense_current(current, batched=batched)
+        dtype = current.dtype if jnp.issubdtype(current.dtype, jnp.floating) else \
+            jnp.result_type(float)
+    n_steps = n_steps_of(current, n_steps)
+    check_time_grid(dt, t0, n_steps, dtype)
+    recording = make_recording(model, n_steps, spikes, record, save_every, max_spikes)
+    solver = resolve_solver(model, solver)
+    check_solver_for_models(solver, dt, _sample_neurons(model, model_axes, batch), check_step)
+    check_y0(y0, (batch, model.n_state) if batched else (model.n_state,), model)
+
+    noise_std = jnp.asarray(model.noise_std)
+    has_model_noise = not is_concrete(noise_std) or bool(np.any(np.asarray(noise_std) != 0))
+    if is_stimulus:
+        if has_model_noise:
+            raise ValueError("model.noise_std > 0 needs a current array; with a stimulus "
+                             "object add scjax.stimulus.WhiteNoise to the stimulus instead")
+        if current.is_stochastic and key is None:
+            raise ValueError(f"key is None but the stimulus {type(current).__name__} is "
+                             "stochastic: pass key=jax.random.key(seed)")
+        drive = jax.tree.map(lambda p: jnp.asarray(p, dtype) if jnp.issubdtype(
+            jnp.result_type(p), jnp.floating) else p, current)
+        stimulus_axes = drive.batch_axes()
+        loop_key = key
+    else:
+        drive = jnp.asarray(current, dtype)
+        stimulus_axes = None
+        loop_key = None
+        if key is None:
+            if has_model_noise and is_concrete(noise_std):
+                raise ValueError(
+                    f"key is None but model.noise_std = {np.asarray(noise_std).tolist()}: pass "
+                    "key=jax.random.key(seed) to draw the current noise reproducibly")
+        else:
+            shape = (batch, n_steps) if batched else (n_steps,)
+            noise = jax.random.normal(key, shape, dtype)
+            std = jnp.reshape(noise_std, (-1, 1)) if batched else noise_std
+            drive = drive + std * noise
+
+    if y0 is None:
+        if batched:
+            y0 = _batched_initial_state(model, model_axes, batch)
+        else:
+            y0 = model.initial_state()
+    # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
+    model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
+    return run_loop(model, solver, drive, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
+                    jnp.asarray(t0, dtype), loop_key, n_steps, recording, throw, surrogate,
+                    model_axes, stimulus_axes)
+
+
+def _stimulus_dtype(stimulus):
+    """The run's dtype for a stimulus: the result type of its float parameters (Python
+    floats are weak: they follow the default float dtype)."""
+    floats = [x for x in jax.tree.leaves(stimulus)
+              if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
+    return jnp.result_type(*floats) if floats else jnp.result_type(float)
+
+
+def _batched_initial_state(model, model_axes, batch):
+    """Each neuron's `initial_state()`, `[B, n_state]` (shared parameters: broadcast)."""
+    if not jax.tree.leaves(model_axes):  # every parameter shared
+        return jnp.broadcast_to(model.initial_state(), (batch, model.n_state))
+    states = jax.vmap(lambda m: m.initial_state(), in_axes=(model_axes,))(model)
+    return jnp.broadcast_to(states, (batch, model.n_state))
+
+
+def _sample_neurons(model, model_axes, batch):
+    """The model itself, or up to 16 neurons spread over a batch for the eager checks."""
+    if batch is None:
+        return (model,)
+    picks = np.unique(np.linspace(0, batch - 1, _CHECKED_NEURONS).astype(int))
+
+    def neuron(i):
+        return jax.tree.map(lambda x, a: x if a is None else x[i], model, model_axes)
+
+    return tuple(neuron(int(i)) for i in picks)
