@@ -254,3 +254,20 @@ def test_discrete_time_models_need_their_own_dt_and_euler():
         scjax.simulate(model, jnp.full(10, 20.0), 0.05)
     with pytest.raises(ValueError, match="solver"):
         scjax.simulate(model, jnp.full(10, 20.0), 0.1, solver=scjax.solvers.RK4())
+
+
+def test_overflow_hidden_by_a_reset_is_reported():
+    # Izhikevich with Euler at dt = 100 ms under a huge current: v overflows to inf within a
+    # step and the reset then sets v = c: the trace ends finite, yet the run diverged.
+    model = scjax.Izhikevich.preset("RS", integrator="euler")
+    tr = scjax.simulate(model, jnp.full(200, 1e307), 100.0, throw=False)
+    v = np.asarray(tr.v)
+    assert np.isfinite(v[-1])
+    assert bool(tr.diverged)
+    ok = scjax.simulate(model, jnp.full(200, 40.0), 1.0, throw=False)
+    assert not bool(ok.diverged)
+
+
+def test_large_t0_in_float32_is_refused():
+    with pytest.raises(ValueError, match="overflows float32"):
+        scjax.simulate(scjax.LIF(), jnp.full(10, 1.0, jnp.float32), 1e38, t0=3e38)

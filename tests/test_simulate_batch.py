@@ -72,3 +72,62 @@ def test_batch_bad_input():
     with pytest.raises(ValueError, match="upstroke"):
         scjax.simulate_batch(scjax.Izhikevich(a=jnp.full(4, 0.02), integrator="rosenbrock2"),
                              jnp.ones(10), 0.1)
+
+
+def _single(model, i, axes):
+    return jax.tree.map(lambda x, a: x if a is None else x[i], model, axes)
+
+
+@pytest.mark.parametrize("params", ["shared", "batched"])
+@pytest.mark.parametrize("drive", ["shared_trace", "batch_trace", "stimulus"])
+@pytest.mark.parametrize("with_y0", [False, True])
+def test_every_combination_equals_single_runs(params, drive, with_y0):
+    B, T = 3, 300
+    model = scjax.Izhikevich.preset("RS", d=jnp.array([8.0, 6.0, 4.0])) if params == "batched" \
+        else scjax.Izhikevich.preset("RS")
+    amps = np.array([8.0, 11.0, 14.0])
+    current = {"shared_trace": jnp.full(T, 10.0),
+               "batch_trace": jnp.asarray(np.repeat(amps[:, None], T, axis=1)),
+               "stimulus": scjax.stimulus.Constant(jnp.asarray(amps))}[drive]
+    y0 = jnp.array([[-65.0, -13.0], [-60.0, -12.0], [-70.0, -14.0]]) if with_y0 else None
+    if params == "shared" and drive == "shared_trace" and not with_y0:
+        with pytest.raises(ValueError, match="none of them has a batch axis"):
+            scjax.simulate_batch(model, current, 0.1, y0=y0)
+        return
+    batch = scjax.simulate_batch(model, current, 0.1, y0=y0, n_steps=T)
+    axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
+    for i in range(B):
+        cur_i = {"shared_trace": current, "batch_trace": current[i] if drive == "batch_trace"
+                 else None, "stimulus": scjax.stimulus.Constant(float(amps[i]))}[drive]
+        single = scjax.simulate(_single(model, i, axes), cur_i, 0.1, n_steps=T,
+                                y0=None if y0 is None else y0[i])
+        np.testing.assert_array_equal(np.asarray(batch.y[i]), np.asarray(single.y))
+        np.testing.assert_array_equal(np.asarray(batch.spikes[i]), np.asarray(single.spikes))
+
+
+def test_batch_validation_names_the_argument():
+    model = scjax.LIF(tau_m=jnp.array([20.0, 10.0]))
+    bad = np.full((2, 50), 20.0)
+    bad[1, 7] = np.nan
+    with pytest.raises(ValueError, match=r"current must be finite, got nan at index \(1, 7\)"):
+        scjax.simulate_batch(model, bad, 0.1)
+    with pytest.raises(ValueError, match=r"agree on one batch size B, got model: \[2\], "
+                                         r"current: \[3\]"):
+        scjax.simulate_batch(model, np.zeros((3, 50)), 0.1)
+    with pytest.raises(ValueError, match=r"y0 must have shape \(2, 1\)"):
+        scjax.simulate_batch(model, np.zeros(50), 0.1, y0=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="y0 must be finite"):
+        scjax.simulate_batch(model, np.zeros(50), 0.1, y0=np.array([[0.0], [np.nan]]))
+
+
+def test_blow_up_is_flagged_per_neuron_even_when_reset():
+    # LIF under a huge current overflows to +inf in one Euler step and is then reset to a
+    # finite V_reset: the state looks fine afterwards, the flag must not.
+    model = scjax.LIF(r_m=10.0)  # R_m·I = 1e309 overflows
+    current = np.stack([np.full(20, 2.0), np.full(20, 1e308)])
+    tr = scjax.simulate_batch(model, current, 0.1, y0=np.full((2, 1), -65.0), throw=False)
+    assert np.all(np.isfinite(np.asarray(tr.y)))
+    np.testing.assert_array_equal(np.asarray(tr.diverged), [False, True])
+    with pytest.raises(Exception, match="non-finite"):
+        jax.block_until_ready(scjax.simulate_batch(model, current, 0.1,
+                                                   y0=np.full((2, 1), -65.0)).y)

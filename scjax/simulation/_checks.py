@@ -87,7 +87,7 @@ def check_dense_current(current, *, batched: bool):
     if is_concrete(current):
         finite = np.isfinite(arr)
         if not finite.all():
-            bad = np.unravel_index(int(np.argmin(finite)), arr.shape)
+            bad = tuple(int(i) for i in np.unravel_index(int(np.argmin(finite)), arr.shape))
             where = bad[0] if arr.ndim == 1 else bad
             raise ValueError(f"current must be finite, got {arr[bad]} at index {where}")
     return arr
