@@ -23,8 +23,9 @@ class Trajectory(eqx.Module):
             firing-rate losses). None without a surrogate (read `spikes`).
         state_names: the names of the columns of `y`, e.g. `("v", "u")`.
         diverged: bool (scalar, `[B]` for a batch): True when the state became non-finite at
-            any step, also when a reset made it finite again (reported as an error by
-            `simulate(throw=True)`, the default; only visible with `throw=False`).
+            any step (reported as an error by `simulate(throw=True)`, the default; only
+            visible with `throw=False`). A non-finite state is never reset back to a finite
+            one: from the step that overflowed on, that neuron's state is NaN.
         spike_count: the number of spikes (int32; under a surrogate a float carrying its
             derivative). Recorded by every mode.
         spike_time_buffer: with `spikes="times"`, shape `[max_spikes]`: the end-of-step time

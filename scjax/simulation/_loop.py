@@ -10,6 +10,7 @@ from .._trajectory import Trajectory
 from ..models import AbstractNeuronModel
 from ..stimulus import AbstractStimulus
 from ._recording import Recording
+from ._unstack import unstacked
 
 
 class _StepTerm(diffrax.AbstractTerm):
@@ -66,10 +67,12 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     def neuron_step(model, y, t_n, i_n):
         term = _StepTerm(model, dt)
         y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
-        # Checked before the spike rule: a reset would hide an overflow to ±inf.
-        finite = jnp.all(jnp.isfinite(y_next))
         y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
-        return y_kept, spike, finite
+        # A reset would hide an overflow to ±inf (the reset state is finite): a non-finite
+        # candidate makes the kept state NaN, which then stays NaN. Computed inside the
+        # fusions that compute the state anyway, so it costs no extra pass per step.
+        finite = jnp.all(jnp.isfinite(y_next))
+        return jnp.where(finite, y_kept, jnp.nan), spike
 
     sample = None
     if stimulus is not None:
@@ -86,10 +89,22 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         stimulus_state = None
 
     if batched:
+        # The carry is a tuple of per-component vectors [B]: XLA then keeps each component
+        # contiguous instead of laying a [n_state, B] carry out interleaved, and the stack /
+        # unstack around the model's 1-D state folds away (slice of concatenate).
         current_axis = 0 if (stimulus is not None or current.ndim == 2) else None
-        neuron_step = jax.vmap(neuron_step, in_axes=(model_axes, 1, None, current_axis),
-                               out_axes=(1, 0, 0))
-        y0_carry = y0.T
+        per_neuron = neuron_step
+
+        def reordered(model, t_n, i_n, y):
+            return per_neuron(model, y, t_n, i_n)
+
+        components_step = unstacked(reordered, model.n_state)
+
+        def neuron_step(model, components, t_n, i_n):
+            return components_step(model, t_n, i_n, components)
+
+        neuron_step = jax.vmap(neuron_step, in_axes=(model_axes, 0, None, current_axis))
+        y0_carry = tuple(y0.T)
         if current is not None and current.ndim == 2:
             current = current.T
     else:
@@ -103,13 +118,13 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     lanes = jnp.arange(batch) if batched else None
 
     def step(carry, xs):
-        y, stim_state, n_spikes, signal_count, ok, buffer = carry
+        y, stim_state, n_spikes, signal_count, buffer = carry
         if stimulus is not None:
             n, t_n, t_next = xs
             i_n, stim_state = sample(stimulus, stim_state, n, t_n)
         else:
             t_n, t_next, i_n = xs
-        y, spike, finite = neuron_step(model, y, t_n, i_n)
+        y, spike = neuron_step(model, y, t_n, i_n)
         fired = spike if surrogate is None else spike > 0.5
         if want_times:
             slot = jnp.where(fired, n_spikes, capacity)  # slot == capacity is dropped
@@ -118,14 +133,15 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         n_spikes = n_spikes + fired.astype(jnp.int32)
         if surrogate is not None:
             signal_count = signal_count + spike
-        ok = ok & finite
         raster = spike if recording.spikes == "raster" else None
-        return (y, stim_state, n_spikes, signal_count, ok, buffer), raster
+        return (y, stim_state, n_spikes, signal_count, buffer), raster
 
     indices = recording.state_indices
     keep_all = indices == tuple(range(model.n_state))
 
     def recorded(y):
+        if batched:
+            return jnp.stack([y[i] for i in indices])
         if keep_all:
             return y
         return y[jnp.asarray(indices)]
@@ -144,9 +160,8 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     xs = jax.tree.map(by_chunk, xs)
     buffer = (jnp.full((capacity, *counts_shape), jnp.inf, dtype) if want_times else None)
     carry0 = (y0_carry, stimulus_state, jnp.zeros(counts_shape, jnp.int32),
-              jnp.zeros(counts_shape, dtype) if surrogate is not None else None,
-              jnp.ones(counts_shape, bool), buffer)
-    (_, _, n_spikes, signal_count, ok, buffer), (ys, raster) = jax.lax.scan(chunk, carry0, xs)
+              jnp.zeros(counts_shape, dtype) if surrogate is not None else None, buffer)
+    (y_final, _, n_spikes, signal_count, buffer), (ys, raster) = jax.lax.scan(chunk, carry0, xs)
 
     ys = jnp.concatenate([recorded(y0_carry)[None], ys], axis=0)
     ts = ts[::save_every]
@@ -157,7 +172,8 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         ts = jnp.broadcast_to(ts, (batch, ts.shape[0]))
         raster = None if raster is None else raster.T
         buffer = None if buffer is None else buffer.T
-    diverged = ~ok
+    y_final = jnp.stack(y_final) if batched else y_final
+    diverged = ~jnp.all(jnp.isfinite(y_final), axis=0)
     if throw:
         ys = eqx.error_if(ys, diverged, _DIVERGED)
     if surrogate is None:

@@ -1,6 +1,7 @@
 """`simulate` and `simulate_batch`: the checked fronts of the one loop (`_loop.run_loop`)."""
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -195,7 +196,11 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
     noise_std = jnp.asarray(model.noise_std)
     has_model_noise = not is_concrete(noise_std) or bool(np.any(np.asarray(noise_std) != 0))
     if is_stimulus:
-        if has_model_noise:
+        if not is_concrete(noise_std):
+            model = eqx.tree_at(lambda m: m.noise_std, model, eqx.error_if(
+                model.noise_std, jnp.any(noise_std != 0),
+                "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise"))
+        elif has_model_noise:
             raise ValueError("model.noise_std > 0 needs a current array; with a stimulus "
                              "object add scjax.stimulus.WhiteNoise to the stimulus instead")
         if current.is_stochastic and key is None:
