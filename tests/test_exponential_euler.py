@@ -273,3 +273,17 @@ def test_a_term_without_the_model_is_refused():
                             model.initial_state(), args=10.0)
     with pytest.raises(ValueError, match="membrane"):
         ExponentialEuler(membrane="implicit")
+
+
+def test_simulate_batch_matches_single_runs():
+    g_na = jnp.array([100.0, 120.0, 140.0])
+    current = jnp.full(200, 10.0)
+    batch = scjax.simulate_batch(scjax.HodgkinHuxley(g_na=g_na, integrator="exponential_euler"),
+                                 current, 0.05)
+    for i, g in enumerate(np.asarray(g_na)):
+        single = scjax.simulate(scjax.HodgkinHuxley(g_na=float(g),
+                                                    integrator="exponential_euler"),
+                                current, 0.05)
+        np.testing.assert_allclose(np.asarray(batch.y[i]), np.asarray(single.y), rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_array_equal(np.asarray(batch.spikes[i]), np.asarray(single.spikes))
