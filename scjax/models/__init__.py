@@ -2,6 +2,7 @@
 
 from ._adex import ADEX_EXP_ARG_MAX as ADEX_EXP_ARG_MAX, ADEX_PRESETS as ADEX_PRESETS, AdEx as AdEx
 from ._base import (
+    CONDUCTANCE_INTEGRATORS as CONDUCTANCE_INTEGRATORS,
     INTEGRATORS as INTEGRATORS,
     AbstractCrossingModel as AbstractCrossingModel,
     AbstractDiscreteTimeModel as AbstractDiscreteTimeModel,
@@ -10,6 +11,7 @@ from ._base import (
     AbstractUpstrokeModel as AbstractUpstrokeModel,
     exprel as exprel,
 )
+from ._conductance import AbstractConductanceModel as AbstractConductanceModel
 from ._fitzhugh_nagumo import FitzHughNagumo as FitzHughNagumo
 from ._hodgkin_huxley import HodgkinHuxley as HodgkinHuxley
 from ._izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS, Izhikevich as Izhikevich

@@ -15,11 +15,14 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, Scalar, ScalarLike, State
-from .._integrators import INTEGRATOR_NAMES
+from .._integrators import CONDUCTANCE_INTEGRATOR_NAMES, INTEGRATOR_NAMES
 from .._validation import check_finite_param
 
 #: Integrator names a model accepts (`scjax.solvers.solver_from_name` maps them to solvers).
 INTEGRATORS: tuple[str, ...] = INTEGRATOR_NAMES
+#: The names only conductance-based models accept (`scjax.solvers.ExponentialEuler` needs
+#: their `linear_coefficients`, see `AbstractConductanceModel`).
+CONDUCTANCE_INTEGRATORS: tuple[str, ...] = CONDUCTANCE_INTEGRATOR_NAMES
 
 
 class AbstractNeuronModel(eqx.Module):
@@ -50,6 +53,15 @@ class AbstractNeuronModel(eqx.Module):
             raise ValueError(
                 f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}"
             )
+        if self.integrator in CONDUCTANCE_INTEGRATORS:
+            from ._conductance import AbstractConductanceModel, conductance_model_names
+
+            if not isinstance(self, AbstractConductanceModel):
+                raise ValueError(
+                    f"integrator={self.integrator!r} needs a conductance-based model (one that "
+                    f"declares linear_coefficients); {type(self).__name__} is not. Models that "
+                    f"support it: {conductance_model_names()}"
+                )
         for name in self.param_names:
             check_finite_param(name, getattr(self, name))
         check_finite_param("noise_std", self.noise_std, nonnegative=True)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractCrossingModel, AbstractUpstrokeModel, exprel
+from ._conductance import AbstractConductanceModel
 
 
 def alpha_m(v):
@@ -36,7 +37,7 @@ def beta_n(v):
     return 0.125 * jnp.exp(-(v + 65.0) / 80.0)
 
 
-class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
+class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConductanceModel):
     r"""Hodgkin–Huxley model (Hodgkin & Huxley 1952, J. Physiol. 117:500), rest ≈ −65 mV.
 
     $$C_m \frac{dV}{dt} = I - \bar g_\text{Na} m^3 h (V - E_\text{Na})
@@ -52,7 +53,8 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
 
     Units: C_m µF/cm², conductances mS/cm², potentials mV, current µA/cm², time ms.
     State `(V, m, h, n)`, initially V = −65 mV with the gates at their steady state.
-    Spikes: upward crossings of `v_threshold` (0 mV). Default integrator: `"euler"`.
+    Spikes: upward crossings of `v_threshold` (0 mV). Default integrator: `"euler"`;
+    conductance-based, so `"exponential_euler"` and `"rush_larsen"` are accepted too.
     """
 
     c_m: Param = 1.0
@@ -71,6 +73,7 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
         "c_m", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "v_threshold",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
+    gate_state_names: ClassVar[tuple[str, ...]] = ("m", "h", "n")
     spike_state: ClassVar[str] = "v"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
@@ -84,6 +87,22 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
         dh = alpha_h(v) * (1.0 - h) - beta_h(v) * h
         dn = alpha_n(v) * (1.0 - n) - beta_n(v) * n
         return jnp.stack([dv, dm, dh, dn])
+
+    def linear_coefficients(
+        self, t: ScalarLike, y: State, current: ScalarLike
+    ) -> tuple[State, State]:
+        """C dV/dt = (I + g_Na m³h E_Na + g_K n⁴ E_K + g_L E_L) − (g_Na m³h + g_K n⁴ + g_L) V
+        and dx/dt = α_x − (α_x + β_x) x: every component is exactly linear in itself."""
+        del t
+        v, m, h, n = y[0], y[1], y[2], y[3]
+        g_na = self.g_na * m * m * m * h
+        g_k = self.g_k * (n * n) * (n * n)
+        drift_v = (current + g_na * self.e_na + g_k * self.e_k + self.g_l * self.e_l) / self.c_m
+        rate_v = (g_na + g_k + self.g_l) / self.c_m
+        a_m, a_h, a_n = alpha_m(v), alpha_h(v), alpha_n(v)
+        drift = jnp.stack([drift_v, a_m, a_h, a_n])
+        rate = jnp.stack([rate_v, a_m + beta_m(v), a_h + beta_h(v), a_n + beta_n(v)])
+        return drift, rate
 
     def upstroke_rate(self) -> float:
         """Largest real part (1/ms) of the Jacobian's eigenvalues on the spike upstroke.

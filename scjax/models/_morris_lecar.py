@@ -7,9 +7,10 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractCrossingModel
+from ._conductance import AbstractConductanceModel
 
 
-class MorrisLecar(AbstractCrossingModel):
+class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
     r"""Morris–Lecar barnacle muscle fibre model (Morris & Lecar 1981, Biophys. J. 35:193).
 
     $$C \frac{dV}{dt} = I - g_L (V - V_L) - g_\text{Ca} m_\infty(V) (V - V_\text{Ca})
@@ -21,7 +22,8 @@ class MorrisLecar(AbstractCrossingModel):
     oscillations"): C 20 µF/cm², g_L 2, g_Ca 4.4, g_K 8 mS/cm², V_L −60, V_Ca 120, V_K −84 mV,
     V₁ −1.2, V₂ 18, V₃ 2, V₄ 30 mV, φ 0.04 /ms. Current in µA/cm².
     State `(V, w)`, initially V = −60 mV, w = w∞(V). Spikes: upward crossings of 0 mV.
-    Default integrator: `"euler"`.
+    Default integrator: `"euler"`; conductance-based, so `"exponential_euler"` and
+    `"rush_larsen"` are accepted too (see `linear_coefficients` for the one approximation).
     """
 
     c: Param = 20.0
@@ -46,6 +48,7 @@ class MorrisLecar(AbstractCrossingModel):
         "v_threshold",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
+    gate_state_names: ClassVar[tuple[str, ...]] = ("w",)
     spike_state: ClassVar[str] = "v"
 
     def w_inf(self, v):
@@ -65,6 +68,24 @@ class MorrisLecar(AbstractCrossingModel):
         dv = (current - i_ion) / self.c
         dw = self.phi * (self.w_inf(v) - w) * jnp.cosh((v - self.v3) / (2.0 * self.v4))
         return jnp.stack([dv, dw])
+
+    def linear_coefficients(
+        self, t: ScalarLike, y: State, current: ScalarLike
+    ) -> tuple[State, State]:
+        """C dV/dt = (I + g_L V_L + g_Ca m∞ V_Ca + g_K w V_K) − (g_L + g_Ca m∞ + g_K w) V and
+        dw/dt = φ cosh(·) w∞ − φ cosh(·) w.
+
+        The calcium activation m∞(V) is instantaneous, so the V equation is not linear in V
+        (Brian2's `exponential_euler` refuses it): m∞ is frozen at the step start like the
+        gates, which keeps the scheme first order and exact for frozen conductances."""
+        del t
+        v, w = y[0], y[1]
+        g_ca = self.g_ca * self.m_inf(v)
+        g_k = self.g_k * w
+        drift_v = (current + self.g_l * self.v_l + g_ca * self.v_ca + g_k * self.v_k) / self.c
+        rate_v = (self.g_l + g_ca + g_k) / self.c
+        rate_w = self.phi * jnp.cosh((v - self.v3) / (2.0 * self.v4))
+        return jnp.stack([drift_v, rate_w * self.w_inf(v)]), jnp.stack([rate_v, rate_w])
 
     def initial_state(self) -> State:
         v = jnp.asarray(self.v_l)

@@ -1,19 +1,19 @@
 """The loop: one `jax.lax.scan` for every model, solver, stimulus and recording."""
 
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from .._trajectory import Trajectory
 from ..models import AbstractNeuronModel
+from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
 from ._recording import Recording
 from ._unstack import unstacked
 
 
-class _StepTerm(diffrax.AbstractTerm):
+class _StepTerm(AbstractModelTerm):
     """The model's vector field with the control fixed to exactly `dt`.
 
     `t1 − t0` computed from floating-point times differs from `dt` in the last bits once t is

@@ -6,7 +6,9 @@ from ._base import (
     AbstractRosenbrockSolver as AbstractRosenbrockSolver,
 )
 from ._euler import Euler as Euler
+from ._exponential_euler import ExponentialEuler as ExponentialEuler
 from ._half_euler import HalfEuler as HalfEuler
+from ._model_term import AbstractModelTerm as AbstractModelTerm, ModelTerm as ModelTerm
 from ._names import SOLVERS_BY_NAME as SOLVERS_BY_NAME, solver_from_name as solver_from_name
 from ._rk4 import RK4 as RK4
 from ._rosenbrock2 import ROS2_GAMMA as ROS2_GAMMA, Rosenbrock2 as Rosenbrock2

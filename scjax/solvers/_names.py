@@ -2,6 +2,7 @@
 
 from .._integrators import INTEGRATOR_NAMES
 from ._euler import Euler
+from ._exponential_euler import ExponentialEuler
 from ._half_euler import HalfEuler
 from ._rk4 import RK4
 from ._rodas import Rodas5P
@@ -15,6 +16,8 @@ SOLVERS_BY_NAME = {
     "rosenbrock": RosenbrockEuler,
     "rosenbrock2": Rosenbrock2,
     "rodas5p": Rodas5P,
+    "exponential_euler": ExponentialEuler,
+    "rush_larsen": ExponentialEuler,  # ExponentialEuler(membrane="euler")
 }
 # The models check names against INTEGRATOR_NAMES without importing solvers: keep the two equal.
 assert tuple(SOLVERS_BY_NAME) == INTEGRATOR_NAMES, (tuple(SOLVERS_BY_NAME), INTEGRATOR_NAMES)
@@ -26,4 +29,6 @@ def solver_from_name(name: str, *, fast_mask: tuple[bool, ...] | None = None):
         raise ValueError(f"integrator must be one of {tuple(SOLVERS_BY_NAME)}, got {name!r}")
     if name == "half_euler":
         return HalfEuler(fast_mask=fast_mask)
+    if name == "rush_larsen":
+        return ExponentialEuler(membrane="euler")
     return SOLVERS_BY_NAME[name]()
