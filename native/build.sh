@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the three parity libraries of native/include/scjax_native.h into native/build/:
 #   libscjax_rust.so (cargo, no dependencies), libscjax_go.so (go, cgo c-shared),
-#   libscjax_mojo.so (mojo 1.2 from PyPI; installed into .venv when absent).
+#   libscjax_mojo.so (mojo 1.2 from PyPI; installed into .venv when absent),
+# then copies each built library into the package data folder scjax/_native/, where
+# scjax.backends.native finds it (in an editable install, and in a wheel built afterwards).
 # A missing toolchain skips that language with a one-line reason; a library already newer
 # than its sources is not rebuilt. A compile error fails the script (after trying the others).
 # SCJAX_NO_MOJO_INSTALL=1 skips the Mojo install (Mojo is then skipped when absent).
@@ -97,6 +99,28 @@ else
         rm -f "$mojo_lib.tmp"
         failed=1
     fi
+fi
+
+# --- package data -----------------------------------------------------------------------------
+# Copy to a temporary name, then rename: a process that has the old file loaded keeps its
+# mapping (overwriting a mapped .so in place would crash it). cp -p keeps the mtime, so an
+# unchanged library is not copied again.
+PACKAGE="$ROOT/scjax/_native"
+if [ -d "$PACKAGE" ]; then
+    for lib in "$rust_lib" "$go_lib" "$mojo_lib"; do
+        [ -f "$lib" ] || continue
+        dst="$PACKAGE/${lib##*/}"
+        if [ -f "$dst" ] && ! [ "$lib" -nt "$dst" ] && ! [ "$lib" -ot "$dst" ]; then
+            continue
+        fi
+        if cp -p "$lib" "$dst.tmp" && mv "$dst.tmp" "$dst"; then
+            echo "native: copied ${lib##*/} into $PACKAGE"
+        else
+            echo "native: FAILED to copy $lib into $PACKAGE" >&2
+            rm -f "$dst.tmp"
+            failed=1
+        fi
+    done
 fi
 
 exit "$failed"

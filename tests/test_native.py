@@ -4,6 +4,7 @@ input (through the Python loader and directly through ctypes: a crash would fail
 import ctypes
 import math
 import os
+import pathlib
 import platform
 import shutil
 import subprocess
@@ -227,10 +228,13 @@ def test_unavailable_reasons_are_explicit(tmp_path, monkeypatch):
     monkeypatch.setenv("SCJAX_NATIVE_DIR", str(tmp_path))
     status = native.available()
     assert all(s.startswith("missing-shared-library (run: make native)") for s in status.values())
+    assert all("SCJAX_NATIVE_DIR" in s for s in status.values())
     (tmp_path / "libscjax_rust.so").write_bytes(b"not an ELF file")
     status = native.available()
-    assert status["rust"].startswith("missing-runtime (")
-    with pytest.raises(native.NativeUnavailable, match="missing-runtime"):
+    # garbage is reported as what it is (it once read "missing-runtime"), and never dlopened
+    assert status["rust"].startswith("corrupt-shared-library: ")
+    assert "not an ELF file" in status["rust"] and "make native" in status["rust"]
+    with pytest.raises(native.NativeUnavailable, match="corrupt-shared-library"):
         native.simulate("rust", scjax.Izhikevich(), np.ones(3), 0.1)
 
 
@@ -333,7 +337,7 @@ def test_build_script_skips_a_missing_toolchain_with_a_reason(tmp_path):
         found = shutil.which(tool)
         if found:
             (tools / tool).symlink_to(found)
-    script = native.library_dir().parent / "build.sh"
+    script = pathlib.Path(__file__).resolve().parents[1] / "native" / "build.sh"
     env = {"PATH": str(tools), "HOME": str(tmp_path), "SCJAX_NO_MOJO_INSTALL": "1"}
     out = subprocess.run([str(tools / "bash"), str(script)], env=env, capture_output=True,
                          text=True, timeout=120)

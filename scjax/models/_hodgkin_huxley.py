@@ -72,6 +72,7 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel):
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
+    native_name: ClassVar[str | None] = "hodgkin_huxley"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
