@@ -122,9 +122,6 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
     if phdrs_end > size:
         return _corrupt(path, f"truncated: program headers end at byte {phdrs_end}, the file "
                               f"has {size}")
-    if e_shoff and e_shoff + e_shnum * e_shentsize > size:
-        return _corrupt(path, f"truncated: section headers end at byte "
-                              f"{e_shoff + e_shnum * e_shentsize}, the file has {size}")
     f.seek(e_phoff)
     table = f.read(e_phnum * e_phentsize)
     has_load = has_dynamic = False
@@ -144,6 +141,10 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
                                       f"{p_offset + p_filesz}, the file has {size}")
     if not (has_load and has_dynamic):
         return _corrupt(path, "no loadable segment or no dynamic section")
+    # not needed to load, but a file cut short loses them first (they are at its end)
+    if e_shoff and e_shoff + e_shnum * e_shentsize > size:
+        return _corrupt(path, f"truncated: section headers end at byte "
+                              f"{e_shoff + e_shnum * e_shentsize}, the file has {size}")
     return None
 
 
