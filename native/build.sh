@@ -89,9 +89,15 @@ elif [ -z "$MOJO" ]; then
 else
     # --fp-mode contract=off: Mojo fuses a*b+c into FMA by default, which rounds differently
     # from the two operations JAX's expressions (and the Rust and Go libraries) perform.
+    # --target-cpu x86-64-v2: Mojo targets the build machine's CPU by default (AVX-512 here),
+    # so a library copied into a wheel would die of SIGILL on an older CPU, and valgrind
+    # cannot run it. Rust and Go build for the baseline too. ($HOSTTYPE: no uname needed.)
+    mojo_cpu=()
+    [ "${HOSTTYPE:-}" = "x86_64" ] && mojo_cpu=(--target-cpu x86-64-v2)
     log="$BUILD/.mojo_build.log"
-    if (cd "$NATIVE/mojo" && "$MOJO" build --fp-mode contract=off --emit shared-lib \
-            -o "$mojo_lib.tmp" scjax.mojo) >"$log" 2>&1 && mv "$mojo_lib.tmp" "$mojo_lib"; then
+    if (cd "$NATIVE/mojo" && "$MOJO" build --fp-mode contract=off "${mojo_cpu[@]}" \
+            --emit shared-lib -o "$mojo_lib.tmp" scjax.mojo) >"$log" 2>&1 \
+            && mv "$mojo_lib.tmp" "$mojo_lib"; then
         echo "native: mojo built $mojo_lib"
     else
         grep -v -i crashpad "$log" >&2

@@ -124,28 +124,74 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
                               f"has {size}")
     f.seek(e_phoff)
     table = f.read(e_phnum * e_phentsize)
-    has_load = has_dynamic = False
-    for k in range(e_phnum):
-        entry = table[k * e_phentsize:k * e_phentsize + phdr_size]
-        if is64:
-            p_type, _flags, p_offset, _vaddr, _paddr, p_filesz = struct.unpack_from(
-                end + "IIQQQQ", entry)
-        else:
-            p_type, p_offset, _vaddr, _paddr, p_filesz = struct.unpack_from(end + "IIIII", entry)
-        has_dynamic |= p_type == _PT_DYNAMIC
-        if p_type == _PT_LOAD:
-            has_load = True
-            if p_offset + p_filesz > size:
-                # what dlopen would map and SIGBUS on
-                return _corrupt(path, f"truncated: a loadable segment ends at byte "
-                                      f"{p_offset + p_filesz}, the file has {size}")
-    if not (has_load and has_dynamic):
-        return _corrupt(path, "no loadable segment or no dynamic section")
+    segments = [_segment(table[k * e_phentsize:(k + 1) * e_phentsize], is64, end)
+                for k in range(e_phnum)]
+    problem = _segments_problem(segments, size)
+    if problem is not None:
+        return _corrupt(path, problem)
     # not needed to load, but a file cut short loses them first (they are at its end)
     if e_shoff and e_shoff + e_shnum * e_shentsize > size:
         return _corrupt(path, f"truncated: section headers end at byte "
                               f"{e_shoff + e_shnum * e_shentsize}, the file has {size}")
     return None
+
+
+def _segment(entry: bytes, is64: bool, end: str) -> tuple[int, int, int, int, int, int]:
+    """(p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align) of one program header."""
+    if is64:
+        p_type, _flags, off, vaddr, _paddr, filesz, memsz, align = struct.unpack_from(
+            end + "IIQQQQQQ", entry)
+    else:
+        p_type, off, vaddr, _paddr, filesz, memsz, _flags, align = struct.unpack_from(
+            end + "IIIIIIII", entry)
+    return p_type, off, vaddr, filesz, memsz, align
+
+
+#: Segments the loader reads or mprotects at their addresses, so they must lie inside the
+#: mapped image: PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_PHDR, PT_TLS, PT_GNU_EH_FRAME, PT_GNU_RELRO.
+_MAPPED_TYPES = (2, 3, 4, 6, 7, 0x6474E550, 0x6474E552)
+_PAGE = 4096
+
+
+def _segments_problem(segments, size: int) -> str | None:
+    """What is wrong with a shared object's program headers, or None.
+
+    Beyond truncation this rejects headers whose effect depends on where the library lands:
+    a PT_GNU_RELRO pointing outside the image, say, makes the loader mprotect whatever else is
+    mapped there, so the file loads in one process and crashes another. Such a file would pass
+    the subprocess probe by chance."""
+    loads = [seg for seg in segments if seg[0] == _PT_LOAD]
+    if not loads or not any(seg[0] == _PT_DYNAMIC for seg in segments):
+        return "no loadable segment or no dynamic section"
+    for p_type, off, _vaddr, filesz, _memsz, _align in segments:
+        if p_type in (_PT_LOAD, *_MAPPED_TYPES) and off + filesz > size:
+            # for a PT_LOAD this is what dlopen would map and SIGBUS on
+            return f"truncated: a segment ends at byte {off + filesz}, the file has {size}"
+    last_end = 0
+    for _type, off, vaddr, filesz, memsz, align in loads:
+        if filesz > memsz:
+            return f"a loadable segment has {filesz} bytes in the file but {memsz} in memory"
+        if align > 1 and (align & (align - 1) or (vaddr - off) % align):
+            return f"a loadable segment at {vaddr:#x} is not aligned to its {align:#x}"
+        if vaddr < last_end:
+            return f"loadable segments out of order or overlapping at {vaddr:#x}"
+        last_end = vaddr + memsz
+    pages = [(v // _PAGE * _PAGE, -(-(v + m) // _PAGE) * _PAGE) for _, _, v, _, m, _ in loads]
+    for p_type, _off, vaddr, _filesz, memsz, _align in segments:
+        if p_type in _MAPPED_TYPES and memsz and not _covered(vaddr, vaddr + memsz, pages):
+            return (f"segment type {p_type:#x} at {vaddr:#x}..{vaddr + memsz:#x} lies outside "
+                    "the loaded image")
+    return None
+
+
+def _covered(lo: int, hi: int, intervals: list[tuple[int, int]]) -> bool:
+    """Whether [lo, hi) lies inside the union of the sorted `intervals`."""
+    for a, b in intervals:
+        if a <= lo < b:
+            lo = b
+            if lo >= hi:
+                return True
+    return False
 
 
 # --- the subprocess probe -------------------------------------------------------------------
