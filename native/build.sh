@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the three parity libraries of native/include/scjax_native.h into native/build/:
 #   libscjax_rust.so (cargo, no dependencies), libscjax_go.so (go, cgo c-shared),
-#   libscjax_mojo.so (mojo 1.2 from PyPI; installed into .venv when absent).
+#   libscjax_mojo.so (mojo 1.2 from PyPI; installed into .venv when absent),
+# then copies each built library into the package data folder scjax/_native/, where
+# scjax.backends.native finds it (in an editable install, and in a wheel built afterwards).
 # A missing toolchain skips that language with a one-line reason; a library already newer
 # than its sources is not rebuilt. A compile error fails the script (after trying the others).
 # SCJAX_NO_MOJO_INSTALL=1 skips the Mojo install (Mojo is then skipped when absent).
@@ -87,9 +89,15 @@ elif [ -z "$MOJO" ]; then
 else
     # --fp-mode contract=off: Mojo fuses a*b+c into FMA by default, which rounds differently
     # from the two operations JAX's expressions (and the Rust and Go libraries) perform.
+    # --target-cpu x86-64-v2: Mojo targets the build machine's CPU by default (AVX-512 here),
+    # so a library copied into a wheel would die of SIGILL on an older CPU, and valgrind
+    # cannot run it. Rust and Go build for the baseline too. ($HOSTTYPE: no uname needed.)
+    mojo_cpu=()
+    [ "${HOSTTYPE:-}" = "x86_64" ] && mojo_cpu=(--target-cpu x86-64-v2)
     log="$BUILD/.mojo_build.log"
-    if (cd "$NATIVE/mojo" && "$MOJO" build --fp-mode contract=off --emit shared-lib \
-            -o "$mojo_lib.tmp" scjax.mojo) >"$log" 2>&1 && mv "$mojo_lib.tmp" "$mojo_lib"; then
+    if (cd "$NATIVE/mojo" && "$MOJO" build --fp-mode contract=off "${mojo_cpu[@]}" \
+            --emit shared-lib -o "$mojo_lib.tmp" scjax.mojo) >"$log" 2>&1 \
+            && mv "$mojo_lib.tmp" "$mojo_lib"; then
         echo "native: mojo built $mojo_lib"
     else
         grep -v -i crashpad "$log" >&2
@@ -97,6 +105,28 @@ else
         rm -f "$mojo_lib.tmp"
         failed=1
     fi
+fi
+
+# --- package data -----------------------------------------------------------------------------
+# Copy to a temporary name, then rename: a process that has the old file loaded keeps its
+# mapping (overwriting a mapped .so in place would crash it). cp -p keeps the mtime, so an
+# unchanged library is not copied again.
+PACKAGE="$ROOT/scjax/_native"
+if [ -d "$PACKAGE" ]; then
+    for lib in "$rust_lib" "$go_lib" "$mojo_lib"; do
+        [ -f "$lib" ] || continue
+        dst="$PACKAGE/${lib##*/}"
+        if [ -f "$dst" ] && ! [ "$lib" -nt "$dst" ] && ! [ "$lib" -ot "$dst" ]; then
+            continue
+        fi
+        if cp -p "$lib" "$dst.tmp" && mv "$dst.tmp" "$dst"; then
+            echo "native: copied ${lib##*/} into $PACKAGE"
+        else
+            echo "native: FAILED to copy $lib into $PACKAGE" >&2
+            rm -f "$dst.tmp"
+            failed=1
+        fi
+    done
 fi
 
 exit "$failed"

@@ -4,10 +4,12 @@ input (through the Python loader and directly through ctypes: a crash would fail
 import ctypes
 import math
 import os
+import pathlib
 import platform
 import shutil
 import subprocess
 import sys
+import threading
 
 import jax.numpy as jnp
 import numpy as np
@@ -227,10 +229,13 @@ def test_unavailable_reasons_are_explicit(tmp_path, monkeypatch):
     monkeypatch.setenv("SCJAX_NATIVE_DIR", str(tmp_path))
     status = native.available()
     assert all(s.startswith("missing-shared-library (run: make native)") for s in status.values())
+    assert all("SCJAX_NATIVE_DIR" in s for s in status.values())
     (tmp_path / "libscjax_rust.so").write_bytes(b"not an ELF file")
     status = native.available()
-    assert status["rust"].startswith("missing-runtime (")
-    with pytest.raises(native.NativeUnavailable, match="missing-runtime"):
+    # garbage is reported as what it is (it once read "missing-runtime"), and never dlopened
+    assert status["rust"].startswith("corrupt-shared-library: ")
+    assert "not an ELF file" in status["rust"] and "make native" in status["rust"]
+    with pytest.raises(native.NativeUnavailable, match="corrupt-shared-library"):
         native.simulate("rust", scjax.Izhikevich(), np.ones(3), 0.1)
 
 
@@ -333,7 +338,7 @@ def test_build_script_skips_a_missing_toolchain_with_a_reason(tmp_path):
         found = shutil.which(tool)
         if found:
             (tools / tool).symlink_to(found)
-    script = native.library_dir().parent / "build.sh"
+    script = pathlib.Path(__file__).resolve().parents[1] / "native" / "build.sh"
     env = {"PATH": str(tools), "HOME": str(tmp_path), "SCJAX_NO_MOJO_INSTALL": "1"}
     out = subprocess.run([str(tools / "bash"), str(script)], env=env, capture_output=True,
                          text=True, timeout=120)
@@ -381,3 +386,120 @@ def test_izhikevich_is_bit_identical_to_jax_when_xla_cannot_fuse():
     n_backends, worst = out.stdout.split()
     assert int(n_backends) >= 1
     assert float(worst) == 0.0
+
+
+# --- loading: one object per library, one probe per folder -----------------------------------
+
+def _fresh_folder(tmp_path, monkeypatch) -> list[str]:
+    """A folder never seen by this process, with symlinks to the built libraries."""
+    built = [b for b, s in native.available().items() if s is True]
+    if not built:
+        pytest.skip(f"no native library built: {native.available()}")
+    folder = tmp_path / "libs"
+    folder.mkdir()
+    for b in built:
+        (folder / native.LIBRARIES[b]).symlink_to(native.library_dir() / native.LIBRARIES[b])
+    monkeypatch.setenv("SCJAX_NATIVE_DIR", str(folder))
+    return built
+
+
+def test_concurrent_first_loads_make_one_object_per_library(tmp_path, monkeypatch):
+    built = _fresh_folder(tmp_path, monkeypatch)
+    n = 8 * len(built)
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def first_load(i):
+        barrier.wait()
+        results[i] = native.load(built[i % len(built)])
+
+    threads = [threading.Thread(target=first_load, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for i, lib in enumerate(results):
+        assert lib is results[i % len(built)], i
+    assert len({id(lib) for lib in results}) == len(built)
+    # and the one object's lock is the backend's one lock
+    for b, lib in zip(built, results):
+        assert lib._lock is native._LOCKS[b] and lib.path.parent == tmp_path / "libs"
+
+
+def test_a_folder_is_probed_once_per_process(tmp_path, monkeypatch):
+    built = _fresh_folder(tmp_path, monkeypatch)
+    from scjax.backends import _native_probe
+
+    calls = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(cmd, *args, **kwargs):
+        calls.append(cmd)
+        return real_popen(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(_native_probe.subprocess, "Popen", counting_popen)
+    for _ in range(3):
+        assert all(native.available()[b] is True for b in built)
+    # one subprocess for every library of the folder together
+    assert len(calls) == 1
+    assert sorted(p.rsplit("/", 1)[1] for p in calls[0] if p.endswith(".so")) == sorted(
+        native.LIBRARIES[b] for b in built)
+
+
+def test_build_script_copies_the_libraries_into_the_package(tmp_path):
+    # build.sh in a scratch tree with no toolchain: it copies what native/build/ holds into
+    # scjax/_native/ (rename, so a loaded file keeps its inode), once, and again when it changes.
+    tree = tmp_path / "tree"
+    (tree / "native" / "include").mkdir(parents=True)
+    (tree / "native" / "build").mkdir()
+    (tree / "scjax" / "_native").mkdir(parents=True)
+    root = pathlib.Path(__file__).resolve().parents[1]
+    shutil.copy(root / "native" / "build.sh", tree / "native" / "build.sh")
+    shutil.copy(root / "native" / "include" / "scjax_native.h", tree / "native" / "include")
+    built = tree / "native" / "build" / "libscjax_rust.so"
+    built.write_bytes(b"first build")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("bash", "dirname", "mkdir", "cp", "mv", "mktemp", "grep", "rm", "cat"):
+        found = shutil.which(tool)
+        if found:
+            (tools / tool).symlink_to(found)
+    env = {"PATH": str(tools), "HOME": str(tmp_path), "SCJAX_NO_MOJO_INSTALL": "1"}
+
+    def build():
+        out = subprocess.run([str(tools / "bash"), str(tree / "native" / "build.sh")], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    copy = tree / "scjax" / "_native" / "libscjax_rust.so"
+    assert "native: copied libscjax_rust.so into" in build()
+    assert copy.read_bytes() == b"first build"
+    inode = copy.stat().st_ino
+    assert "copied" not in build()  # unchanged: not copied again
+    built.write_bytes(b"second build")
+    os.utime(built, (built.stat().st_atime, built.stat().st_mtime + 10))
+    assert "native: copied libscjax_rust.so into" in build()
+    assert copy.read_bytes() == b"second build" and copy.stat().st_ino != inode
+    assert not (tree / "scjax" / "_native" / "libscjax_go.so").exists()
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["libscjax_rust.so"]
+
+
+def test_library_dir_is_the_package_folder_unless_overridden(monkeypatch):
+    import importlib.resources
+
+    monkeypatch.delenv("SCJAX_NATIVE_DIR", raising=False)
+    expect = pathlib.Path(str(importlib.resources.files("scjax"))) / "_native"
+    assert native.library_dir() == expect
+    assert expect.is_dir() and (expect / "README").is_file()
+    monkeypatch.setenv("SCJAX_NATIVE_DIR", "/somewhere/else")
+    assert native.library_dir() == pathlib.Path("/somewhere/else")
+
+
+def test_models_declare_their_native_name():
+    # the ABI's model set is read off the models, and the ABI's sizes agree with them
+    assert native.native_models() == {"izhikevich": scjax.Izhikevich,
+                                      "hodgkin_huxley": scjax.HodgkinHuxley, "adex": scjax.AdEx}
+    assert scjax.LIF.native_name is None and scjax.models.AbstractNeuronModel.native_name is None
+    for name, cls in native.native_models().items():
+        assert native.model_name(cls()) == native.model_name(name) == name

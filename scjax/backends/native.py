@@ -1,43 +1,60 @@
 """The Rust, Go and Mojo parity libraries through one ctypes loader.
 
 Each library implements the C ABI of `native/include/scjax_native.h` independently of JAX;
-`make native` builds them into `native/build/libscjax_{rust,go,mojo}.so`. This module loads any
-of them, checks its ABI version, turns status codes into `ValueError` / `RuntimeError` carrying
+`make native` builds them into `native/build/` and copies them into the package folder
+`scjax/_native/`, where this module finds them (through `importlib.resources`, so an editable
+install and a wheel both work; `$SCJAX_NATIVE_DIR` overrides the folder). It loads any of
+them, checks its ABI version, turns status codes into `ValueError` / `RuntimeError` carrying
 the library's own message, and returns the `scjax.Trajectory` schema of `scjax.simulate`:
 
     >>> from scjax.backends import native
     >>> native.available()
-    {'rust': True, 'go': True, 'mojo': 'missing-shared-library (run: make native)'}
+    {'rust': True, 'go': True, 'mojo': 'missing-shared-library (run: make native): ...'}
     >>> tr = native.simulate("rust", scjax.Izhikevich(), current, 0.1, integrator="half_euler")
+
+A library is loaded into this process only once `scjax.backends._native_probe` has found it
+sound (ELF headers read here, then a dlopen in a subprocess), so a truncated, corrupt or
+foreign file makes that backend unavailable with a reason instead of killing the process.
+Reasons start with a code: `missing-shared-library`, `unreadable-shared-library`,
+`corrupt-shared-library`, `wrong-architecture`, `missing-runtime`, `abi-mismatch`,
+`library-crashed`, `library-hung`, `probe-failed`.
+
+Which models the libraries implement is a fact of the model: its `native_name` (the ABI
+name); the ABI's state and parameter orders are the model's `state_names` and `param_names`.
 
 Arrays in the returned trajectory are float64 NumPy arrays whatever JAX's x64 setting, so a
 native run is never silently rounded to float32.
 """
 
 import ctypes
+import functools
+import importlib.resources
 import os
 import pathlib
 import threading
+from typing import Literal
 
 import numpy as np
 
 from .._trajectory import Trajectory
+from . import _native_probe
 
 #: Version of the C ABI this loader speaks (SCJAX_ABI_VERSION in scjax_native.h).
 ABI_VERSION = 1
-#: Backend name → shared-library file name, in `native/build/`.
+#: Backend name → shared-library file name, in `library_dir()`.
 LIBRARIES: dict[str, str] = {
     "rust": "libscjax_rust.so",
     "go": "libscjax_go.so",
     "mojo": "libscjax_mojo.so",
 }
 BACKENDS: tuple[str, ...] = tuple(LIBRARIES)
-#: scjax model class name → ABI model name.
-MODEL_NAMES: dict[str, str] = {
-    "Izhikevich": "izhikevich",
-    "HodgkinHuxley": "hodgkin_huxley",
-    "AdEx": "adex",
-}
+#: The functions of the ABI; a library lacking one is reported as `abi-mismatch`.
+SYMBOLS: tuple[str, ...] = (
+    "scjax_abi_version", "scjax_state_size", "scjax_param_size", "scjax_default_params",
+    "scjax_initial_state", "scjax_last_error", "scjax_simulate",
+)
+#: The environment variable that overrides `library_dir()`.
+DIR_VARIABLE = "SCJAX_NATIVE_DIR"
 INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4")
 #: Status codes of the header: these mean the caller's input was wrong.
 _VALUE_ERRORS = {1: "null pointer", 2: "unknown model", 3: "unknown integrator",
@@ -48,12 +65,13 @@ _BYTE_P = ctypes.POINTER(ctypes.c_uint8)
 
 
 def library_dir() -> pathlib.Path:
-    """Where the shared libraries are looked up: `$SCJAX_NATIVE_DIR`, else the checkout's
-    `native/build/`."""
-    env = os.environ.get("SCJAX_NATIVE_DIR")
+    """Where the shared libraries are looked up: `$SCJAX_NATIVE_DIR`, else the package data
+    folder `scjax/_native/` (filled by `make native`)."""
+    env = os.environ.get(DIR_VARIABLE)
     if env:
         return pathlib.Path(env)
-    return pathlib.Path(__file__).resolve().parents[2] / "native" / "build"
+    # an installed or editable package is a folder on disk; ctypes needs real files
+    return pathlib.Path(str(importlib.resources.files("scjax").joinpath("_native")))
 
 
 class NativeUnavailable(RuntimeError):
@@ -64,13 +82,15 @@ class NativeLibrary:
     """One loaded library with the ABI's argument types declared.
 
     Calls are serialised by a lock so that `scjax_last_error()` (process-wide in the Go and
-    Mojo libraries) is read for the call that failed.
+    Mojo libraries) is read for the call that failed; `load()` passes the backend's one lock.
+    Construct it only for a file `_native_probe` found sound: dlopen of a corrupt file can
+    kill the process.
     """
 
-    def __init__(self, backend: str, path: pathlib.Path):
+    def __init__(self, backend: str, path: pathlib.Path, lock: "threading.Lock | None" = None):
         self.backend = backend
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock() if lock is None else lock
         lib = ctypes.CDLL(str(path))
         lib.scjax_abi_version.restype = ctypes.c_int32
         lib.scjax_abi_version.argtypes = []
@@ -157,58 +177,98 @@ def _ptr(a: np.ndarray):
     return a.ctypes.data_as(_DOUBLE_P)
 
 
-_LOADED: dict[str, NativeLibrary] = {}
+#: One lock per backend, created here once: it serialises the first load (so concurrent
+#: first calls get one object) and then every call into that library.
+_LOCKS: dict[str, threading.Lock] = {backend: threading.Lock() for backend in LIBRARIES}
+_LOADED: dict[tuple[str, pathlib.Path], NativeLibrary] = {}
+
+
+def _missing(path: pathlib.Path) -> str:
+    return (f"missing-shared-library (run: make native): {path.name} not found in {path.parent} "
+            f"(`make native` builds it in a source checkout; {DIR_VARIABLE}=<folder> loads it "
+            "from another folder)")
 
 
 def load(backend: str) -> NativeLibrary:
     """The loaded library of `backend` (cached), or `NativeUnavailable` with the reason."""
     if backend not in LIBRARIES:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    path = library_dir() / LIBRARIES[backend]
-    cached = _LOADED.get(backend)
-    if cached is not None and cached.path == path:
-        return cached
-    if not path.is_file():
-        raise NativeUnavailable(f"missing-shared-library (run: make native): {path} not found")
-    try:
-        lib = NativeLibrary(backend, path)
-    except (OSError, AttributeError) as e:
-        # e.g. the Mojo runtime libraries moved, or a library built from an older header
-        raise NativeUnavailable(f"missing-runtime ({e}; rebuild with: make native)") from e
-    if lib.abi_version != ABI_VERSION:
-        raise NativeUnavailable(
-            f"abi-mismatch (library has ABI {lib.abi_version}, loader expects {ABI_VERSION}; "
-            "run: make native)"
-        )
-    _LOADED[backend] = lib
-    return lib
-
-
-def available() -> dict[str, bool | str]:
-    """{backend: True, or the reason it cannot be used}."""
-    out: dict[str, bool | str] = {}
-    for backend in BACKENDS:
+    folder = library_dir()
+    path = folder / LIBRARIES[backend]
+    with _LOCKS[backend]:
+        cached = _LOADED.get((backend, path))
+        if cached is not None:
+            return cached
+        # the siblings are probed in the same subprocess: one probe per folder, not per library
+        status = _native_probe.statuses(
+            [folder / name for name in LIBRARIES.values()], SYMBOLS, ABI_VERSION
+        )[path]
+        if status is None:
+            raise NativeUnavailable(_missing(path))
+        if status is not True:
+            raise NativeUnavailable(status)
         try:
-            load(backend)
-            out[backend] = True
-        except NativeUnavailable as e:
-            out[backend] = str(e)
-    return out
+            lib = NativeLibrary(backend, path, _LOCKS[backend])
+        except (OSError, AttributeError) as e:
+            # sound in the probe, refused here: the file changed since, or the environment
+            raise NativeUnavailable(f"missing-runtime: {path}: {e} (rebuild: make native)") from e
+        if lib.abi_version != ABI_VERSION:
+            raise NativeUnavailable(
+                f"abi-mismatch: {path}: library has ABI {lib.abi_version}, loader expects "
+                f"{ABI_VERSION} (rebuild: make native)"
+            )
+        _LOADED[backend, path] = lib
+        return lib
+
+
+def status(backend: str) -> Literal[True] | str:
+    """True when `backend` can be used, else the reason (a code, the file, what to do)."""
+    try:
+        load(backend)
+    except NativeUnavailable as e:
+        return str(e)
+    return True
+
+
+def available() -> dict[str, Literal[True] | str]:
+    """{backend: True, or the reason it cannot be used} for every backend in `BACKENDS`."""
+    return {backend: status(backend) for backend in BACKENDS}
+
+
+@functools.cache
+def native_models() -> dict[str, type]:
+    """ABI model name → scjax model class, from each model's own `native_name`."""
+    from .. import models
+
+    return {
+        cls.native_name: cls
+        for cls in vars(models).values()
+        if isinstance(cls, type) and issubclass(cls, models.AbstractNeuronModel)
+        and cls.native_name is not None
+    }
+
+
+def model_class(model) -> type:
+    """The scjax model class of a model instance or of an ABI name, if the ABI implements it."""
+    known = native_models()
+    if isinstance(model, str):
+        if model not in known:
+            raise ValueError(f"model must be one of {tuple(known)}, got {model!r}")
+        return known[model]
+    from ..models import AbstractNeuronModel
+
+    cls = type(model)
+    if not (isinstance(model, AbstractNeuronModel) and cls.native_name in known):
+        raise ValueError(
+            f"model must be one of {tuple(c.__name__ for c in known.values())} for the native "
+            f"backends (a model with a `native_name`), got {cls.__name__}"
+        )
+    return cls
 
 
 def model_name(model) -> str:
     """The ABI name of a scjax model instance (or an ABI name given directly)."""
-    if isinstance(model, str):
-        if model not in MODEL_NAMES.values():
-            raise ValueError(f"model must be one of {tuple(MODEL_NAMES.values())}, got {model!r}")
-        return model
-    name = MODEL_NAMES.get(type(model).__name__)
-    if name is None:
-        raise ValueError(
-            f"model must be one of {tuple(MODEL_NAMES)} for the native backends, "
-            f"got {type(model).__name__}"
-        )
-    return name
+    return model_class(model).native_name
 
 
 def integrator_name(integrator) -> str:
@@ -246,7 +306,8 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
     backend is not built or cannot load.
     """
     lib = load(backend)
-    name = model_name(model)
+    cls = model_class(model)
+    name = cls.native_name
     try:
         dt = float(dt)
     except (TypeError, ValueError):
@@ -273,10 +334,7 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
         y0 = lib.initial_state(name, params)
     states, spikes = lib.simulate(name, integ, params, y0, current.astype(np.float64), dt)
     t = np.float64(t0) + np.float64(dt) * np.arange(current.size + 1, dtype=np.float64)
-    state_names = (("v", "u"), ("v", "m", "h", "n"), ("v", "w"))[
-        ("izhikevich", "hodgkin_huxley", "adex").index(name)
-    ]
     return Trajectory(
         t=t, y=states, spikes=spikes, spike_signal=spikes.astype(np.float64),
-        state_names=state_names, diverged=np.bool_(not np.all(np.isfinite(states))),
+        state_names=cls.state_names, diverged=np.bool_(not np.all(np.isfinite(states))),
     )

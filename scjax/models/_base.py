@@ -45,6 +45,9 @@ class AbstractNeuronModel(eqx.Module):
     param_names: eqx.AbstractClassVar[tuple[str, ...]]
     fast_state_names: eqx.AbstractClassVar[tuple[str, ...]]
     spike_state: eqx.AbstractClassVar[str]
+    #: The model's name in the C ABI of native/include/scjax_native.h (the parameter order
+    #: there is `param_names`), or None when the native libraries do not implement it.
+    native_name: ClassVar[str | None] = None
     noise_std: eqx.AbstractVar[Param]
     integrator: eqx.AbstractVar[str]
 

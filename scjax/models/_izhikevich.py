@@ -52,6 +52,7 @@ class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
     param_names: ClassVar[tuple[str, ...]] = ("a", "b", "c", "d", "v_peak")
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
+    native_name: ClassVar[str | None] = "izhikevich"
 
     @classmethod
     def preset(cls, name: str, **kwargs) -> "Izhikevich":
