@@ -57,6 +57,23 @@ def test_fhn_hopf_points_match_trace_zero():
     assert scan.v_min is None
 
 
+def test_fhn_nullclines_are_the_cubic_and_the_line():
+    # dv/dt = 0: w = v − v³/3 + I (the cubic); dw/dt = 0: w = (v + a)/b (a line).
+    current = 0.5
+    nc = dyn.nullclines(scjax.FitzHughNagumo(), current, FHN_BOUNDS, resolution=80)
+    assert isinstance(nc, dyn.Nullclines) and nc.current == current
+    cubic, line = np.concatenate(nc.lines["v"]), np.concatenate(nc.lines["w"])
+    assert len(cubic) > 100 and len(line) > 60
+    np.testing.assert_allclose(cubic[:, 1], cubic[:, 0] - cubic[:, 0] ** 3 / 3 + current,
+                               rtol=0, atol=1e-13)
+    np.testing.assert_allclose(line[:, 1], (line[:, 0] + 0.7) / 0.8, rtol=0, atol=1e-13)
+    # the cubic inside the box |w| ≤ 3 spans v in [−2.75, 2.55] roughly: covered end to end
+    v = np.linspace(-3, 3, 600001)
+    inside = v[np.abs(v - v**3 / 3 + current) <= 3]
+    assert cubic[:, 0].min() == pytest.approx(inside.min(), abs=1e-3)
+    assert cubic[:, 0].max() == pytest.approx(inside.max(), abs=1e-3)
+
+
 # ---------------------------------------------------------------------------------------------
 # Izhikevich RS: the parabola and its saddle-node at I = 4
 # ---------------------------------------------------------------------------------------------

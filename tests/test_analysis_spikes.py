@@ -1,5 +1,10 @@
-"""scjax.analysis.spikes against hand-computed values, closed forms and literal NumPy
-transcriptions of Kreuz's definitions integrated by SciPy quadrature."""
+"""scjax.analysis.spikes against hand-computed values, closed forms, literal NumPy
+transcriptions of Kreuz's definitions integrated by SciPy quadrature, and values computed by
+PySpike itself (tests/peers/pyspike/reference.json)."""
+
+import json
+import pathlib
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -246,5 +251,123 @@ def test_bad_input_raises_value_error():
         sp.fano_factor(good, n, -1.0, 0.0, 4.0)
     with pytest.raises(ValueError, match="signals"):
         sp.synchrony(jnp.ones(5))
+    with pytest.raises(ValueError, match="edge_correction"):
+        sp.spike_distance(good, n, good, n, 0.0, 5.0, edge_correction="pyspike")
     # unsorted *padding* is fine: only the first `counts` entries are spikes
     assert float(sp.cv_isi(jnp.array([1.0, 2.0, 4.0, 0.0, -7.0]), 3)) == pytest.approx(1 / 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# PySpike's edge correction, against values PySpike itself computed
+# (tests/peers/pyspike/make_reference.py; CI does not install PySpike)
+# ---------------------------------------------------------------------------------------------
+
+PYSPIKE = json.loads(
+    (pathlib.Path(__file__).parent / "peers" / "pyspike" / "reference.json").read_text())
+
+
+_PYSPIKE_PAD = 1 + max(len(c[k]) for c in PYSPIKE["cases"] for k in ("t1", "t2"))
+
+
+def _padded_cases(cases, n):
+    t1 = np.stack([np.r_[c["t1"], np.full(n - len(c["t1"]), np.inf)] for c in cases])
+    t2 = np.stack([np.r_[c["t2"], np.full(n - len(c["t2"]), np.inf)] for c in cases])
+    n1 = np.array([len(c["t1"]) for c in cases])
+    n2 = np.array([len(c["t2"]) for c in cases])
+    return t1, n1, t2, n2
+
+
+@pytest.mark.parametrize("case", PYSPIKE["cases"], ids=lambda c: c["name"])
+def test_isi_and_spike_distance_match_pyspike(case):
+    # +inf padding as `spike_times` makes it, to one length for all cases (one compilation)
+    a, n1, b, n2 = (x[0] for x in _padded_cases([case], _PYSPIKE_PAD))
+    args = (a, n1, b, n2, case["t_start"], case["t_stop"])
+    # default: Kreuz (2013) auxiliary spikes = PySpike given the edges as spikes
+    assert float(sp.isi_distance(*args)) == pytest.approx(case["isi_aux"], abs=1e-12)
+    assert float(sp.spike_distance(*args)) == pytest.approx(case["spike_aux"], abs=1e-12)
+    # edge_correction=True: PySpike's default
+    assert float(sp.isi_distance(*args, edge_correction=True)) == pytest.approx(
+        case["isi"], abs=1e-12)
+    assert float(sp.spike_distance(*args, edge_correction=True)) == pytest.approx(
+        case["spike"], abs=1e-12)
+
+
+def test_edge_correction_issue_example_and_batch():
+    # Issue 14: [300] vs [700] on [0, 1000] gave 0.272 in scjax and 0.531 in PySpike.
+    a, b = jnp.array([300.0]), jnp.array([700.0])
+    assert float(sp.spike_distance(a, 1, b, 1, 0.0, 1000.0)) == pytest.approx(0.272, abs=5e-4)
+    assert float(sp.spike_distance(a, 1, b, 1, 0.0, 1000.0, edge_correction=True)) == \
+        pytest.approx(0.531, abs=5e-4)
+    # every same-window case in one batched, jitted call equals PySpike too
+    cases = [c for c in PYSPIKE["cases"] if (c["t_start"], c["t_stop"]) == (0.0, 10.0)]
+    assert len(cases) >= 8
+    t1, n1, t2, n2 = _padded_cases(cases, 8)
+    f = jax.jit(sp.spike_distance, static_argnames="edge_correction")
+    got = np.asarray(f(t1, n1, t2, n2, 0.0, 10.0, edge_correction=True))
+    np.testing.assert_allclose(got, [c["spike"] for c in cases], rtol=0, atol=1e-12)
+    got = np.asarray(sp.isi_distance(t1, n1, t2, n2, 0.0, 10.0, edge_correction=True))
+    np.testing.assert_allclose(got, [c["isi"] for c in cases], rtol=0, atol=1e-12)
+
+
+def test_edge_corrected_spike_distance_gradient_matches_finite_differences():
+    b, nb = pad([1.0, 6.0, 12.5])
+    x0 = np.array([2.0, 5.0, 11.0])
+
+    def dist(x):
+        return sp.spike_distance(x, 3, b, nb, 0.0, 15.0, edge_correction=True)
+
+    grad = np.asarray(jax.grad(dist)(jnp.asarray(x0)))
+    h = 1e-6
+    fd = [(float(dist(x0 + h * e)) - float(dist(x0 - h * e))) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9)
+    assert np.any(np.abs(grad) > 1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Interop: no warnings from scjax's own +inf padding; neo.SpikeTrain out
+# ---------------------------------------------------------------------------------------------
+
+
+def test_inf_padding_from_spike_times_raises_no_warning():
+    raster = jnp.zeros((2, 50), bool).at[0, 3].set(True).at[1, jnp.array([1, 5, 30])].set(True)
+    t, c = sp.spike_times(raster, 0.1, max_spikes=_PYSPIKE_PAD)  # the PySpike tests' shapes
+    assert np.all(np.isinf(np.asarray(t)[0, 1:]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        intervals, _ = sp.isi(t, c)
+        np.testing.assert_allclose(np.asarray(intervals)[1, :2], [0.4, 2.5], atol=1e-12)
+        assert float(sp.cv_isi(t[1], c[1])) == pytest.approx(np.std([0.4, 2.5]) / 1.45)
+        assert float(sp.mean_rate(t[1], c[1], 0.0, 5.0)) == pytest.approx(3 / 5)
+        assert np.isfinite(float(sp.fano_factor(t[1], c[1], 1.0, 0.0, 5.0)))
+        assert np.all(np.isfinite(np.asarray(sp.exponential_traces(t, c, jnp.linspace(0, 5, 11),
+                                                                     1.0))))
+        for f, extra in [(sp.van_rossum_distance, (1.0,)), (sp.isi_distance, (0.0, 5.0)),
+                         (sp.spike_distance, (0.0, 5.0))]:
+            assert np.isfinite(float(f(t[0], c[0], t[1], c[1], *extra)))
+        for f in (sp.isi_distance, sp.spike_distance):
+            assert np.isfinite(float(f(t[0], c[0], t[1], c[1], 0.0, 5.0, edge_correction=True)))
+
+
+def test_to_neo():
+    neo = pytest.importorskip("neo", reason="neo not installed")
+    raster = jnp.zeros((2, 50), bool).at[1, jnp.array([1, 5, 30])].set(True)
+    t, c = sp.spike_times(raster, 0.1)
+    train = sp.to_neo(t[1], 5.0, counts=c[1])
+    assert isinstance(train, neo.SpikeTrain)
+    np.testing.assert_allclose(train.magnitude, [0.2, 0.6, 3.1], atol=1e-12)
+    assert str(train.units.dimensionality) == "ms"
+    assert float(train.t_stop.rescale("ms").magnitude) == 5.0
+    assert float(train.t_start.magnitude) == 0.0
+    # units are carried: 1.5 s is 1500 ms
+    in_s = sp.to_neo(np.array([0.5, 1.5]), 2.0, units="s")
+    np.testing.assert_allclose(in_s.rescale("ms").magnitude, [500.0, 1500.0])
+    # a Trajectory's spike times go straight in
+    tr = scjax.simulate(scjax.Izhikevich.preset("RS"), jnp.full(2000, 10.0), dt=0.1)
+    train = sp.to_neo(tr.spike_times(), 200.0)
+    np.testing.assert_allclose(train.magnitude, tr.spike_times(), atol=0)
+    with pytest.raises(ValueError, match="spike_times"):
+        sp.to_neo(np.array([1.0, 7.0]), 5.0)
+    with pytest.raises(ValueError, match="units"):
+        sp.to_neo(np.array([1.0]), 5.0, units="mV")
+    with pytest.raises(ValueError, match="t_stop"):
+        sp.to_neo(np.array([1.0]), 0.0, t_start=1.0)

@@ -3,7 +3,10 @@ functions, so `import scjax.analysis` does not need it."""
 
 import numpy as np
 
-from .dynamics import BifurcationScan, _check_bounds, fixed_points, nullclines
+from ._checks import check_bounds
+from ._fixed_points import fixed_points
+from ._nullclines import nullclines
+from ._results import BifurcationScan
 
 #: marker face by stability: filled = stable, open = unstable (the usual convention)
 _STABLE_STYLE = dict(marker="o", markersize=7, markeredgecolor="k", markerfacecolor="k")
@@ -35,7 +38,7 @@ def plot_phase_portrait(
     import jax
     import jax.numpy as jnp
 
-    bounds = _check_bounds(model, bounds, n_dims=2)
+    bounds = check_bounds(model, bounds, n_dims=2)
     ax = _axes(ax)
     nc = nullclines(model, current, bounds, resolution)
     colors = ("tab:blue", "tab:orange")
