@@ -763,3 +763,14 @@ def test_cli_demo_small(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "demo_traces.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "parity.json").read_text())["passed"]
     assert "PASS: 1/1" in out
+
+
+def test_run_time_check_of_a_compiled_run_is_a_user_error(capsys, monkeypatch):
+    import equinox as eqx
+
+    from scjax.cli import _analyze
+
+    err = eqx.EquinoxRuntimeError("state became non-finite\n\n-----\nequinox's generic advice")
+    monkeypatch.setattr(_analyze, "run", _boom(err))
+    line = _assert_user_error(capsys, ["analyze", "lif"], "scjax analyze", "non-finite")
+    assert line == "scjax analyze: error: state became non-finite"
