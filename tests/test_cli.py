@@ -95,7 +95,11 @@ def test_python_m_and_no_global_config_at_import():
         "runpy.run_module('scjax.cli', run_name='__main__')"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
         check=False,
     )
     assert run.returncode == 0, run.stderr
@@ -449,7 +453,7 @@ def test_fit_end_to_end_from_a_toml_config(tmp_path, capsys):
     _hh_recording(tmp_path)
     cfg = _write(tmp_path / "cfg.toml", FIT_TOML.format(steps=60, out="out"))
     code, out, err = _call(capsys, ["fit", cfg, "--no-progress"])
-    assert code == 0, err
+    assert code == 0 and err == "", err
     summary = json.loads((tmp_path / "out" / "fitted_model.json").read_text())
     assert summary["fitted"]["g_l"] == pytest.approx(0.3, rel=1e-3)
     assert summary["params"]["g_na"] == 120.0

@@ -516,6 +516,9 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
     rec = align(load_data(data_file), values["data.dt"], data_file.name)
     loss = values["fit.loss"]
     target = target_for(loss, rec, values["data.spike_threshold"])
+    # The run's precision is JAX's (float32 unless --x64): hand the data over in it, so the
+    # library is not asked for a float64 it would truncate (with a warning per array).
+    current = np.asarray(rec.current, jax.dtypes.canonicalize_dtype(np.float64))
     restarts, steps = values["fit.restarts"], values["fit.steps"]
     seed = values["fit.seed"]
     if seed is None and restarts > 1:
@@ -538,7 +541,7 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
     try:
         result = scjax.fit(
             model,
-            current=rec.current,
+            current=current,
             dt=rec.dt,
             t0=rec.t0,
             target=target,
@@ -584,7 +587,7 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
             header=",".join(f"restart{r}" for r in range(history.shape[0])),
         )
         fig = _figure(
-            scjax.simulate(fitted, rec.current, rec.dt, t0=rec.t0, throw=False),
+            scjax.simulate(fitted, current, rec.dt, t0=rec.t0, throw=False),
             target,
             loss,
             history[result.best_restart],
