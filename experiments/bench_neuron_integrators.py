@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 import scjax  # noqa: E402
 from scjax import parity  # noqa: E402
 from scjax.backends import native  # noqa: E402
+from scjax.cli._parity import format_table  # noqa: E402  (the `scjax parity` table)
 from scjax.solvers import solver_from_name  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -201,7 +202,7 @@ def main(argv=None) -> int:
 
     print("parity suite (1 000 steps, defaults + 5 random parameter sets):", flush=True)
     suite = parity.run_parity(models=args.models, backends=backends)
-    print(parity.format_table(suite), flush=True)
+    print(format_table(suite), flush=True)
     report["parity"] = {k: suite[k] for k in ("passed", "n_checked", "n_failed", "backends")}
     report["parity"]["worst_max_rel"] = max(
         (r["max_rel"] for r in suite["rows"] if r.get("available")), default=None)

@@ -2,10 +2,7 @@
 
 Every backend runs the same models, parameters, initial states and current traces as JAX
 (float64); each trajectory is compared with JAX's, state by state, and the spike trains must be
-identical. `scjax parity` prints the table and writes it as JSON:
-
-    $ scjax parity                       # defaults + 5 random parameter sets, every backend
-    $ scjax parity --backends rust --models adex --json /tmp/parity.json
+identical. `scjax parity` (scjax/cli/_parity.py) prints the table and writes it as JSON.
 
 Backends live in a small registry: any object with `name`, `rtol`, `available()` (True or a
 reason string) and `simulate(model, current, dt, integrator, y0) -> scjax.Trajectory` (raising
@@ -20,8 +17,6 @@ Hodgkin–Huxley voltage and 0 elsewhere.
 """
 
 import dataclasses
-import json
-import os
 import platform
 import sys
 import time
@@ -277,70 +272,3 @@ def _format_row(r: dict) -> str:
     verdict = "pass" if r["passed"] else "FAIL"
     return (f"{head} {verdict}  max_abs {r['max_abs']:.2e}  max_rel {r['max_rel']:.2e}  "
             f"spikes {r['spikes_ref']:3d} (diff {r['spike_count_diff']:+d})")
-
-
-def format_table(report: dict) -> str:
-    """One line per model × integrator × backend (worst parameter set), then the verdict."""
-    lines = [f"{'model':15s} {'integrator':10s} {'backend':7s} {'status':6s} "
-             f"{'sets':>4s} {'max_abs':>9s} {'max_rel':>9s} {'spikes':>6s} {'Δspk':>4s}"]
-    groups: dict[tuple, list] = {}
-    for r in report["rows"]:
-        groups.setdefault((r["model"], r["integrator"], r["backend"]), []).append(r)
-    for (model, integrator, backend), rs in groups.items():
-        head = f"{model:15s} {integrator:10s} {backend:7s}"
-        if not rs[0].get("available"):
-            lines.append(f"{head} n/a    {rs[0]['reason']}")
-            continue
-        ok = all(r["passed"] for r in rs)
-        lines.append(
-            f"{head} {'pass' if ok else 'FAIL':6s} {len(rs):4d} "
-            f"{max(r['max_abs'] for r in rs):9.2e} {max(r['max_rel'] for r in rs):9.2e} "
-            f"{sum(r['spikes_ref'] for r in rs):6d} "
-            f"{max(abs(r['spike_count_diff']) for r in rs):4d}"
-        )
-    verdict = "PASS" if report["passed"] else "FAIL"
-    lines.append(f"{verdict}: {report['n_checked'] - report['n_failed']}/{report['n_checked']} "
-                 f"comparisons within tolerance (rtol {NATIVE_RTOL:g}, HH V atol "
-                 f"{HH_VOLTAGE_ATOL:g} mV, identical spikes)")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`scjax parity`: exit 0 when every available backend agrees with JAX, 1 otherwise."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="scjax parity", description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", choices=tuple(CASES), default=None)
-    parser.add_argument("--backends", nargs="+", choices=tuple(BACKENDS), default=None)
-    parser.add_argument("--integrators", nargs="+", default=None)
-    parser.add_argument("--n-random", type=int, default=5,
-                        help="random parameter sets per model besides the defaults")
-    parser.add_argument("--steps", type=int, default=TRACE_STEPS)
-    parser.add_argument("--json", default=os.path.join("experiments", "results", "parity.json"),
-                        help="where to write the report ('' to skip)")
-    parser.add_argument("--strict", action="store_true",
-                        help="also fail when a requested backend is unavailable")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print every comparison")
-    args = parser.parse_args(argv)
-
-    import jax
-
-    jax.config.update("jax_enable_x64", True)  # an application entry point: it may set this
-    try:
-        report = run_parity(models=args.models, backends=args.backends,
-                            integrators=args.integrators, n_random=args.n_random,
-                            n_steps=args.steps, log=print if args.verbose else None)
-    except ValueError as e:
-        print(f"scjax parity: {e}", file=sys.stderr)
-        return 2
-    print(format_table(report))
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
-        print(f"wrote {args.json}")
-    unavailable = [b for b, s in report["backends"].items() if s is not True]
-    if args.strict and unavailable:
-        print(f"scjax parity: unavailable backends: {', '.join(unavailable)}", file=sys.stderr)
-        return 1
-    return 0 if report["passed"] else 1

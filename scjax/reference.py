@@ -17,17 +17,13 @@ Spike times come back to root-finder accuracy (not snapped to the grid) in
 `ReferenceSolution.spike_times`; the grid trajectory is a `scjax.Trajectory` of the same schema
 as `scjax.simulate`'s (its `spikes[n]` is True when a spike time lies in (t[n], t[n+1]]).
 
-`run_suite` times all fourteen systems of the reference suite (`SYSTEMS`); `main` is the
-`scjax reference` command.
+`SYSTEMS` lists the fourteen systems of the reference suite; `scjax reference` (scjax/cli)
+solves and times them.
 """
 
-import argparse
 import dataclasses
 import functools as ft
-import json
 import math
-import statistics
-import time
 from collections.abc import Callable
 
 import diffrax
@@ -586,102 +582,5 @@ SYSTEMS: dict[str, System] = {
 }
 
 
-def _block(sol: ReferenceSolution):
-    jax.block_until_ready(sol)
-    return sol
-
-
-def run_suite(steps: int = 1000, *, repeats: int = 20, systems=None, verbose: bool = True,
-              solver=None) -> dict:
-    """Solve every system over `steps` samples of 0.1 ms and time it.
-
-    For each system: the cold time (first call: tracing, compilation, one solve) and the warm
-    median over `repeats` further solves, in ms. Also the cold wall time of the whole suite
-    (all compilations included). Prints the table (like the seed's `julia fusion_solver.jl
-    1000`) when `verbose`; returns it as a dict.
-    """
-    _check_float64()
-    names = list(SYSTEMS) if systems is None else list(systems)
-    for name in names:
-        if name not in SYSTEMS:
-            raise ValueError(f"systems must be names from {tuple(SYSTEMS)}, got {name!r}")
-    t_suite = time.perf_counter()
-    rows = []
-    for name in names:
-        system = SYSTEMS[name]
-        model = system.make()
-        span = (0.0, steps * 0.1)
-        t = time.perf_counter()
-        sol = _block(solve(model, span, system.current, solver=solver))
-        cold = time.perf_counter() - t
-        warm = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            _block(solve(model, span, system.current, solver=solver))
-            warm.append(time.perf_counter() - t)
-        rows.append({
-            "system": name,
-            "n_state": model.n_state,
-            "cold_s": cold,
-            "warm_median_ms": 1e3 * statistics.median(warm),
-            "warm_min_ms": 1e3 * min(warm),
-            "n_steps": int(sol.n_steps),
-            "n_spikes": int(sol.n_spikes),
-            "final_state_0": float(sol.trajectory.y[-1, 0]),
-        })
-        if verbose:
-            r = rows[-1]
-            print(f"{name:20s} {r['warm_median_ms']:9.3f} ms/solve  (cold {r['cold_s']:6.2f} s, "
-                  f"{r['n_steps']:6d} steps, {r['n_spikes']:3d} spikes)", flush=True)
-    suite_s = time.perf_counter() - t_suite
-    if verbose:
-        print(f"{'suite (cold, all)':20s} {suite_s:9.2f} s wall, JIT included")
-    return {"steps": steps, "repeats": repeats, "saveat_ms": 0.1,
-            "solver": type(solver or diffrax.Tsit5()).__name__, "rtol": 1e-8, "atol": 1e-10,
-            "cold_suite_s": suite_s, "systems": rows}
-
-
-#: The seed's Julia warm per-solve figures (ms), which `scjax reference` compares against.
-SEED_JULIA_WARM_MS: dict[str, float] = {
-    "hodgkin_huxley": 2.07, "izhikevich": 0.78, "adex": 0.58, "fitzhugh_nagumo": 0.70,
-    "morris_lecar": 0.63,
-}
-#: The seed's cold suite wall time (s), the midpoint of its reported 25–31 s.
-SEED_JULIA_COLD_SUITE_S: tuple[float, float] = (25.0, 31.0)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`scjax reference [steps] [--repeats N] [--out FILE] [--systems a,b]`.
-
-    As an application entry point (like the test suite's conftest) it switches float64 on.
-    """
-    parser = argparse.ArgumentParser(prog="scjax reference", description=main.__doc__)
-    parser.add_argument("steps", nargs="?", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--systems", default=None, help="comma-separated subset of names")
-    parser.add_argument("--out", default=None, help="write the table as JSON here")
-    args = parser.parse_args(argv)
-    if args.steps < 1:
-        parser.error(f"steps must be >= 1, got {args.steps}")
-    jax.config.update("jax_enable_x64", True)
-    systems = None if args.systems is None else args.systems.split(",")
-    table = run_suite(args.steps, repeats=args.repeats, systems=systems)
-    ratios = {}
-    for row in table["systems"]:
-        if row["system"] in SEED_JULIA_WARM_MS:
-            ratios[row["system"]] = row["warm_median_ms"] / SEED_JULIA_WARM_MS[row["system"]]
-    table["seed_julia_warm_ms"] = SEED_JULIA_WARM_MS
-    table["ratio_vs_seed_julia_warm"] = ratios
-    table["seed_julia_cold_suite_s"] = list(SEED_JULIA_COLD_SUITE_S)
-    table["ratio_vs_seed_julia_cold"] = table["cold_suite_s"] / (sum(SEED_JULIA_COLD_SUITE_S) / 2)
-    for name, r in ratios.items():
-        print(f"  {name:18s} {r:6.2f}x the seed's Julia warm time")
-    print(f"  cold suite {table['ratio_vs_seed_julia_cold']:.2f}x the seed's Julia cold time")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(table, f, indent=2)
-    return 0
-
-
-__all__ = ["MAX_SPIKES", "ReferenceSolution", "SYSTEMS", "System", "main", "run_suite", "solve"]
+__all__ = ["MAX_SPIKES", "ReferenceSolution", "SYSTEMS", "System", "solve"]
 

@@ -276,21 +276,3 @@ def test_bad_input_raises_value_error():
         dyn.fi_curve(fhn, [0.5], dt=-0.1, duration=10.0)
     with pytest.raises(ValueError, match="model"):
         dyn.fixed_points("fhn", 0.0, FHN_BOUNDS)
-
-
-def test_cli_analyze_writes_json_and_plot(tmp_path, capsys):
-    from scjax.analysis._cli import main
-
-    out_json, out_png = tmp_path / "lif.json", tmp_path / "lif.png"
-    assert main(["lif", "--current", "20", "--currents", "0:40:5", "--no-simulate",
-                 "--json", str(out_json), "--plot", str(out_png)]) == 0
-    import json
-
-    data = json.loads(out_json.read_text())
-    # LIF: τ dV/dt = −(V − V_rest) + R I has the single stable node V* = V_rest + R I = −45.
-    (fp,) = data["fixed_points"]
-    assert fp["state"] == [pytest.approx(-45.0, abs=1e-12)]
-    assert fp["kind"] == "stable node" and fp["eigenvalues_real"] == [pytest.approx(-1 / 20)]
-    assert data["bifurcations"] == []
-    assert out_png.stat().st_size > 10_000
-    assert "stable node" in capsys.readouterr().out

@@ -111,30 +111,6 @@ def test_bad_input_raises_value_error_naming_the_problem():
         fit(hh, params=("g_na",), current=np.full(40, np.inf), dt=dt, target=target)
 
 
-def test_cli_fits_from_a_toml_config(tmp_path, capsys):
-    from scjax._fit_cli import main
-
-    current, dt, target = _hh_problem(t_ms=6.0)
-    np.savez(tmp_path / "rec.npz", current=current, v=np.asarray(target.v), dt=dt)
-    (tmp_path / "cfg.toml").write_text(
-        'model = "HodgkinHuxley"\n[model_params]\ng_l = 0.4\n'
-        '[data]\nfile = "rec.npz"\n'
-        '[fit]\nparams = ["g_l"]\nloss = "trace_mse"\nsteps = 60\n'
-        '[fit.optimizer]\nname = "adam"\nlearning_rate = 0.1\n'
-        '[output]\ndir = "out"\n')
-    assert main([str(tmp_path / "cfg.toml"), "--no-progress"]) == 0
-    import json
-
-    summary = json.loads((tmp_path / "out" / "fitted_model.json").read_text())
-    assert summary["fitted"]["g_l"] == pytest.approx(0.3, rel=1e-3)
-    assert summary["params"]["g_na"] == 120.0
-    assert (tmp_path / "out" / "fit.png").stat().st_size > 0
-    assert np.loadtxt(tmp_path / "out" / "loss.csv", delimiter=",").shape == (60,)
-    (tmp_path / "bad.json").write_text('{"model": "Nope", "data": {"file": "rec.npz"}}')
-    assert main([str(tmp_path / "bad.json"), "--no-progress"]) == 2
-    assert "unknown model 'Nope'" in capsys.readouterr().out
-
-
 # --- AdEx: van Rossum recovery -------------------------------------------------------------
 #
 # Two choices make the spike-train loss informative enough to pin (a, b, τ_w) to 5 %:

@@ -1,13 +1,11 @@
-"""The parity harness: shared traces, error measures, verdicts and the `scjax parity` CLI."""
+"""The parity harness: shared traces, error measures, verdicts (the `scjax parity` command is
+tested in test_cli.py)."""
 
-import json
 
 import numpy as np
 import pytest
 
-import scjax
 from scjax import parity
-from scjax.cli import main as cli_main
 
 
 def test_shared_current_is_deterministic_and_as_documented():
@@ -84,79 +82,6 @@ def test_compare_uses_the_absolute_voltage_tolerance_for_hodgkin_huxley():
     izh = parity.compare(_Fake(y_ref, s, names), _Fake(other, s, names), rtol=1e-12,
                          model_name="izhikevich")
     assert hh["passed"] and not izh["passed"]
-
-
-class _Shifted:
-    """A backend that returns JAX's trajectory with the voltage shifted or a spike added."""
-
-    rtol = parity.NATIVE_RTOL
-
-    def __init__(self, name, shift=0.0, extra_spike=False, reason=None):
-        self.name, self.shift, self.extra_spike, self.reason = name, shift, extra_spike, reason
-
-    def available(self):
-        return True if self.reason is None else self.reason
-
-    def simulate(self, model, current, dt, integrator, y0):
-        tr = parity.JaxBackend().simulate(model, current, dt, integrator, y0)
-        y = np.asarray(tr.y).copy()
-        y[1:, 0] += self.shift
-        spikes = np.asarray(tr.spikes).copy()
-        if self.extra_spike:
-            spikes[0] = True
-        return scjax.Trajectory(t=tr.t, y=y, spikes=spikes, spike_signal=spikes * 1.0,
-                                state_names=tr.state_names, diverged=tr.diverged)
-
-
-ARGS = ["--models", "izhikevich", "--integrators", "euler", "--n-random", "1"]
-
-
-def _run(monkeypatch, tmp_path, capsys, backends, extra=()):
-    for b in backends:
-        monkeypatch.setitem(parity.BACKENDS, b.name, b)
-    out = tmp_path / "parity.json"
-    code = cli_main(["parity", *ARGS, "--backends", *[b.name for b in backends],
-                     "--json", str(out), *extra])
-    return code, json.loads(out.read_text()), capsys.readouterr().out
-
-
-def test_cli_passes_on_agreement_and_writes_json(monkeypatch, tmp_path, capsys):
-    code, report, text = _run(monkeypatch, tmp_path, capsys, [_Shifted("same")])
-    assert code == 0 and report["passed"] and report["n_checked"] == 2
-    assert {r["params"] for r in report["rows"]} == {"default", "random0"}
-    assert report["rows"][0]["max_abs"] == 0.0 and report["rows"][0]["spikes_ref"] > 0
-    assert "izhikevich" in text and "PASS: 2/2" in text
-
-
-def test_cli_fails_on_disagreement(monkeypatch, tmp_path, capsys):
-    code, report, text = _run(monkeypatch, tmp_path, capsys, [_Shifted("off", shift=1e-6)])
-    assert code == 1 and not report["passed"] and "FAIL" in text
-    assert report["rows"][0]["max_abs"] == pytest.approx(1e-6, rel=1e-6)
-    code, report, _ = _run(monkeypatch, tmp_path, capsys, [_Shifted("spk", extra_spike=True)])
-    assert code == 1 and report["rows"][0]["spike_count_diff"] == 1
-
-
-def test_cli_reports_unavailable_backends(monkeypatch, tmp_path, capsys):
-    gone = _Shifted("gone", reason="missing-runtime (no such thing)")
-    code, report, text = _run(monkeypatch, tmp_path, capsys, [_Shifted("same"), gone])
-    assert code == 0 and report["backends"]["gone"] == "missing-runtime (no such thing)"
-    assert "missing-runtime (no such thing)" in text
-    code, _, _ = _run(monkeypatch, tmp_path, capsys, [_Shifted("same"), gone], ["--strict"])
-    assert code == 1
-
-
-def test_cli_runs_the_native_backends(tmp_path, capsys):
-    from scjax.backends import native
-
-    built = [b for b, s in native.available().items() if s is True]
-    if not built:
-        pytest.skip(f"no native library built: {native.available()}")
-    out = tmp_path / "p.json"
-    code = cli_main(["parity", "--models", "hodgkin_huxley", "--integrators", "rk4",
-                     "--n-random", "0", "--backends", *built, "--json", str(out)])
-    report = json.loads(out.read_text())
-    assert code == 0 and report["n_checked"] == len(built) and report["passed"]
-    assert all(r["max_rel"] < 1e-10 for r in report["rows"])
 
 
 def test_bad_arguments():

@@ -1,0 +1,7 @@
+"""`python -m scjax.cli ...` is `scjax ...` (the Makefile's demo target uses it)."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,634 @@
+"""`scjax fit CONFIG`: fit model parameters to a recording described by a TOML or JSON file.
+
+Example (TOML)::
+
+    model = "AdEx"
+    [model_params]
+    a = 5.0
+    b = 60.0
+    tau_w = 180.0
+
+    [data]
+    file = "recording.npz"
+    dt = 0.1
+
+    [fit]
+    params = ["a", "b", "tau_w"]
+    loss = "van_rossum"
+    steps = 300
+    restarts = 8
+    [fit.optimizer]
+    name = "adam"
+    learning_rate = 0.03
+
+    [output]
+    dir = "fit_out"
+
+Data files: a .npz with arrays, or a .csv with a header row naming its columns (`#` starts a
+comment). `current` (one sample per step, held constant over the step) is required; `v` is the
+recorded voltage; `spike_times` (ms, .npz only) may replace `v` for the spike losses; `t`
+(ms, optional) is the time of each `v` sample. Alignment: with T current samples, `v` holds
+either T+1 samples (v at t0, t0 + dt, ..., t0 + T·dt: the initial state included, as
+`scjax.simulate` returns it) or, with a `t` column, one sample per row (`v[k]` at `t[k]`, the
+current over [t[k], t[k] + dt): the last current sample then has no response and is dropped).
+Same-length `current` and `v` without `t` are ambiguous and rejected.
+
+Outputs (written only when the fit succeeds, each atomically): fitted_model.json (strict
+JSON), loss.csv (loss per step and restart), fit.png (with matplotlib installed).
+"""
+
+import dataclasses
+import inspect
+import json
+import math
+import pathlib
+import warnings
+import zipfile
+
+from ._common import RunFailed, UsageError, one_line, staged_outputs
+
+HELP = "fit model parameters from a TOML/JSON config"
+X64 = False  # float64 on request: --x64
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED = _Required()
+#: the default of a key that is not set
+UNSET = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigKey:
+    """One key of the fit config: the single source of the parser and of `--help`."""
+
+    section: str  # "" for the top level, else a table such as "fit.optimizer"
+    name: str
+    type: str  # "str" | "float" | "int" | "list[str]" | "table"
+    default: object  # REQUIRED, UNSET (None) or a value
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        return f"{self.section}.{self.name}" if self.section else self.name
+
+
+LOSSES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate")
+SURROGATES: tuple[str, ...] = ("fast_sigmoid", "sigmoid", "none")
+
+CONFIG: tuple[ConfigKey, ...] = (
+    ConfigKey("", "model", "str", REQUIRED, "a model class of scjax.models, e.g. AdEx"),
+    ConfigKey(
+        "",
+        "model_params",
+        "table",
+        {},
+        "the initial guess: field = value; fields not given keep their defaults",
+    ),
+    ConfigKey(
+        "data", "file", "str", REQUIRED, "the recording, .npz or .csv (relative to the config file)"
+    ),
+    ConfigKey(
+        "data",
+        "dt",
+        "float",
+        UNSET,
+        "step, ms; unset: the .npz scalar `dt`, or the spacing of the `t` column",
+    ),
+    ConfigKey(
+        "data",
+        "spike_threshold",
+        "float",
+        0.0,
+        "mV; spike losses on a `v` recording: a spike is an upward crossing of it "
+        "(below before, at or above after)",
+    ),
+    ConfigKey("fit", "params", "list[str]", REQUIRED, "the fields to fit"),
+    ConfigKey("fit", "loss", "str", "trace_mse", "what to match", LOSSES),
+    ConfigKey("fit", "tau", "float", 10.0, "van_rossum kernel time constant, ms"),
+    ConfigKey(
+        "fit",
+        "subthreshold",
+        "float",
+        UNSET,
+        "trace_mse: only samples of the recording below this voltage (mV) count",
+    ),
+    ConfigKey("fit", "steps", "int", 200, "optimiser steps per restart"),
+    ConfigKey("fit", "restarts", "int", 1, "independent initialisations (one vmapped run)"),
+    ConfigKey(
+        "fit",
+        "seed",
+        "int",
+        UNSET,
+        "seed of the restart jitter; unset: 0 when restarts > 1, none (start at the "
+        "guess itself) otherwise",
+    ),
+    ConfigKey(
+        "fit",
+        "init_spread",
+        "float",
+        0.2,
+        "standard deviation of the restart jitter (about the relative spread)",
+    ),
+    ConfigKey(
+        "fit", "surrogate", "str", "fast_sigmoid", "spike-threshold gradient surrogate", SURROGATES
+    ),
+    ConfigKey(
+        "fit.optimizer",
+        "name",
+        "str",
+        "adam",
+        "an optax optimiser factory (adam, sgd, lbfgs, ...); any other key of this "
+        "table is passed to it as a keyword (checked against its signature)",
+    ),
+    ConfigKey("fit.optimizer", "learning_rate", "float", 1e-2, "the optimiser's learning rate"),
+    ConfigKey(
+        "output", "dir", "str", "fit_out", "folder of the outputs (relative to the config file)"
+    ),
+)
+#: tables whose extra keys are passed on rather than rejected
+OPEN_TABLES = ("fit.optimizer",)
+
+
+def config_reference(width: int = 100) -> str:
+    """The config format as text: every key, its type, its default (the `--help` epilog)."""
+    import textwrap
+
+    lines = ["config reference (key, type, default: meaning):"]
+    section = None
+    for key in CONFIG:
+        if key.section != section:
+            section = key.section
+            lines.append(f"  [{section}]" if section else "  (top level)")
+        default = (
+            "unset"
+            if key.default is UNSET
+            else ("required" if key.default is REQUIRED else json.dumps(key.default))
+        )
+        text = key.help + ("; one of " + ", ".join(key.choices) if key.choices else "")
+        head = f"    {key.name:16s} {key.type:10s} {default:15s}"
+        lines += textwrap.wrap(
+            text, width, initial_indent=head + " ", subsequent_indent=" " * (len(head) + 1)
+        )
+    return "\n".join(lines)
+
+
+EPILOG = config_reference()
+
+
+def configure(parser) -> None:
+    parser.add_argument("config", type=pathlib.Path, help="TOML or JSON fit description")
+    parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    parser.add_argument(
+        "--x64",
+        action="store_true",
+        help="run in float64 (enables jax_enable_x64 for this process)",
+    )
+
+
+# --- the config ----------------------------------------------------------------------------
+
+
+def load_config(path: pathlib.Path) -> dict:
+    """Parse the TOML or JSON file at `path` into a table (`UsageError` otherwise)."""
+    if path.suffix not in (".toml", ".json"):
+        raise UsageError(f"config must be a .toml or .json file, got {path.name}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read config {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"config {path.name} is not UTF-8 text") from None
+    try:
+        if path.suffix == ".json":
+            config = json.loads(text)
+        else:
+            import tomllib
+
+            config = tomllib.loads(text)
+    except ValueError as err:  # JSONDecodeError, TOMLDecodeError
+        raise UsageError(f"{path.name}: {err}") from None
+    if not isinstance(config, dict):
+        raise UsageError(
+            f"{path.name}: the config must be a table of keys (a JSON object), "
+            f"got a {type(config).__name__}"
+        )
+    return config
+
+
+def _check_type(key: ConfigKey, value):
+    ok = {
+        "str": lambda v: isinstance(v, str),
+        "float": lambda v: (
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        ),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "list[str]": lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
+        "table": lambda v: isinstance(v, dict),
+    }[key.type](value)
+    if not ok:
+        raise UsageError(
+            f"{key.path} must be {'a finite ' if key.type == 'float' else ''}"
+            f"{key.type}, got {value!r}"
+        )
+    if key.choices and value not in key.choices:
+        raise UsageError(f"{key.path} must be one of {', '.join(key.choices)}, got {value!r}")
+    return float(value) if key.type == "float" else value
+
+
+def _parent(table: str) -> str:
+    return table.rsplit(".", 1)[0] if "." in table else ""
+
+
+def resolve_config(config: dict) -> dict[str, object]:
+    """The config checked against `CONFIG`: dotted key → value (defaults filled in), plus
+    the open tables' extra keys under their own dotted names. Unknown keys are errors."""
+    known = {key.path: key for key in CONFIG}
+    tables = {k.section for k in CONFIG if k.section} | {
+        k.path for k in CONFIG if k.type == "table"
+    }
+    values: dict[str, object] = {}
+
+    def walk(table: dict, prefix: str):
+        for name, value in table.items():
+            path = f"{prefix}.{name}" if prefix else name
+            if path in known:
+                values[path] = _check_type(known[path], value)
+            elif prefix in OPEN_TABLES:
+                values[path] = value
+            elif path in tables:
+                if not isinstance(value, dict):
+                    raise UsageError(f"[{path}] must be a table, got {value!r}")
+                walk(value, path)
+            else:
+                children = [k.name for k in CONFIG if k.section == prefix] + [
+                    t.rsplit(".", 1)[-1] for t in sorted(tables) if _parent(t) == prefix
+                ]
+                where = f"[{prefix}]" if prefix else "the top level"
+                raise UsageError(
+                    f"unknown config key {path!r} (known in {where}: "
+                    f"{', '.join(dict.fromkeys(children))})"
+                )
+
+    walk(config, "")
+    for key in CONFIG:
+        if key.path not in values:
+            if key.default is REQUIRED:
+                raise UsageError(f"{key.path} is required ({key.help})")
+            values[key.path] = key.default
+    return values
+
+
+# --- the data ------------------------------------------------------------------------------
+
+
+def load_data(path: pathlib.Path) -> dict:
+    """The named arrays of a .npz or a .csv file (`UsageError` when it cannot be read)."""
+    import numpy as np
+
+    if not path.is_file():
+        raise UsageError(f"data.file {str(path)!r} does not exist")
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: np.asarray(f[k]) for k in f.files}
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as err:
+            raise UsageError(f"data.file {path.name}: not a readable .npz ({err})") from None
+    elif path.suffix == ".csv":
+        if not path.read_text(encoding="utf-8", errors="replace").strip():
+            raise UsageError(
+                f"data.file {path.name}: the csv is empty; it needs a header row "
+                "and data rows, e.g. 'current,v'"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy warns on odd files: reported below
+            try:
+                table = np.genfromtxt(path, delimiter=",", names=True, comments="#", dtype=float)
+            except (ValueError, IndexError) as err:
+                raise UsageError(
+                    f"data.file {path.name}: malformed csv ({one_line(err)})"
+                ) from None
+        if table.dtype.names is None:
+            raise UsageError(
+                f"data.file {path.name}: the csv needs a header row and data rows, e.g. 'current,v'"
+            )
+        data = {
+            name: np.atleast_1d(np.asarray(table[name], dtype=float)) for name in table.dtype.names
+        }
+    else:
+        raise UsageError(f"data.file must be .npz or .csv, got {path.name}")
+    for name, arr in data.items():
+        if name == "dt":
+            continue
+        if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.number):
+            raise UsageError(
+                f"data.file {path.name}: {name!r} must be a non-empty 1-D "
+                f"numeric array, got shape {arr.shape} of {arr.dtype}"
+            )
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording:
+    """The data aligned to `scjax.fit`'s grid: step n runs from t0 + n·dt to t0 + (n+1)·dt."""
+
+    current: object  # [T]
+    dt: float
+    t0: float
+    v: object  # [T+1] (initial state included) or None
+    spike_times: object  # ms, or None
+
+
+def align(data: dict, dt_config: float | None, file_name: str) -> Recording:
+    """Check the arrays of a data file and align them (see the module docstring)."""
+    import numpy as np
+
+    if "current" not in data:
+        raise UsageError(
+            f"data.file {file_name} must hold a 'current' array/column, got {sorted(data)}"
+        )
+    current = np.asarray(data["current"], dtype=float)
+    v = None if "v" not in data else np.asarray(data["v"], dtype=float)
+    t = None if "t" not in data else np.asarray(data["t"], dtype=float)
+    dt, t0 = dt_config, 0.0
+    if "dt" in data and dt is None:
+        if np.ndim(data["dt"]) != 0 or not np.issubdtype(np.asarray(data["dt"]).dtype, np.number):
+            raise UsageError(f"data.file {file_name}: 'dt' must be a scalar, got {data['dt']!r}")
+        dt = float(data["dt"])
+    if t is not None:
+        if v is None or t.shape != v.shape:
+            raise UsageError(
+                f"data.file {file_name}: 't' must give the time of each 'v' "
+                f"sample ({'no v' if v is None else v.shape[0]} samples), got "
+                f"{t.shape[0]}"
+            )
+        if t.size < 2 or not np.all(np.isfinite(t)):
+            raise UsageError(f"data.file {file_name}: 't' must hold >= 2 finite times")
+        spacing = np.diff(t)
+        step = float(np.median(spacing))
+        if not step > 0 or np.max(np.abs(spacing - step)) > 1e-6 * step:
+            raise UsageError(
+                f"data.file {file_name}: 't' must be uniformly spaced (increasing),"
+                f" got spacings from {spacing.min():g} to {spacing.max():g} ms"
+            )
+        if dt is not None and abs(dt - step) > 1e-6 * step:
+            raise UsageError(f"data.dt = {dt:g} ms disagrees with the spacing of 't' ({step:g} ms)")
+        dt, t0 = step, float(t[0])
+    if dt is None:
+        raise UsageError(
+            "data.dt is required (in the config, as 'dt' in the .npz, or as a time column 't')"
+        )
+    if not (math.isfinite(dt) and dt > 0):
+        raise UsageError(f"data.dt must be a positive finite number, got {dt!r}")
+    if v is not None:
+        if v.shape[0] == current.shape[0] + 1:
+            pass  # the initial state included
+        elif v.shape[0] == current.shape[0] and t is not None:
+            current = current[:-1]  # v[k] at t[k]: the last current sample has no response
+            if current.size == 0:
+                raise UsageError(f"data.file {file_name}: need >= 2 rows")
+        elif v.shape[0] == current.shape[0]:
+            raise UsageError(
+                f"data.file {file_name}: 'v' and 'current' both have {v.shape[0]} samples; "
+                "say how they align: add a time column 't' (v[k] at t[k], current over "
+                "[t[k], t[k] + dt)) or store v with one more sample (v at t0, ..., t0 + T·dt)"
+            )
+        else:
+            raise UsageError(
+                f"data.file {file_name}: 'v' must have {current.shape[0] + 1} "
+                f"samples for {current.shape[0]} current samples, got "
+                f"{v.shape[0]}"
+            )
+    spike_times = None
+    if "spike_times" in data:
+        spike_times = np.asarray(data["spike_times"], dtype=float)
+    return Recording(current=current, dt=float(dt), t0=t0, v=v, spike_times=spike_times)
+
+
+def spike_raster(v, threshold: float):
+    """Spikes of a recorded voltage `[T+1]` as a bool raster `[T]`: step n spiked when v
+    crosses `threshold` upwards in it (strictly below before, at or above after; the rule of
+    `scjax.models.AbstractCrossingModel`). `scjax.fit` turns the raster into its spike signal,
+    so the step-to-time convention is the library's."""
+    return (v[:-1] < threshold) & (v[1:] >= threshold)
+
+
+def target_for(loss: str, rec: Recording, threshold: float):
+    if loss == "trace_mse":
+        if rec.v is None:
+            raise UsageError("fit.loss = 'trace_mse' needs a 'v' array/column in the data file")
+        return rec.v
+    if rec.spike_times is not None:
+        return rec.spike_times
+    if rec.v is not None:
+        return spike_raster(rec.v, threshold)
+    raise UsageError(f"fit.loss = {loss!r} needs 'spike_times' or 'v' in the data file")
+
+
+# --- the model and the optimiser -----------------------------------------------------------
+
+
+def build_model(name: str, params: dict):
+    from scjax import models
+
+    cls = getattr(models, name, None)
+    if not (
+        isinstance(cls, type)
+        and issubclass(cls, models.AbstractNeuronModel)
+        and not inspect.isabstract(cls)
+    ):
+        names = sorted(
+            n
+            for n in dir(models)
+            if isinstance(getattr(models, n), type)
+            and issubclass(getattr(models, n), models.AbstractNeuronModel)
+            and not n.startswith("Abstract")
+        )
+        raise UsageError(f"model: unknown model {name!r} (choose from {', '.join(names)})")
+    fields = [f.name for f in dataclasses.fields(cls) if f.init]
+    unknown = [k for k in params if k not in fields]
+    if unknown:
+        raise UsageError(
+            f"model_params: {name} has no parameter {unknown[0]!r} (its fields: "
+            f"{', '.join(fields)})"
+        )
+    for k, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise UsageError(f"model_params.{k} must be a number, got {value!r}")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"model_params: {err}") from None
+
+
+def build_optimizer(options: dict):
+    import optax
+
+    options = dict(options)
+    name = options.pop("name")
+    factory = getattr(optax, name, None)
+    if not callable(factory) or name.startswith("_"):
+        raise UsageError(f"fit.optimizer.name: optax has no optimiser {name!r}")
+    try:
+        signature = inspect.signature(factory)
+        signature.bind(**options)
+    except TypeError as err:
+        accepted = ", ".join(p for p in signature.parameters)
+        raise UsageError(
+            f"fit.optimizer: optax.{name} does not accept these options ({err}); "
+            f"it takes {accepted}"
+        ) from None
+    except ValueError:  # no introspectable signature: let the call decide
+        pass
+    try:
+        optimizer = factory(**options)
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"fit.optimizer: optax.{name}({options}) failed: {err}") from None
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise UsageError(
+            f"fit.optimizer.name: optax.{name} is not an optimiser (it returned "
+            f"a {type(optimizer).__name__}, not a GradientTransformation)"
+        )
+    return optimizer
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> dict:
+    """Run one fit from a parsed config, write its outputs; returns fitted_model.json's
+    content. Paths in the config are relative to `base`."""
+    import jax
+    import numpy as np
+
+    import scjax
+
+    values = resolve_config(config)
+    model = build_model(values["model"], values["model_params"])
+    optimizer = build_optimizer(
+        {k.split(".", 2)[2]: v for k, v in values.items() if k.startswith("fit.optimizer.")}
+    )
+    data_file = base / values["data.file"]
+    rec = align(load_data(data_file), values["data.dt"], data_file.name)
+    loss = values["fit.loss"]
+    target = target_for(loss, rec, values["data.spike_threshold"])
+    # The run's precision is JAX's (float32 unless --x64): hand the data over in it, so the
+    # library is not asked for a float64 it would truncate (with a warning per array).
+    current = np.asarray(rec.current, jax.dtypes.canonicalize_dtype(np.float64))
+    restarts, steps = values["fit.restarts"], values["fit.steps"]
+    seed = values["fit.seed"]
+    if seed is None and restarts > 1:
+        seed = 0
+    surrogate = None if values["fit.surrogate"] == "none" else values["fit.surrogate"]
+
+    bar = callback = None
+    if progress:
+        try:
+            from tqdm import tqdm
+        except ImportError:  # tqdm is optional; the fit itself does not need it
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=steps, desc="fit", unit="step")
+
+            def callback(i, losses):
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(np.nanmin(losses)):.4g}")
+
+    try:
+        result = scjax.fit(
+            model,
+            current=current,
+            dt=rec.dt,
+            t0=rec.t0,
+            target=target,
+            params=tuple(values["fit.params"]),
+            loss=loss,
+            tau=values["fit.tau"],
+            subthreshold=values["fit.subthreshold"],
+            optimizer=optimizer,
+            steps=steps,
+            restarts=restarts,
+            key=None if seed is None else jax.random.key(seed),
+            init_spread=values["fit.init_spread"],
+            surrogate=surrogate,
+            callback=callback,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+    fitted = result.model
+    if not math.isfinite(result.loss) or not all(map(math.isfinite, result.params.values())):
+        raise RunFailed(
+            f"the fit diverged: best loss {result.loss}, parameters "
+            f"{result.params}; nothing written (try a smaller "
+            "fit.optimizer.learning_rate, a smaller data dt, or another guess)"
+        )
+    summary = {
+        "model": type(fitted).__name__,
+        "params": {n: float(getattr(fitted, n)) for n in fitted.param_names},
+        "fitted": result.params,
+        "loss": result.loss,
+        "best_restart": result.best_restart,
+        "wall_time_s": result.wall_time_s,
+    }
+    out_dir = base / values["output.dir"]
+    history = np.asarray(result.loss_history)
+    with staged_outputs() as staged:
+        staged.write_json(out_dir / "fitted_model.json", summary)
+        np.savetxt(
+            staged.path(out_dir / "loss.csv"),
+            history.T,
+            delimiter=",",
+            header=",".join(f"restart{r}" for r in range(history.shape[0])),
+        )
+        fig = _figure(
+            scjax.simulate(fitted, current, rec.dt, t0=rec.t0, throw=False),
+            target,
+            loss,
+            history[result.best_restart],
+        )
+        if fig is not None:
+            staged.savefig(fig, out_dir / "fit.png", dpi=120)
+    return summary
+
+
+def _figure(tr, target, loss, history):
+    """The fit against the data and the loss curve, or None without matplotlib (optional)."""
+    import numpy as np
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 3.5), width_ratios=(3, 1))
+    t = np.asarray(tr.t)
+    target = np.asarray(target)
+    if loss == "trace_mse":
+        ax.plot(t, target, color="k", lw=1, label="target")
+    else:
+        times = t[1:][target] if target.dtype == bool else target
+        ax.eventplot([times], lineoffsets=-85, linelengths=6, colors="k")
+        ax.plot([], [], color="k", label="target spikes")
+    ax.plot(t, np.asarray(tr.v), color="C1", lw=1, label="fit")
+    ax.set(xlabel="t (ms)", ylabel=f"{tr.state_names[0]}")
+    ax.legend(loc="upper right")
+    ax_loss.semilogy(np.maximum(np.asarray(history), 1e-300))
+    ax_loss.set(xlabel="step", ylabel="loss")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def run(args) -> int:
+    config = load_config(args.config)
+    summary = run_config(config, args.config.resolve().parent, progress=not args.no_progress)
+    print(json.dumps(summary["fitted"], indent=2))
+    return 0
