@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import scjax
-from scjax import reference
+from scjax import adaptive
 from scjax.backends import julia as jb
 
 
@@ -64,7 +64,8 @@ def test_marshal_parameter_order_and_arrays():
     name, p, arrays, _ = jb.marshal(scjax.models.PredictiveCoding())
     assert name == "predictive_coding" and arrays["u1"].shape == (8, 4)
     assert arrays["u2"].shape == (4, 2) and arrays["stimulus"].shape == (8,)
-    assert set(jb.SYSTEM_NAMES.values()) == set(reference.SYSTEMS)
+    assert set(jb.julia_system_names()) == set(adaptive.SYSTEMS)
+    assert all(s.model_class.system_name == n for n, s in adaptive.SYSTEMS.items())
     with pytest.raises(ValueError, match="no Julia counterpart"):
         jb.marshal(scjax.models.FixedPointLIF())
 
@@ -72,7 +73,8 @@ def test_marshal_parameter_order_and_arrays():
 def test_solve_round_trip_with_fake_session():
     fake = FakeSession()
     # Over 1 s, the cross-validation span, so the in-process reference reuses its compile.
-    traj, spikes = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0, session_=fake)
+    sol = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0, session_=fake)
+    traj, spikes = sol.trajectory, sol.spike_times_array()
     call = fake.calls[-1]
     assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 1000.0)
     # From rest (−65): τ ln(20/5) to the first spike, then τ ln(25/5) from the −70 reset.
@@ -83,7 +85,7 @@ def test_solve_round_trip_with_fake_session():
     bins = [int(np.ceil(s / 0.1)) - 1 for s in spikes]
     assert list(np.nonzero(np.asarray(traj.spikes))[0]) == bins
     # Same schema and the same numbers as the in-process reference.
-    ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
+    ref = adaptive.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-8)
     np.testing.assert_allclose(traj.y, ref.trajectory.y, atol=1e-7)
     assert traj.state_names == ref.trajectory.state_names
@@ -122,6 +124,6 @@ def test_real_julia_matches_reference():
     reason = jb.available()
     if reason is not True:
         pytest.skip(reason)
-    traj, spikes = jb.solve(scjax.LIF(), (0.0, 100.0), 20.0)
-    ref = reference.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    spikes = jb.solve(scjax.LIF(), (0.0, 100.0), 20.0).spike_times_array()
+    ref = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-6)

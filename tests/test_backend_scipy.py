@@ -13,7 +13,8 @@ def test_available():
 
 def test_lif_spike_times_closed_form():
     # τ dV/dt = −(V − V_rest) + R I from V_rest, reset to V_rest: ISI = τ ln(RI / (RI − 15)).
-    traj, spikes = sb.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    sol = sb.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    traj, spikes = sol.trajectory, sol.spike_times_array()
     isi = 20.0 * np.log(20.0 / 5.0)
     np.testing.assert_allclose(spikes, isi * np.arange(1, 4), atol=1e-7)
     assert traj.y.shape == (1001, 1) and traj.spikes.shape == (1000,)

@@ -1,7 +1,6 @@
 """The parity harness: shared traces, error measures, verdicts (the `scjax parity` command is
 tested in test_cli.py)."""
 
-
 import numpy as np
 import pytest
 

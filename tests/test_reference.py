@@ -1,17 +1,17 @@
-"""scjax.reference.solve: event-exact resets, crossings, piecewise currents, argument checks."""
+"""scjax.adaptive.solve: event-exact resets, crossings, piecewise currents, argument checks."""
 
 import diffrax
 import numpy as np
 import pytest
 
 import scjax
-from scjax import reference
+from scjax import adaptive
 
 
 def test_lif_event_exact_spike_times_and_grid():
     # Closed form: ISI = τ ln(RI/(RI − 15)); between spikes V = V_inf + (V_r − V_inf) e^{−s/τ}.
     # Over 1 s (the cross-validation span, so the compiled solve is shared with it).
-    sol = reference.solve(scjax.LIF(), (0.0, 1000.0), 20.0)
+    sol = adaptive.solve(scjax.LIF(), (0.0, 1000.0), 20.0)
     isi = 20.0 * np.log(4.0)
     st = sol.spike_times_array()
     np.testing.assert_allclose(st, isi * np.arange(1, int(1000.0 // isi) + 1), atol=1e-8)
@@ -27,32 +27,32 @@ def test_lif_event_exact_spike_times_and_grid():
 def test_piecewise_constant_current():
     # Rest for 10 ms, then I = 20: first spike at 10 + τ ln 4 exactly.
     current = np.concatenate([np.zeros(100), np.full(900, 20.0)])
-    sol = reference.solve(scjax.LIF(), (0.0, 100.0), current, current_dt=0.1)
+    sol = adaptive.solve(scjax.LIF(), (0.0, 100.0), current, current_dt=0.1)
     np.testing.assert_allclose(sol.spike_times_array()[0], 10.0 + 20.0 * np.log(4.0), atol=1e-8)
     np.testing.assert_allclose(sol.trajectory.y[:101, 0], -65.0, atol=1e-12)
 
 
 def test_plain_system_closed_form():
     m = scjax.models.SCEquilibrium()
-    sol = reference.solve(m, (0.0, 200.0), 0.0)  # the cross-validation span: a shared compile
+    sol = adaptive.solve(m, (0.0, 200.0), 0.0)  # the cross-validation span: a shared compile
     np.testing.assert_allclose(sol.trajectory.y[:, 0], m.exact(sol.trajectory.t), atol=1e-9)
     assert int(sol.n_spikes) == 0 and not bool(sol.trajectory.spikes.any())
 
 
 def test_rodas_option_matches_tsit5():
     m = scjax.models.SCEquilibrium()
-    sol = reference.solve(m, (0.0, 100.0), 0.0, solver=scjax.solvers.Rodas5P())
+    sol = adaptive.solve(m, (0.0, 100.0), 0.0, solver=scjax.solvers.Rodas5P())
     np.testing.assert_allclose(sol.trajectory.y[:, 0], m.exact(sol.trajectory.t), atol=1e-9)
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="t_span"):
-        reference.solve(scjax.LIF(), (5.0, 1.0))
+        adaptive.solve(scjax.LIF(), (5.0, 1.0))
     with pytest.raises(ValueError, match="saveat"):
-        reference.solve(scjax.LIF(), (0.0, 1.0), saveat=-0.1)
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), saveat=-0.1)
     with pytest.raises(ValueError, match="integer"):
-        reference.solve(scjax.LIF(), (0.0, 1.05), saveat=0.1)
+        adaptive.solve(scjax.LIF(), (0.0, 1.05), saveat=0.1)
     with pytest.raises(ValueError, match="current"):
-        reference.solve(scjax.LIF(), (0.0, 1.0), np.ones((2, 2)))
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), np.ones((2, 2)))
     with pytest.raises(ValueError, match="solver"):
-        reference.solve(scjax.LIF(), (0.0, 1.0), solver=diffrax.Euler())
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), solver=diffrax.Euler())
