@@ -135,7 +135,7 @@ class JaxBackend(AbstractBackend):
             return "float64-disabled (jax.config.update('jax_enable_x64', True))"
         return True
 
-    def simulate(self, model, current, dt, *, integrator: str | None = None, y0=None):
+    def simulate(self, model, current, dt, integrator: str | None = None, y0=None):
         import jax.numpy as jnp
 
         import scjax

@@ -56,3 +56,47 @@ def test_bad_arguments():
         adaptive.solve(scjax.LIF(), (0.0, 1.0), np.ones((2, 2)))
     with pytest.raises(ValueError, match="solver"):
         adaptive.solve(scjax.LIF(), (0.0, 1.0), solver=diffrax.Euler())
+
+
+def test_refuses_nan_y0_and_a_saveat_longer_than_the_span():
+    with pytest.raises(ValueError, match="y0 must be finite"):
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), y0=np.array([np.nan]))
+    with pytest.raises(ValueError, match="saveat"):
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), saveat=1e300)  # (t1 - t0)/saveat rounds to 0
+    with pytest.raises(ValueError, match="saveat"):
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), saveat=5e-324)  # 2e323 samples
+    with pytest.raises(ValueError, match="rtol"):
+        adaptive.solve(scjax.LIF(), (0.0, 1.0), rtol=float("nan"))
+
+
+def test_max_spikes_is_a_result_code_with_its_message():
+    # LIF at I = 20 spikes every τ ln 4 = 27.7 ms: the third spike of 100 ms is past max_spikes.
+    sol = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0, max_spikes=2, throw=False)
+    assert bool(sol.result == adaptive.RESULTS.max_spikes_reached)
+    assert adaptive.RESULTS[sol.result].startswith("max_spikes reached")
+    np.testing.assert_allclose(sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 3),
+                               atol=1e-8)
+    with pytest.raises(RuntimeError, match="max_spikes = 2"):
+        adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0, max_spikes=2)
+
+
+@pytest.mark.parametrize("as_jax", [False, True])
+def test_spike_raster_matches_the_bin_definition(as_jax):
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    grid = 0.1 * np.arange(51)
+    times = np.sort(rng.uniform(-0.5, 5.5, 30))
+    times[:3] = grid[[0, 7, 50]]  # on the grid: s = t[n] belongs to step n − 1
+    n_valid = 25
+    expect = np.zeros(50, bool)
+    for s in times[:n_valid]:
+        for n in range(50):
+            if grid[n] < s <= grid[n + 1]:
+                expect[n] = True
+    if as_jax:
+        got = adaptive.spike_raster(jnp.asarray(grid), jnp.asarray(times), n_valid)
+    else:
+        got = adaptive.spike_raster(grid, times, n_valid)
+        assert isinstance(got, np.ndarray)
+    np.testing.assert_array_equal(np.asarray(got), expect)

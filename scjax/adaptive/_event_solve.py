@@ -222,7 +222,7 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
     ys = ys[:n_out]
     spikes = spike_raster(grid, spike_times, n_spikes)
     diverged = ~jnp.all(jnp.isfinite(ys))
-    traj = Trajectory(t=grid, y=ys, spikes=spikes, spike_signal=spikes.astype(dtype),
+    traj = Trajectory(t=grid, y=ys, spikes=spikes, spike_signal=None,
                       state_names=model.state_names, diverged=diverged)
     return Solution(trajectory=traj, spike_times=spike_times, n_spikes=n_spikes,
-                             n_steps=jnp.asarray(n_acc, int), result=result)
+                    n_steps=jnp.asarray(n_acc, int), result=result)

@@ -38,7 +38,7 @@ class AbstractBackend(eqx.Module):
         """True, or the reason the backend cannot run (checked without running it)."""
 
     @abc.abstractmethod
-    def simulate(self, model, current, dt, *, integrator: str | None = None,
+    def simulate(self, model, current, dt, integrator: str | None = None,
                  y0=None) -> Trajectory:
         """`scjax.simulate`'s interface: `current[n]` holds over [n·dt, (n+1)·dt) and the
         trajectory is sampled every `dt` (`t [T+1]`, `y [T+1, n_state]`, `spikes [T]`).

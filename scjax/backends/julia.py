@@ -271,7 +271,7 @@ class JuliaBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         return True if self.session_ is not None else available()
 
-    def simulate(self, model, current, dt, *, integrator: str | None = None,
+    def simulate(self, model, current, dt, integrator: str | None = None,
                  y0=None) -> Trajectory:
         if integrator is not None:
             raise ValueError(f"integrator must be None for the adaptive julia backend, got "

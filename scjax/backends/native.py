@@ -361,7 +361,7 @@ class NativeBackend(AbstractBackend):
         status = available()[self.name]
         return True if status is True else str(status)
 
-    def simulate(self, model, current, dt, *, integrator: str | None = None,
+    def simulate(self, model, current, dt, integrator: str | None = None,
                  y0=None) -> Trajectory:
         return simulate(self.name, model, current, dt,
                         integrator="rk4" if integrator is None else integrator, y0=y0)

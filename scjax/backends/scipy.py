@@ -270,7 +270,8 @@ def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = R
     `current` is a constant or a piecewise-constant trace (sample k over
     [t0 + k·current_dt, t0 + (k+1)·current_dt)); integration is restarted at every sample
     boundary where the trace changes, so no step straddles a jump. `max_steps` bounds the
-    steps of the whole solve (all segments); reaching it, `max_spikes`, or a blow-up (a
+    work of the whole solve (all segments) as 16·max_steps right-hand-side evaluations
+    (`solve_ivp` itself has no step limit); reaching it, `max_spikes`, or a blow-up (a
     non-finite right-hand side) stops the solve: a `RuntimeError` if `throw`, else a
     `Solution` whose `result` says why and whose unsolved samples are NaN.
     """
@@ -408,7 +409,7 @@ class SciPyBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         return available()
 
-    def simulate(self, model, current, dt, *, integrator: str | None = None,
+    def simulate(self, model, current, dt, integrator: str | None = None,
                  y0=None) -> Trajectory:
         if integrator is not None:
             raise ValueError(f"integrator must be None for the adaptive scipy backend, got "
