@@ -4,7 +4,9 @@ tested in test_cli.py)."""
 import numpy as np
 import pytest
 
+import scjax
 from scjax import parity
+from scjax.backends import AbstractBackend
 
 
 def test_shared_current_is_deterministic_and_as_documented():

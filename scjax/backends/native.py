@@ -358,8 +358,7 @@ class NativeBackend(AbstractBackend):
             raise ValueError(f"name must be one of {BACKENDS}, got {self.name!r}")
 
     def available(self) -> Literal[True] | str:
-        status = available()[self.name]
-        return True if status is True else str(status)
+        return status(self.name)
 
     def simulate(self, model, current, dt, integrator: str | None = None,
                  y0=None) -> Trajectory:
