@@ -100,3 +100,9 @@ def test_spike_raster_matches_the_bin_definition(as_jax):
         got = adaptive.spike_raster(grid, times, n_valid)
         assert isinstance(got, np.ndarray)
     np.testing.assert_array_equal(np.asarray(got), expect)
+
+
+def test_result_codes_keep_their_historical_integers():
+    ok = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    stopped = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0, max_spikes=2, throw=False)
+    assert ok.result_code() == 0 and stopped.result_code() == 2

@@ -41,6 +41,11 @@ class Solution(eqx.Module):
     n_steps: Int[ArrayLike, ""]
     result: RESULTS
 
+    def result_code(self) -> int:
+        """`result` as its index in `RESULTS` (0 successful, 1 solve_failed,
+        2 max_spikes_reached), for JSON reports (single, concrete solution)."""
+        return int(np.asarray(self.result._value))  # equinox keeps the index private
+
     def spike_times_array(self) -> np.ndarray:
         """The valid spike times as a NumPy array (single, unbatched solution)."""
         return np.asarray(self.spike_times)[: int(self.n_spikes)]

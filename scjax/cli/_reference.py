@@ -82,7 +82,7 @@ def run_suite(steps: int, repeats: int, names: list[str], *, log=print) -> dict:
             "warm_min_ms": 1e3 * min(warm),
             "n_steps": int(sol.n_steps),
             "n_spikes": int(sol.n_spikes),
-            "result": int(sol.result),
+            "result": sol.result_code(),
             "final_state_0": float(sol.trajectory.y[-1, 0]),
         }
         rows.append(row)
