@@ -3,7 +3,7 @@
 Hodgkin–Huxley (I = 10 µA/cm²) and Morris–Lecar (Rinzel–Ermentrout Hopf set, I = 100 µA/cm²),
 500 ms of constant current, integrators euler / rk4 / rush_larsen / exponential_euler at
 dt ∈ {0.005, 0.01, 0.025, 0.05, 0.1} ms, each run by `scjax.simulate` (float64) and compared
-with `scjax.reference.solve` (adaptive Tsit5, rtol 1e-8, root-found spike times):
+with `scjax.adaptive.solve` (adaptive Tsit5, rtol 1e-8, root-found spike times):
 
 - spike count, and whether the run diverged (non-finite state);
 - max |t_k − t_k^ref| over the spikes both runs have (k-th spike against k-th spike; with
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     results = {}
     for case, (cls, amplitude) in CASES.items():
         start = time.perf_counter()
-        reference = scjax.reference.solve(cls(), (0.0, args.duration), amplitude)
+        reference = scjax.adaptive.solve(cls(), (0.0, args.duration), amplitude)
         ref_s = time.perf_counter() - start
         reference_times = reference.spike_times_array()
         rows = []

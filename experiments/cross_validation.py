@@ -23,7 +23,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import scjax  # noqa: E402
-from scjax import reference  # noqa: E402
+from scjax import adaptive  # noqa: E402
 from scjax.backends import scipy as scipy_backend  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -70,9 +70,9 @@ INTEGRATORS = ("euler", "half_euler", "rk4", "rosenbrock", "rosenbrock2")
 def main() -> dict:
     t_start = time.perf_counter()
     table = {"golden": {}, "izhikevich_presets": {}, "fixed_step": {}, "fixed_point": {}}
-    for name, system in reference.SYSTEMS.items():
+    for name, system in adaptive.SYSTEMS.items():
         gold = np.load(DATA / f"{name}.npz")
-        sol = reference.solve(system.make(), (0.0, system.span), system.current)
+        sol = adaptive.solve(system.make(), (0.0, system.span), system.current)
         row = {"span_ms": system.span,
                "max_rel_dev": relative_deviation(sol.trajectory.y, gold["y"])}
         row.update(compare_spikes(sol.spike_times_array(), gold["spike_times"]))
@@ -80,11 +80,11 @@ def main() -> dict:
         print(name, row, flush=True)
     for preset in ("RS", "IB", "CH", "LTS"):
         model = scjax.Izhikevich.preset(preset)
-        sol = reference.solve(model, (0.0, WINDOW_MS), 10.0)
-        _, st = scipy_backend.solve(model, (0.0, WINDOW_MS), 10.0)
+        sol = adaptive.solve(model, (0.0, WINDOW_MS), 10.0)
+        st = scipy_backend.solve(model, (0.0, WINDOW_MS), 10.0).spike_times_array()
         table["izhikevich_presets"][preset] = compare_spikes(sol.spike_times_array(), st)
     for name, (make, current) in SPIKING.items():
-        ref = reference.solve(make(), (0.0, WINDOW_MS), current)
+        ref = adaptive.solve(make(), (0.0, WINDOW_MS), current)
         n_ref = int(ref.n_spikes)
         rows = {}
         for integrator in INTEGRATORS:
@@ -102,7 +102,7 @@ def main() -> dict:
         print(name, {k: v.get("passes") if isinstance(v, dict) else v for k, v in rows.items()})
     lif_ref = {}
     for current in (20.0, 25.0, 30.0):
-        sol = reference.solve(scjax.LIF(), (0.0, 2000.0), current)
+        sol = adaptive.solve(scjax.LIF(), (0.0, 2000.0), current)
         st = sol.spike_times_array()
         rate_ref = 1000.0 * (len(st) - 1) / (st[-1] - st[0])
         rows = {}

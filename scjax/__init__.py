@@ -9,7 +9,7 @@ scjax never changes global JAX configuration: enable float64 yourself with
 import importlib.metadata
 
 from . import models as models, solvers as solvers, stimulus as stimulus
-from . import analysis as analysis, losses as losses, reference as reference
+from . import adaptive as adaptive, analysis as analysis, losses as losses
 from ._fit import FitResult as FitResult, fit as fit
 from ._sharding import batch_sharding as batch_sharding, shard_batch as shard_batch
 from .simulation import simulate as simulate, simulate_batch as simulate_batch

@@ -87,15 +87,3 @@ def as_current(current) -> jax.Array:
     if not jnp.issubdtype(out.dtype, jnp.floating):
         out = out.astype(jnp.result_type(float))
     return out
-
-
-def save_grid(t_span, saveat) -> tuple[float, float, np.ndarray]:
-    """Check `t_span = (t0, t1)` and `saveat`, and return (t0, t1, the save grid
-    t0 + saveat·k for k = 0..round((t1 − t0)/saveat)), shared by the adaptive backends."""
-    t0, t1 = float(t_span[0]), float(t_span[1])
-    if not t1 > t0:
-        raise ValueError(f"t_span must have t1 > t0, got {t_span!r}")
-    if not saveat > 0:
-        raise ValueError(f"saveat must be positive, got {saveat}")
-    n = int(round((t1 - t0) / saveat))
-    return t0, t1, t0 + saveat * np.arange(n + 1)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import scjax
-from scjax import reference
+from scjax import adaptive
 from scjax.backends import julia as jb
 
 
@@ -52,8 +52,11 @@ def test_available_reason_without_juliacall():
         import juliacall  # noqa: F401
     except ImportError:
         assert reason == "julia: juliacall not installed (pip install -e .[julia])"
-    else:
-        assert reason is True
+    else:  # installed: available exactly when a runtime is found without downloading one
+        if jb.julia_executable() is None:
+            assert "no Julia runtime was found" in reason
+        else:
+            assert reason is True
 
 
 def test_marshal_parameter_order_and_arrays():
@@ -64,7 +67,8 @@ def test_marshal_parameter_order_and_arrays():
     name, p, arrays, _ = jb.marshal(scjax.models.PredictiveCoding())
     assert name == "predictive_coding" and arrays["u1"].shape == (8, 4)
     assert arrays["u2"].shape == (4, 2) and arrays["stimulus"].shape == (8,)
-    assert set(jb.SYSTEM_NAMES.values()) == set(reference.SYSTEMS)
+    assert set(jb.julia_system_names()) == set(adaptive.SYSTEMS)
+    assert all(s.model_class.system_name == n for n, s in adaptive.SYSTEMS.items())
     with pytest.raises(ValueError, match="no Julia counterpart"):
         jb.marshal(scjax.models.FixedPointLIF())
 
@@ -72,7 +76,8 @@ def test_marshal_parameter_order_and_arrays():
 def test_solve_round_trip_with_fake_session():
     fake = FakeSession()
     # Over 1 s, the cross-validation span, so the in-process reference reuses its compile.
-    traj, spikes = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0, session_=fake)
+    sol = jb.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0, session_=fake)
+    traj, spikes = sol.trajectory, sol.spike_times_array()
     call = fake.calls[-1]
     assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 1000.0)
     # From rest (−65): τ ln(20/5) to the first spike, then τ ln(25/5) from the −70 reset.
@@ -83,7 +88,7 @@ def test_solve_round_trip_with_fake_session():
     bins = [int(np.ceil(s / 0.1)) - 1 for s in spikes]
     assert list(np.nonzero(np.asarray(traj.spikes))[0]) == bins
     # Same schema and the same numbers as the in-process reference.
-    ref = reference.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
+    ref = adaptive.solve(scjax.LIF(v_reset=-70.0), (0.0, 1000.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-8)
     np.testing.assert_allclose(traj.y, ref.trajectory.y, atol=1e-7)
     assert traj.state_names == ref.trajectory.state_names
@@ -122,6 +127,59 @@ def test_real_julia_matches_reference():
     reason = jb.available()
     if reason is not True:
         pytest.skip(reason)
-    traj, spikes = jb.solve(scjax.LIF(), (0.0, 100.0), 20.0)
-    ref = reference.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    spikes = jb.solve(scjax.LIF(), (0.0, 100.0), 20.0).spike_times_array()
+    ref = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0)
     np.testing.assert_allclose(spikes, ref.spike_times_array(), atol=1e-6)
+
+
+@pytest.fixture
+def juliacall_without_runtime(tmp_path, monkeypatch):
+    """An importable (never imported) juliacall, and no Julia anywhere juliapkg would look."""
+    (tmp_path / "juliacall").mkdir()
+    (tmp_path / "juliacall" / "__init__.py").write_text("raise ImportError('not for import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("PYTHON_JULIAPKG_EXE", raising=False)
+    monkeypatch.setenv("PYTHON_JULIAPKG_PROJECT", str(tmp_path / "julia_env"))
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    jb.set_session(None)
+    return tmp_path
+
+
+def test_juliacall_without_a_runtime_is_unavailable_with_a_reason(juliacall_without_runtime):
+    reason = jb.available()
+    assert isinstance(reason, str) and "no Julia runtime was found" in reason
+    assert jb.JuliaBackend().available() == reason
+    with pytest.raises(jb.BackendUnavailable, match="no Julia runtime was found"):
+        jb.simulate(scjax.LIF(), np.full(10, 20.0), 0.1)
+    # A runtime on PATH (an executable file named julia) makes it available.
+    exe = juliacall_without_runtime / "bin" / "julia"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    assert jb.julia_executable() == str(exe) and jb.available() is True
+    jb.set_session(None)
+
+
+def test_scripts_are_package_data():
+    import pathlib
+
+    folder = jb.julia_dir()
+    assert folder.parts[-3:] == ("scjax", "_data", "julia")
+    for name in ("fusion_solver.jl", "neuron_zoo.jl", "Project.toml"):
+        assert (folder / name).is_file()
+        # the repository's reference/julia/ keeps links to them
+        link = pathlib.Path(__file__).resolve().parents[1] / "reference" / "julia" / name
+        assert link.resolve() == (folder / name).resolve()
+
+
+def test_backend_protocol_with_fake_session():
+    backend = jb.JuliaBackend(session_=FakeSession())
+    assert backend.name == "julia" and backend.supports_adaptive and backend.available() is True
+    sol = backend.solve(scjax.LIF(), (0.0, 100.0), 20.0)
+    np.testing.assert_allclose(sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 4),
+                               rtol=1e-12)
+    assert int(sol.n_steps) == -1  # not reported by the Julia scripts
+    with pytest.raises(ValueError, match="integrator"):
+        backend.simulate(scjax.LIF(), np.full(10, 20.0), 0.1, integrator="euler")
+    with pytest.raises(ValueError, match="rtol"):
+        jb.solve(scjax.LIF(), (0.0, 1.0), rtol=float("nan"), session_=FakeSession())

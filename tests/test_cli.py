@@ -10,12 +10,14 @@ import math
 import os
 import subprocess
 import sys
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import scjax
 from scjax import parity
+from scjax.backends import AbstractBackend
 from scjax.cli import _common, _fit, main
 
 # --- helpers -------------------------------------------------------------------------------
@@ -572,18 +574,22 @@ def test_staged_outputs_all_or_nothing(tmp_path):
 # --- parity --------------------------------------------------------------------------------
 
 
-class _Shifted:
+class _Shifted(AbstractBackend):
     """A backend that returns JAX's trajectory with the voltage shifted or a spike added."""
 
-    rtol = parity.NATIVE_RTOL
+    name: str
+    shift: float = 0.0
+    extra_spike: bool = False
+    reason: str | None = None
+    supports_adaptive: ClassVar[bool] = False
 
-    def __init__(self, name, shift=0.0, extra_spike=False, reason=None):
-        self.name, self.shift, self.extra_spike, self.reason = name, shift, extra_spike, reason
+    def solve(self, model, t_span, current=0.0, *, saveat=0.1, current_dt=None, y0=None):
+        raise ValueError("fixed-step only")
 
     def available(self):
         return True if self.reason is None else self.reason
 
-    def simulate(self, model, current, dt, integrator, y0):
+    def simulate(self, model, current, dt, integrator=None, y0=None):
         tr = parity.JaxBackend().simulate(model, current, dt, integrator, y0)
         y = np.asarray(tr.y).copy()
         y[1:, 0] += self.shift

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import scjax
-from scjax import reference
+from scjax import adaptive
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "reference" / "data"
 
@@ -32,18 +32,18 @@ _CACHE = {}
 
 def _reference(name):
     if name not in _CACHE:
-        system = reference.SYSTEMS[name]
-        _CACHE[name] = reference.solve(system.make(), (0.0, system.span), system.current)
+        system = adaptive.SYSTEMS[name]
+        _CACHE[name] = adaptive.solve(system.make(), (0.0, system.span), system.current)
     return _CACHE[name]
 
 
-SMOOTH = [n for n, s in reference.SYSTEMS.items() if not s.spiking]
-SPIKING = [n for n, s in reference.SYSTEMS.items() if s.spiking]
+SMOOTH = [n for n, s in adaptive.SYSTEMS.items() if not s.spiking]
+SPIKING = [n for n, s in adaptive.SYSTEMS.items() if s.spiking]
 
 
 def test_golden_traces_cover_every_system():
-    assert sorted(p.stem for p in DATA.glob("*.npz")) == sorted(reference.SYSTEMS)
-    assert len(reference.SYSTEMS) == 14
+    assert sorted(p.stem for p in DATA.glob("*.npz")) == sorted(adaptive.SYSTEMS)
+    assert len(adaptive.SYSTEMS) == 14
 
 
 @pytest.mark.parametrize("name", SMOOTH)
@@ -78,10 +78,10 @@ FIXED_STEP = {
 @pytest.mark.parametrize("name", list(FIXED_STEP))
 def test_default_fixed_step_path_rate_rule(name):
     model, current, dt = FIXED_STEP[name]
-    if name in reference.SYSTEMS and reference.SYSTEMS[name].spiking:
+    if name in adaptive.SYSTEMS and adaptive.SYSTEMS[name].spiking:
         n_ref = int(_reference(name).n_spikes)
     else:  # LIF runs sub-threshold in the suite; here it fires: τ ln 4 ISI, 36 spikes in 1 s
-        n_ref = len(reference.solve(model, (0.0, 1000.0), current).spike_times_array())
+        n_ref = len(adaptive.solve(model, (0.0, 1000.0), current).spike_times_array())
         assert n_ref == int(1000.0 // (20.0 * np.log(4.0)))
     tr = scjax.simulate(model, jnp.full(int(round(1000.0 / dt)), current), dt)
     n = int(tr.spike_count)

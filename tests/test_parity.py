@@ -1,11 +1,12 @@
 """The parity harness: shared traces, error measures, verdicts (the `scjax parity` command is
 tested in test_cli.py)."""
 
-
 import numpy as np
 import pytest
 
+import scjax
 from scjax import parity
+from scjax.backends import AbstractBackend
 
 
 def test_shared_current_is_deterministic_and_as_documented():
@@ -91,3 +92,56 @@ def test_bad_arguments():
         parity.run_parity(backends=["fortran"])
     with pytest.raises(ValueError, match="n_random"):
         parity.run_parity(n_random=-1)
+
+
+def test_registry_holds_native_scipy_and_julia_through_one_protocol():
+    from scjax.backends import julia, native, scipy
+
+    assert {"rust", "go", "mojo", "scipy", "julia"} <= set(parity.BACKENDS)
+    for backend in parity.BACKENDS.values():
+        assert isinstance(backend, AbstractBackend)
+        status = backend.available()
+        assert status is True or isinstance(status, str)
+    assert isinstance(parity.BACKENDS["rust"], native.NativeBackend)
+    assert not parity.BACKENDS["rust"].supports_adaptive
+    assert isinstance(parity.BACKENDS["scipy"], scipy.SciPyBackend)
+    assert isinstance(parity.BACKENDS["julia"], julia.JuliaBackend)
+    with pytest.raises(ValueError, match="fixed-step only"):
+        parity.BACKENDS["rust"].solve(scjax.Izhikevich(), (0.0, 1.0))
+    with pytest.raises(ValueError, match="name"):
+        native.NativeBackend("fortran")
+    with pytest.raises(ValueError, match="AbstractBackend"):
+        parity.register(object())
+
+
+def test_adaptive_backends_are_judged_by_the_rate_rule():
+    def fake(n_spikes, n=200):
+        spikes = np.zeros(n, bool)
+        spikes[:n_spikes] = True
+        return _Fake(np.zeros((n + 1, 2)), spikes)
+
+    # 40 exact spikes: ±2 passes (2 ≤ 2 and 2 ≤ 5 % of 40); 3 fails the count rule
+    assert parity.compare_spike_rate(fake(42), fake(40), model_name="izhikevich")["passed"]
+    assert parity.compare_spike_rate(fake(38), fake(40), model_name="izhikevich")["passed"]
+    assert not parity.compare_spike_rate(fake(43), fake(40), model_name="izhikevich")["passed"]
+    # 10 exact spikes: one more is 10 %, past the 5 % rate rule
+    assert not parity.compare_spike_rate(fake(11), fake(10), model_name="izhikevich")["passed"]
+    # the state errors are reported, not judged
+    r = parity.compare_spike_rate(_Fake(np.ones((201, 2)), fake(40).spikes), fake(40),
+                                  model_name="izhikevich")
+    assert r["passed"] and r["max_abs"] == 1.0
+
+
+def test_scipy_joins_parity_as_an_adaptive_reference():
+    import jax
+
+    if not jax.config.jax_enable_x64:
+        pytest.skip("parity needs float64")
+    report = parity.run_parity(models=["izhikevich"], backends=["scipy"], n_random=0,
+                               integrators=["euler", "rk4"])
+    rows = report["rows"]
+    assert [r["integrator"] for r in rows] == ["euler", "rk4"] and report["passed"]
+    assert all(r["rule"] == "spike_rate" and r["spikes_ref"] == 5 for r in rows)
+    assert all(r["spike_count_diff"] == 0 for r in rows)
+    # one exact solution serves both integrators; RK4 is closer to it than Euler
+    assert rows[1]["max_abs"] < rows[0]["max_abs"]

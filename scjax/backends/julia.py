@@ -1,43 +1,80 @@
 """Julia backend: DifferentialEquations.jl (OrdinaryDiffEq) through ONE warm juliacall session.
 
-`reference/julia/fusion_solver.jl` (one right-hand side per system, ContinuousCallback events)
-and `neuron_zoo.jl` (EnsembleProblem populations) are loaded once, on first use, into a
-juliacall session kept for the life of the process. Parameters go in as arrays (the model's
-`param_names` order, plus its array fields), trajectories come back as arrays: no subprocess
-per call, no stdout parsing. Output: the `scjax.Trajectory` schema, plus exact spike times.
+`fusion_solver.jl` (one right-hand side per system, ContinuousCallback events) and
+`neuron_zoo.jl` (EnsembleProblem populations) are package data of scjax (`scjax/_data/julia`,
+found with `importlib.resources`; the repository's `reference/julia/` links to them). They are
+loaded once, on first use, into a juliacall session kept for the life of the process.
+Parameters go in as arrays (the model's `param_names` order, plus its `array_param_names`),
+trajectories come back as arrays: no subprocess per call, no stdout parsing. Output: the
+`scjax.adaptive.Solution` of the in-process reference.
 
-Needs `pip install -e .[julia]` (juliacall) and a Julia that can instantiate
-`reference/julia/Project.toml`; `available()` returns the reason when not.
+Needs `pip install -e .[julia]` (juliacall) and a Julia runtime already installed (on PATH, or
+named by `PYTHON_JULIAPKG_EXE`, or installed by juliapkg into this environment);
+`available()` returns the reason when not, without starting Julia and without letting
+juliacall download one.
 """
 
 from __future__ import annotations
 
+import importlib.resources
+import importlib.util
+import os
 import pathlib
-from typing import Any, Protocol
+import re
+import shutil
+import sys
+from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
 
-from .. import models as _m
 from .._trajectory import Trajectory
-from .._validation import save_grid
+from ..adaptive import Solution
+from ..adaptive._arguments import (
+    check_tolerances,
+    fixed_step_span,
+    piecewise_current,
+    save_grid,
+)
+from ..adaptive._solution import solution_from_samples
+from ._base import AbstractBackend, BackendUnavailable
 
-JULIA_DIR = pathlib.Path(__file__).resolve().parents[2] / "reference" / "julia"
 #: DifferentialEquations.jl algorithms this backend accepts by name.
-ALGORITHMS: tuple[str, ...] = ("Tsit5", "Vern7", "Vern9", "DP8", "Rodas5P", "Rodas4", "Rosenbrock23")
+ALGORITHMS: tuple[str, ...] = (
+    "Tsit5", "Vern7", "Vern9", "DP8", "Rodas5P", "Rodas4", "Rosenbrock23")
+_NO_JULIACALL = "julia: juliacall not installed (pip install -e .[julia])"
 
-#: scjax model class → system name in fusion_solver.jl.
-SYSTEM_NAMES: dict[type, str] = {
-    _m.LIF: "lif", _m.Izhikevich: "izhikevich", _m.HodgkinHuxley: "hodgkin_huxley",
-    _m.SCEquilibrium: "sc_equilibrium", _m.FitzHughNagumo: "fitzhugh_nagumo",
-    _m.AdEx: "adex", _m.MorrisLecar: "morris_lecar", _m.GammaOscillation: "gamma_oscillation",
-    _m.BiolekMemristor: "biolek_memristor", _m.Kuramoto: "kuramoto",
-    _m.PredictiveCoding: "predictive_coding", _m.Homeostasis: "homeostasis",
-    _m.Lindblad: "lindblad", _m.STDPCurve: "stdp",
-}
-#: The array (non-scalar) parameters each system passes, by field name.
-ARRAY_FIELDS: dict[str, tuple[str, ...]] = {
-    "kuramoto": ("z_omega",), "predictive_coding": ("u1", "u2", "stimulus"), "stdp": ("lags",),
-}
+
+def julia_dir() -> pathlib.Path:
+    """The folder of the Julia scripts and their Project.toml (package data of scjax)."""
+    folder = importlib.resources.files("scjax") / "_data" / "julia"
+    if not isinstance(folder, pathlib.Path):  # pragma: no cover - a zipped install
+        raise BackendUnavailable(f"julia: the Julia scripts are not a folder on disk ({folder})")
+    return folder
+
+
+def julia_system_names() -> tuple[str, ...]:
+    """The systems `fusion_solver.jl` defines (its `SYSTEM_NAMES`), read from the script."""
+    text = (julia_dir() / "fusion_solver.jl").read_text()
+    match = re.search(r"const SYSTEM_NAMES = \[(.*?)\]", text, re.S)
+    if match is None:
+        raise ValueError("fusion_solver.jl has no `const SYSTEM_NAMES = [...]`")
+    return tuple(re.findall(r'"(\w+)"', match.group(1)))
+
+
+def julia_executable() -> str | None:
+    """A Julia runtime juliacall would use without downloading one, or None.
+
+    Looked up as juliapkg does before it would install Julia itself: `PYTHON_JULIAPKG_EXE`,
+    then juliapkg's install folder in this environment (`PYTHON_JULIAPKG_PROJECT`, default
+    `<sys.prefix>/julia_env`, then `pyjuliapkg/install/bin/julia`), then `julia` on PATH."""
+    candidates = [os.environ.get("PYTHON_JULIAPKG_EXE")]
+    project = os.environ.get("PYTHON_JULIAPKG_PROJECT") or os.path.join(sys.prefix, "julia_env")
+    candidates.append(os.path.join(project, "pyjuliapkg", "install", "bin", "julia"))
+    candidates.append(shutil.which("julia"))
+    for exe in candidates:
+        if exe and os.path.isfile(exe) and os.access(exe, os.X_OK):
+            return exe
+    return None
 
 
 class Session(Protocol):
@@ -57,13 +94,20 @@ class JuliaCallSession:
     """The real session: one juliacall `Main`, the two reference files included once."""
 
     def __init__(self):
-        from juliacall import Main as jl  # noqa: N813  (heavy: starts Julia)
+        folder = julia_dir()
+        try:
+            from juliacall import Main as jl  # noqa: N813  (heavy: starts Julia)
 
-        jl.seval("import Pkg")
-        jl.Pkg.activate(str(JULIA_DIR))
-        jl.Pkg.instantiate()
-        jl.include(str(JULIA_DIR / "fusion_solver.jl"))
-        jl.include(str(JULIA_DIR / "neuron_zoo.jl"))
+            jl.seval("import Pkg")
+            jl.Pkg.activate(str(folder))
+            jl.Pkg.instantiate()
+            jl.include(str(folder / "fusion_solver.jl"))
+            jl.include(str(folder / "neuron_zoo.jl"))
+        except Exception as e:  # juliacall raises URLError, JuliaError, ... : one clear type
+            raise BackendUnavailable(
+                f"julia: could not start the Julia session ({type(e).__name__}: {e}); "
+                f"check the runtime ({julia_executable()}) and that {folder / 'Project.toml'} "
+                "can be instantiated") from e
         self._jl = jl
         self._algs: dict[str, Any] = {}
 
@@ -98,17 +142,24 @@ class JuliaCallSession:
 _SESSION: Session | None = None
 
 
-def available():
+def available() -> Literal[True] | str:
     """True, or the reason the backend cannot run (checked without starting Julia)."""
     try:
-        import importlib.util
-
         if importlib.util.find_spec("juliacall") is None:
-            return "julia: juliacall not installed (pip install -e .[julia])"
+            return _NO_JULIACALL
     except (ImportError, ValueError):
-        return "julia: juliacall not installed (pip install -e .[julia])"
-    if not (JULIA_DIR / "fusion_solver.jl").exists():
-        return f"julia: {JULIA_DIR / 'fusion_solver.jl'} is missing"
+        return _NO_JULIACALL
+    try:
+        script = julia_dir() / "fusion_solver.jl"
+    except BackendUnavailable as e:  # pragma: no cover - a zipped install
+        return str(e)
+    if not script.exists():
+        return f"julia: {script} is missing"
+    if julia_executable() is None:
+        return ("julia: juliacall is installed but no Julia runtime was found "
+                "(PYTHON_JULIAPKG_EXE, juliapkg's install folder, PATH); juliacall would "
+                "download one: install Julia (https://julialang.org/downloads) or set "
+                "PYTHON_JULIAPKG_EXE")
     return True
 
 
@@ -118,7 +169,7 @@ def session() -> Session:
     if _SESSION is None:
         reason = available()
         if reason is not True:
-            raise RuntimeError(reason)
+            raise BackendUnavailable(reason)
         _SESSION = JuliaCallSession()
     return _SESSION
 
@@ -131,69 +182,52 @@ def set_session(s: Session | None) -> None:
 
 def marshal(model) -> tuple[str, np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """(system name, parameter vector in `param_names` order, array parameters, u0)."""
-    name = SYSTEM_NAMES.get(type(model))
+    name = model.system_name
     if name is None:
         raise ValueError(f"model {type(model).__name__} has no Julia counterpart; known: "
-                         f"{sorted(c.__name__ for c in SYSTEM_NAMES)}")
+                         f"{sorted(julia_system_names())}")
     p = np.array([float(np.asarray(getattr(model, n))) for n in model.param_names], np.float64)
-    arrays = {f: np.asarray(getattr(model, f), np.float64) for f in ARRAY_FIELDS.get(name, ())}
+    arrays = {f: np.asarray(getattr(model, f), np.float64) for f in model.array_param_names}
     u0 = np.asarray(model.initial_state(), np.float64)
     return name, p, arrays, u0
 
 
-def _trace(current, t0: float, saveat: float, current_dt: float | None):
-    trace = np.atleast_1d(np.asarray(current, np.float64))
-    if trace.ndim != 1 or not np.all(np.isfinite(trace)):
-        raise ValueError("current must be a finite scalar or 1-D trace")
-    return trace, (saveat if current_dt is None else float(current_dt))
-
-
-def to_trajectory(model, t, u, spike_times, grid) -> tuple[Trajectory, np.ndarray]:
-    """Julia's (t, u, spike_times) → (`Trajectory` on `grid`, spike times). Checks shapes and
-    that Julia saved exactly the requested grid."""
+def to_solution(model, t, u, spike_times, grid) -> Solution:
+    """Julia's (t, u, spike_times) → `Solution` on `grid`. Checks shapes and that Julia saved
+    exactly the requested grid."""
     t, u = np.asarray(t, np.float64), np.asarray(u, np.float64)
-    spike_times = np.asarray(spike_times, np.float64).reshape(-1)
     if u.ndim != 2 or u.shape != (grid.size, model.n_state):
-        raise ValueError(f"julia returned u of shape {u.shape}, expected {(grid.size, model.n_state)}")
-    if t.shape != grid.shape or not np.allclose(t, grid, rtol=0, atol=1e-9 * max(1.0, abs(grid[-1]))):
+        raise ValueError(
+            f"julia returned u of shape {u.shape}, expected {(grid.size, model.n_state)}")
+    atol = 1e-9 * max(1.0, abs(grid[-1]))
+    if t.shape != grid.shape or not np.allclose(t, grid, rtol=0, atol=atol):
         raise ValueError("julia returned a time grid different from the requested saveat grid")
-    n = grid.size - 1
-    bins = np.searchsorted(grid, spike_times, side="left") - 1
-    counts = np.zeros(n, int)
-    np.add.at(counts, bins[(bins >= 0) & (bins < n)], 1)
-    traj = Trajectory(t=grid, y=u, spikes=counts > 0, spike_signal=(counts > 0).astype(float),
-                      state_names=tuple(model.state_names),
-                      diverged=np.bool_(~np.all(np.isfinite(u))))
-    return traj, spike_times
+    return solution_from_samples(model, grid, u, spike_times)
 
 
 def solve(model, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1,
           rtol: float = 1e-8, atol: float = 1e-10, current_dt: float | None = None,
-          session_: Session | None = None):
-    """The Julia counterpart of `scjax.reference.solve`: returns (Trajectory, spike_times)."""
+          session_: Session | None = None) -> Solution:
+    """The Julia counterpart of `scjax.adaptive.solve` (`n_steps` is not reported: -1)."""
     if alg not in ALGORITHMS:
         raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
     t0, t1, grid = save_grid(t_span, saveat)
+    check_tolerances(rtol, atol)
     name, p, arrays, u0 = marshal(model)
-    trace, cdt = _trace(current, t0, saveat, current_dt)
+    trace, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
     s = session() if session_ is None else session_
     t, u, spikes = s.solve_system(name, p, arrays, u0, (t0, t1), trace, cdt, alg=alg,
                                   saveat=saveat, reltol=rtol, abstol=atol)
-    return to_trajectory(model, t, u, spikes, grid)
+    return to_solution(model, t, u, spikes, grid)
 
 
 def simulate(model, current, dt, *, t0: float = 0.0, alg: str = "Tsit5", rtol: float = 1e-8,
              atol: float = 1e-10, session_: Session | None = None, **kwargs) -> Trajectory:
     """`scjax.simulate`'s interface: `current[n]` holds over [t0 + n·dt, t0 + (n+1)·dt)."""
     del kwargs
-    current = np.asarray(current, np.float64)
-    if current.ndim != 1 or current.size == 0:
-        raise ValueError(f"current must be a non-empty 1-D array, got shape {current.shape}")
-    if not (np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be positive and finite, got {dt}")
-    traj, _ = solve(model, (t0, t0 + current.size * dt), current, alg=alg, saveat=dt, rtol=rtol,
-                    atol=atol, current_dt=dt, session_=session_)
-    return traj
+    current, span = fixed_step_span(current, dt, t0)
+    return solve(model, span, current, alg=alg, saveat=dt, rtol=rtol, atol=atol,
+                 current_dt=dt, session_=session_).trajectory
 
 
 def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1,
@@ -203,6 +237,8 @@ def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat:
     models = list(models)
     if not models:
         raise ValueError("models must be a non-empty sequence")
+    if alg not in ALGORITHMS:
+        raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
     packed = [marshal(m) for m in models]
     names = {pk[0] for pk in packed}
     if len(names) != 1:
@@ -210,8 +246,9 @@ def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat:
     name = names.pop()
     p = np.stack([pk[1] for pk in packed], axis=1)  # (n_params, n_pop)
     u0 = np.stack([pk[3] for pk in packed], axis=1)  # (n_state, n_pop)
-    t0, t1 = float(t_span[0]), float(t_span[1])
-    trace, cdt = _trace(current, t0, saveat, None)
+    t0, t1, _ = save_grid(t_span, saveat)
+    check_tolerances(rtol, atol)
+    trace, cdt, _ = piecewise_current(current, t0, saveat)
     s = session() if session_ is None else session_
     t, u, counts = s.solve_population(name, p, packed[0][2], u0, (t0, t1), trace, cdt, alg=alg,
                                       saveat=saveat, reltol=rtol, abstol=atol)
@@ -219,3 +256,40 @@ def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat:
     if u.shape[0] != len(models) or u.shape[2] != models[0].n_state:
         raise ValueError(f"julia returned a population of shape {u.shape}")
     return np.asarray(t), u, np.asarray(counts)
+
+
+class JuliaBackend(AbstractBackend):
+    """DifferentialEquations.jl through the backend protocol: an adaptive reference."""
+
+    name: ClassVar[str] = "julia"
+    supports_adaptive: ClassVar[bool] = True
+    alg: str = "Tsit5"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    session_: Session | None = None
+
+    def available(self) -> Literal[True] | str:
+        return True if self.session_ is not None else available()
+
+    def simulate(self, model, current, dt, integrator: str | None = None,
+                 y0=None) -> Trajectory:
+        if integrator is not None:
+            raise ValueError(f"integrator must be None for the adaptive julia backend, got "
+                             f"{integrator!r}")
+        if y0 is not None:
+            _check_default_y0(model, y0)
+        return simulate(model, current, dt, alg=self.alg, rtol=self.rtol, atol=self.atol,
+                        session_=self.session_)
+
+    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
+              current_dt: float | None = None, y0=None) -> Solution:
+        if y0 is not None:
+            _check_default_y0(model, y0)
+        return solve(model, t_span, current, alg=self.alg, saveat=saveat, rtol=self.rtol,
+                     atol=self.atol, current_dt=current_dt, session_=self.session_)
+
+
+def _check_default_y0(model, y0) -> None:
+    """The Julia scripts start every system from `model.initial_state()` (they take no y0)."""
+    if not np.array_equal(np.asarray(y0, np.float64), np.asarray(model.initial_state())):
+        raise NotImplementedError("the julia backend starts from model.initial_state() only")

@@ -338,3 +338,34 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
         t=t, y=states, spikes=spikes, spike_signal=spikes.astype(np.float64),
         state_names=cls.state_names, diverged=np.bool_(not np.all(np.isfinite(states))),
     )
+
+
+# --- the backend protocol ------------------------------------------------------------------
+from typing import ClassVar, Literal  # noqa: E402
+
+from ._base import AbstractBackend  # noqa: E402
+
+
+class NativeBackend(AbstractBackend):
+    """One native library ("rust", "go" or "mojo") through the backend protocol: fixed-step
+    only (`solve` raises)."""
+
+    name: str
+    supports_adaptive: ClassVar[bool] = False
+
+    def __check_init__(self):
+        if self.name not in BACKENDS:
+            raise ValueError(f"name must be one of {BACKENDS}, got {self.name!r}")
+
+    def available(self) -> Literal[True] | str:
+        return status(self.name)
+
+    def simulate(self, model, current, dt, integrator: str | None = None,
+                 y0=None) -> Trajectory:
+        return simulate(self.name, model, current, dt,
+                        integrator="rk4" if integrator is None else integrator, y0=y0)
+
+    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
+              current_dt: float | None = None, y0=None):
+        raise ValueError(f"the {self.name} backend is fixed-step only (supports_adaptive is "
+                         "False): use simulate(..., integrator=...)")

@@ -1,5 +1,5 @@
-"""`scjax reference [STEPS]`: solve the systems of the reference suite (`scjax.reference.SYSTEMS`)
-with the adaptive reference (`scjax.reference.solve`, Tsit5 at rtol 1e-8, atol 1e-10) over STEPS
+"""`scjax reference [STEPS]`: solve the systems of the reference suite (`scjax.adaptive.SYSTEMS`)
+with the adaptive reference (`scjax.adaptive.solve`, Tsit5 at rtol 1e-8, atol 1e-10) over STEPS
 samples of 0.1 ms and print, per system, the cold time (tracing, compilation and one solve),
 the warm median over `--repeats` further solves, the accepted steps and the spike count.
 
@@ -39,16 +39,16 @@ def configure(parser) -> None:
 
 
 def _systems(spec: str | None) -> list[str]:
-    from scjax import reference
+    from scjax import adaptive
 
     if spec is None:
-        return list(reference.SYSTEMS)
+        return list(adaptive.SYSTEMS)
     names = [s.strip() for s in spec.split(",")]
-    unknown = [s for s in names if s not in reference.SYSTEMS]
+    unknown = [s for s in names if s not in adaptive.SYSTEMS]
     if unknown or not names:
         raise UsageError(
             f"argument --systems: {unknown[0] if unknown else spec!r} is not a "
-            f"system of the suite (choose from {', '.join(reference.SYSTEMS)})"
+            f"system of the suite (choose from {', '.join(adaptive.SYSTEMS)})"
         )
     return names
 
@@ -58,19 +58,19 @@ def run_suite(steps: int, repeats: int, names: list[str], *, log=print) -> dict:
     import diffrax
     import jax
 
-    from scjax import reference
+    from scjax import adaptive
 
     def timed_solve(model, current):
         start = time.perf_counter()
         sol = jax.block_until_ready(
-            reference.solve(model, (0.0, steps * SAVEAT_MS), current, saveat=SAVEAT_MS)
+            adaptive.solve(model, (0.0, steps * SAVEAT_MS), current, saveat=SAVEAT_MS)
         )
         return sol, time.perf_counter() - start
 
     t_suite = time.perf_counter()
     rows = []
     for name in names:
-        system = reference.SYSTEMS[name]
+        system = adaptive.SYSTEMS[name]
         model = system.make()
         sol, cold = timed_solve(model, system.current)
         warm = [timed_solve(model, system.current)[1] for _ in range(repeats)]
@@ -82,7 +82,7 @@ def run_suite(steps: int, repeats: int, names: list[str], *, log=print) -> dict:
             "warm_min_ms": 1e3 * min(warm),
             "n_steps": int(sol.n_steps),
             "n_spikes": int(sol.n_spikes),
-            "result": int(sol.result),
+            "result": sol.result_code(),
             "final_state_0": float(sol.trajectory.y[-1, 0]),
         }
         rows.append(row)

@@ -64,6 +64,7 @@ class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "adex"
+    system_name: ClassVar[str] = "adex"
 
     def __check_init__(self):
         for name in ("c", "g_l", "delta_t", "tau_w"):

@@ -48,6 +48,13 @@ class AbstractNeuronModel(eqx.Module):
     #: The model's name in the C ABI of native/include/scjax_native.h (the parameter order
     #: there is `param_names`), or None when the native libraries do not implement it.
     native_name: ClassVar[str | None] = None
+    #: The system's name in the reference suite (`scjax.adaptive.SYSTEMS`), its golden trace
+    #: (`reference/data/<name>.npz`), the Julia scripts and the parity suite; None for models
+    #: outside the suite.
+    system_name: ClassVar[str | None] = None
+    #: Array-valued parameter fields (besides the scalar `param_names`), in the order the
+    #: Julia scripts receive them.
+    array_param_names: ClassVar[tuple[str, ...]] = ()
     noise_std: eqx.AbstractVar[Param]
     integrator: eqx.AbstractVar[str]
 

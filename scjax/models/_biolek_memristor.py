@@ -45,6 +45,7 @@ class BiolekMemristor(AbstractPlainSystem):
         "r_on", "r_off", "d", "mu_v", "p", "v_amp", "freq", "x0",
     )
     spike_state: ClassVar[str] = "x"
+    system_name: ClassVar[str] = "biolek_memristor"
 
     def voltage(self, t, current: ScalarLike = 0.0):
         """The source voltage v(t) in V (t in ms)."""

@@ -32,6 +32,7 @@ class FitzHughNagumo(AbstractCrossingModel):
     param_names: ClassVar[tuple[str, ...]] = ("tau_w", "a", "b", "v_threshold")
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
+    system_name: ClassVar[str] = "fitzhugh_nagumo"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -43,6 +43,7 @@ class GammaOscillation(AbstractPlainSystem):
         "tau_e", "tau_i", "w_ee", "w_ei", "w_ie", "w_ii", "p_e", "p_i",
     )
     spike_state: ClassVar[str] = "E"
+    system_name: ClassVar[str] = "gamma_oscillation"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -76,6 +76,7 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConduc
     gate_state_names: ClassVar[tuple[str, ...]] = ("m", "h", "n")
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "hodgkin_huxley"
+    system_name: ClassVar[str] = "hodgkin_huxley"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -39,6 +39,7 @@ class Homeostasis(AbstractPlainSystem):
         "tau_r", "r_max", "slope", "theta0", "r_target", "k_p", "k_i",
     )
     spike_state: ClassVar[str] = "r"
+    system_name: ClassVar[str] = "homeostasis"
 
     def threshold(self, y: State):
         """θ = θ₀ + K_p e + K_i z."""

@@ -53,6 +53,7 @@ class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "izhikevich"
+    system_name: ClassVar[str] = "izhikevich"
 
     @classmethod
     def preset(cls, name: str, **kwargs) -> "Izhikevich":

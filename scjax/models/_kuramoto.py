@@ -39,6 +39,8 @@ class Kuramoto(AbstractPlainSystem):
     # state_names depends on n; it is a property below, so this class var names the default.
     param_names: ClassVar[tuple[str, ...]] = ("coupling", "omega_mean", "omega_std")
     spike_state: ClassVar[str] = "theta_0"
+    system_name: ClassVar[str] = "kuramoto"
+    array_param_names: ClassVar[tuple[str, ...]] = ("z_omega",)
 
     def __init__(
         self,

@@ -32,6 +32,7 @@ class LIF(AbstractResettingModel):
     param_names: ClassVar[tuple[str, ...]] = ("tau_m", "v_rest", "v_th", "v_reset", "r_m")
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
+    system_name: ClassVar[str] = "lif"
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -38,6 +38,7 @@ class Lindblad(AbstractPlainSystem):
     )
     param_names: ClassVar[tuple[str, ...]] = ("delta", "omega", "gamma")
     spike_state: ClassVar[str] = "re_rho11"
+    system_name: ClassVar[str] = "lindblad"
 
     def __check_init__(self):
         if isinstance(self.gamma, (int, float)) and self.gamma < 0:

@@ -50,6 +50,7 @@ class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     gate_state_names: ClassVar[tuple[str, ...]] = ("w",)
     spike_state: ClassVar[str] = "v"
+    system_name: ClassVar[str] = "morris_lecar"
 
     def w_inf(self, v):
         return 0.5 * (1.0 + jnp.tanh((v - self.v3) / self.v4))

@@ -45,6 +45,8 @@ class PredictiveCoding(AbstractPlainSystem):
 
     param_names: ClassVar[tuple[str, ...]] = ("tau", "sigma0_sq", "sigma1_sq", "alpha")
     spike_state: ClassVar[str] = "r1_0"
+    system_name: ClassVar[str] = "predictive_coding"
+    array_param_names: ClassVar[tuple[str, ...]] = ("u1", "u2", "stimulus")
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ class SCEquilibrium(AbstractPlainSystem):
     state_names: ClassVar[tuple[str, ...]] = ("x",)
     param_names: ClassVar[tuple[str, ...]] = ("p", "n_bits", "tau_clk", "x0")
     spike_state: ClassVar[str] = "x"
+    system_name: ClassVar[str] = "sc_equilibrium"
 
     def __check_init__(self):
         for name in ("n_bits", "tau_clk"):

@@ -51,6 +51,8 @@ class STDPCurve(AbstractPlainSystem):
         "a_plus", "a_minus", "tau_plus", "tau_minus", "rate", "w_max", "w0",
     )
     spike_state: ClassVar[str] = "w_0"
+    system_name: ClassVar[str] = "stdp"
+    array_param_names: ClassVar[tuple[str, ...]] = ("lags",)
 
     def __init__(
         self,

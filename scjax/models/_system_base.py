@@ -1,7 +1,7 @@
 """Base class of the non-spiking continuous-time systems of the reference suite.
 
 They are plain ODEs: no threshold, no reset, no spikes. They derive from
-`scjax.models.AbstractNeuronModel` so that `scjax.simulate`, `scjax.reference.solve` and every
+`scjax.models.AbstractNeuronModel` so that `scjax.simulate`, `scjax.adaptive.solve` and every
 backend treat them exactly like the neuron models (same `vector_field(t, y, current)`, same
 `Trajectory`); their spike trace is all-False.
 """
