@@ -1,5 +1,6 @@
 """Two-population excitatory–inhibitory rate model in its gamma-band limit cycle."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class GammaOscillation(AbstractPlainSystem):
@@ -43,6 +45,7 @@ class GammaOscillation(AbstractPlainSystem):
         "tau_e", "tau_i", "w_ee", "w_ei", "w_ie", "w_ii", "p_e", "p_i",
     )
     spike_state: ClassVar[str] = "E"
+    param_domains: ClassVar[Mapping[str, Domain]] = {"tau_e": Domain.positive("ms"), "tau_i": Domain.positive("ms")}
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -1,5 +1,6 @@
 """Firing-rate homeostasis by a proportional–integral threshold controller."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class Homeostasis(AbstractPlainSystem):
@@ -39,6 +41,7 @@ class Homeostasis(AbstractPlainSystem):
         "tau_r", "r_max", "slope", "theta0", "r_target", "k_p", "k_i",
     )
     spike_state: ClassVar[str] = "r"
+    param_domains: ClassVar[Mapping[str, Domain]] = {"tau_r": Domain.positive("ms")}
 
     def threshold(self, y: State):
         """θ = θ₀ + K_p e + K_i z."""

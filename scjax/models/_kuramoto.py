@@ -1,5 +1,6 @@
 """Kuramoto phase oscillators: the phase-field system of the reference suite."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,6 +10,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, PLAIN_DEFAULT_INTEGRATOR
+from ._domain import Domain
 
 
 class Kuramoto(AbstractPlainSystem):
@@ -39,6 +41,7 @@ class Kuramoto(AbstractPlainSystem):
     # state_names depends on n; it is a property below, so this class var names the default.
     param_names: ClassVar[tuple[str, ...]] = ("coupling", "omega_mean", "omega_std")
     spike_state: ClassVar[str] = "theta_0"
+    param_domains: ClassVar[Mapping[str, Domain]] = {"omega_std": Domain.nonnegative("rad/ms")}
 
     def __init__(
         self,

@@ -1,5 +1,6 @@
 """Two-level Rao–Ballard predictive coding network (continuous-time inference)."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -10,6 +11,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
+from ._domain import Domain
 
 
 class PredictiveCoding(AbstractPlainSystem):
@@ -45,6 +47,10 @@ class PredictiveCoding(AbstractPlainSystem):
 
     param_names: ClassVar[tuple[str, ...]] = ("tau", "sigma0_sq", "sigma1_sq", "alpha")
     spike_state: ClassVar[str] = "r1_0"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau": Domain.positive("ms"), "sigma0_sq": Domain.positive("1"),
+        "sigma1_sq": Domain.positive("1"),
+    }
 
     def __init__(
         self,
