@@ -81,7 +81,7 @@ def check_dt(dt) -> None:
         raise ValueError(f"dt = {float(np.asarray(dt))!r} is too small: 1/dt overflows")
 
 
-def check_time_grid(n_steps: int, dt, t0=0.0) -> None:
+def check_sample_grid(n_steps: int, dt, t0=0.0) -> None:
     """The grid t0 + n·dt, n = 0..n_steps, must be finite and strictly increasing in float64:
     `dt` too small for the span (t0 + dt == t0) or a span that overflows is refused."""
     check_dt(dt)
@@ -94,18 +94,6 @@ def check_time_grid(n_steps: int, dt, t0=0.0) -> None:
     if max(abs(t0_f), abs(t_end)) + dt_f == max(abs(t0_f), abs(t_end)):
         raise ValueError(f"dt = {dt_f!r} is too small for the span [{t0_f!r}, {t_end!r}] ms: "
                          "the sample times do not advance")
-
-
-def check_y0(model, y0) -> None:
-    """A concrete initial state must be finite with shape `[model.n_state]`."""
-    if y0 is None or not is_concrete(y0):
-        return
-    y0_np = np.asarray(y0)
-    if y0_np.shape != (model.n_state,):
-        raise ValueError(f"y0 must have shape ({model.n_state},) for {type(model).__name__} "
-                         f"{model.state_names}, got {y0_np.shape}")
-    if not (np.issubdtype(y0_np.dtype, np.number) and np.all(np.isfinite(y0_np))):
-        raise ValueError(f"y0 must be finite, got {y0_np}")
 
 
 def positive_at_run_time(name: str, value):

@@ -1,6 +1,23 @@
-"""Loss functions for fitting neuron models (the public face of `scjax.fitting`'s losses).
+"""Loss functions for fitting neuron models; each is a plain differentiable JAX function.
 
-See `scjax.fitting._losses` for the table of losses and their definitions.
+They take a predicted `scjax.Trajectory` (or the array it holds) and a target, and return a
+scalar. The spike-based losses read `Trajectory.spike_signal`, which is 0/1 in the forward pass
+and carries the surrogate derivative when the trajectory came from
+`scjax.simulate(..., surrogate="sigmoid" | "fast_sigmoid" | AbstractSurrogate)`; without a
+surrogate their gradient with respect to the parameters is zero almost everywhere (a spike
+count is piecewise constant).
+
+| loss | value | typical use |
+|---|---|---|
+| `trace_mse` | mean (v − v*)², optionally over sub-threshold samples only | smooth models, voltage clamp-free recordings |
+| `van_rossum` | squared van Rossum (2001) distance of the spike trains, kernel τ | spike timing |
+| `spike_count` | (N − N*)² | spike count |
+| `firing_rate` | (r − r*)², r in Hz | mean rate |
+| `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over a set of current traces (vmapped) |
+
+All of them work on their own, e.g.
+`losses.van_rossum(scjax.simulate(m, I, dt, surrogate="sigmoid"), target_signal, dt, tau=5.0)`.
+`scjax.fit(loss="...")` uses them by name.
 """
 
 from .fitting._losses import (

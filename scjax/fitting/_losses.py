@@ -1,24 +1,4 @@
-"""Loss functions for fitting neuron models; each is a plain differentiable JAX function.
-
-They take a predicted `scjax.Trajectory` (or the array it holds) and a target, and return a
-scalar. The spike-based losses read `Trajectory.spike_signal`, which is 0/1 in the forward pass
-and carries the surrogate derivative when the trajectory came from
-`scjax.simulate(..., surrogate="sigmoid" | "fast_sigmoid" | AbstractSurrogate)`; without a
-surrogate their gradient with respect to the parameters is zero almost everywhere (a spike
-count is piecewise constant).
-
-| loss | value | typical use |
-|---|---|---|
-| `trace_mse` | mean (v − v*)², optionally over sub-threshold samples only | smooth models, voltage clamp-free recordings |
-| `van_rossum` | squared van Rossum (2001) distance of the spike trains, kernel τ | spike timing |
-| `spike_count` | (N − N*)² | spike count |
-| `firing_rate` | (r − r*)², r in Hz | mean rate |
-| `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over a set of current traces (vmapped) |
-
-All of them work on their own, e.g.
-`losses.van_rossum(scjax.simulate(m, I, dt, surrogate="sigmoid"), target_signal, dt, tau=5.0)`.
-`scjax.fit(loss="...")` uses them by name.
-"""
+"""The loss functions behind `scjax.losses` (the public module; its docstring has the table)."""
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +6,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._trajectory import Trajectory
-from .._validation import check_time_grid, is_concrete, positive_at_run_time
+from .._validation import check_sample_grid, is_concrete, positive_at_run_time
 
 
 def _voltage(x) -> Array:
@@ -40,7 +20,7 @@ def _signal(x) -> Array:
 def _checked_dt(dt, n_steps: int):
     """`dt` checked as `scjax.simulate` checks it, for any array type (traced: at run time)."""
     if is_concrete(dt):
-        check_time_grid(n_steps, dt)
+        check_sample_grid(n_steps, dt)
         return dt
     return positive_at_run_time("dt", dt)
 
@@ -91,7 +71,7 @@ def spike_times_to_signal(
     """
     if not (isinstance(n_steps, int | np.integer) and n_steps >= 1):
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
-    check_time_grid(int(n_steps), dt, t0)
+    check_sample_grid(int(n_steps), dt, t0)
     times = np.asarray(times, dtype=float).reshape(-1)
     if not np.all(np.isfinite(times)):
         raise ValueError("times must be finite")
