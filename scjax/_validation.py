@@ -55,6 +55,10 @@ def check_finite_param(name: str, value, *, nonnegative: bool = False) -> None:
         raise ValueError(f"{name} must be >= 0, got {value}")
 
 
+#: 1/dt must be finite: below this (a subnormal step such as 5e-324) it overflows.
+_SMALLEST_DT: float = 1.0 / float(np.finfo(np.float64).max)
+
+
 def check_in_domain(name: str, value, domain) -> None:
     """Reject a concrete value (scalar or 1-D batch, any array type) outside `domain`
     (a `scjax.models.Domain`); every element of a batch is checked."""
@@ -77,7 +81,7 @@ def check_dt(dt) -> None:
     """`dt` must be a positive finite scalar whose reciprocal is finite (a subnormal step such
     as 5e-324 would overflow every rate and step count computed from it)."""
     check_finite_scalar("dt", dt, positive=True)
-    if is_concrete(dt) and not np.isfinite(np.float64(1.0) / np.float64(np.asarray(dt))):
+    if is_concrete(dt) and not float(np.asarray(dt)) >= _SMALLEST_DT:
         raise ValueError(f"dt = {float(np.asarray(dt))!r} is too small: 1/dt overflows")
 
 

@@ -4,9 +4,10 @@
 (`y[0]` the initial state, `y[k+1]` the state after step k). A measured voltage of T samples
 fits that grid in two ways one sample apart — sampled with the current (`v[i]` at t0 + i·dt,
 the usual layout of a recording) or after each step (`v[i]` at t0 + (i+1)·dt) — and taking the
-wrong one biases a fit (a one-step shift of the upstroke: −0.8 % in g_Na for the
-Hodgkin–Huxley fit of `tests/test_fit_alignment.py`). So a trace shorter than T+1 must carry
-its time axis: a `Recording(t, v)`.
+wrong one biases a fit: a one-step shift of the upstroke pulls g_Na of a Hodgkin–Huxley fit
+by −1.2 % (g_Na, g_K, g_L fitted, 25 ms) or −5.0 % (g_Na alone, 10 ms,
+`tests/test_fit_reliability.py`) where the right alignment recovers it to 1e-15. So a trace
+shorter than T+1 must carry its time axis: a `Recording(t, v)`.
 """
 
 import equinox as eqx

@@ -187,7 +187,8 @@ def _simulation_objective(model, names, transforms, current, dt, target, loss, t
         if subthreshold is not None:
             check_finite_scalar("subthreshold", subthreshold)
         target_np, v_grid = prepare_target(loss, target, current_np, float(dt), float(t0))
-        loss_fn = TrajectoryLoss(loss, float(dt), float(tau), subthreshold, v_grid)
+        v_index = None if v_grid is None else jnp.arange(*v_grid)
+        loss_fn = TrajectoryLoss(loss, float(dt), float(tau), subthreshold, v_index)
         target_arr = jnp.asarray(target_np, dtype)
     elif callable(loss):
         loss_fn, target_arr = CallableLoss(loss), target

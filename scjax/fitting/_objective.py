@@ -10,8 +10,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..simulation import simulate
 from .._trajectory import Trajectory
+from ..simulation import simulate
 from . import _losses
 
 LOSS_NAMES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate", "fi_curve")
@@ -24,13 +24,14 @@ class TrajectoryLoss(eqx.Module):
     dt: float = eqx.field(static=True)
     tau: float = eqx.field(static=True)
     subthreshold: float | None = eqx.field(static=True)
-    # (start, stop, step) of the simulated samples the target voltage is aligned with.
-    v_grid: tuple[int, int, int] | None = eqx.field(static=True)
+    # Indices of the simulated samples the target voltage is aligned with: an array, not a
+    # static slice, so that fits differing only in the alignment share one compilation.
+    v_index: jax.Array | None
 
     def __call__(self, tr: Trajectory, target):
         if self.name == "trace_mse":
-            assert self.v_grid is not None
-            v = tr.v[slice(*self.v_grid)]
+            assert self.v_index is not None
+            v = tr.v[self.v_index]
             return _losses.trace_mse(v, target, subthreshold=self.subthreshold)
         if self.name == "van_rossum":
             return _losses.van_rossum(tr, target, self.dt, self.tau)
@@ -77,7 +78,8 @@ class Objective(eqx.Module):
         def one(c, tgt):
             tr = simulate(m, c, self.dt, solver=self.solver, y0=self.y0, t0=self.t0,
                           throw=False, surrogate=self.surrogate)
-            return self.loss_fn(tr, tgt)
+            # A blow-up that a reset made finite again still fails the step.
+            return jnp.where(tr.diverged, jnp.inf, self.loss_fn(tr, tgt))
 
         if self.current.ndim == 1:
             return one(self.current, self.target)

@@ -45,7 +45,9 @@ class GammaOscillation(AbstractPlainSystem):
         "tau_e", "tau_i", "w_ee", "w_ei", "w_ie", "w_ii", "p_e", "p_i",
     )
     spike_state: ClassVar[str] = "E"
-    param_domains: ClassVar[Mapping[str, Domain]] = {"tau_e": Domain.positive("ms"), "tau_i": Domain.positive("ms")}
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_e": Domain.positive("ms"), "tau_i": Domain.positive("ms"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -37,7 +37,9 @@ class SCEquilibrium(AbstractPlainSystem):
     state_names: ClassVar[tuple[str, ...]] = ("x",)
     param_names: ClassVar[tuple[str, ...]] = ("p", "n_bits", "tau_clk", "x0")
     spike_state: ClassVar[str] = "x"
-    param_domains: ClassVar[Mapping[str, Domain]] = {"n_bits": Domain.positive("bits"), "tau_clk": Domain.positive("ms")}
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "n_bits": Domain.positive("bits"), "tau_clk": Domain.positive("ms"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

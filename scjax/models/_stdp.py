@@ -53,7 +53,9 @@ class STDPCurve(AbstractPlainSystem):
         "a_plus", "a_minus", "tau_plus", "tau_minus", "rate", "w_max", "w0",
     )
     spike_state: ClassVar[str] = "w_0"
-    param_domains: ClassVar[Mapping[str, Domain]] = {"tau_plus": Domain.positive("ms"), "tau_minus": Domain.positive("ms")}
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_plus": Domain.positive("ms"), "tau_minus": Domain.positive("ms"),
+    }
 
     def __init__(
         self,
