@@ -115,7 +115,7 @@ def fit(
     Returns:
         A `FitResult`. A restart whose loss is never finite (its simulation diverges at every
         step) is marked in `restart_failed` and never returned as the best; when every
-        restart fails, `FitFailedError` (a `RuntimeError`) says why.
+        restart fails, `FitFailedError` (a `ValueError`) says why.
 
     A fit with `restarts=N` and `key=k` gives the same restarts as N fits with `restarts=1`
     and `key=jax.random.split(k, N)[r][None]`.

@@ -39,9 +39,10 @@ class FitResult(eqx.Module):
     wall_time_s: float
 
 
-class FitFailedError(RuntimeError):
+class FitFailedError(ValueError):
     """Every restart of a fit failed: its loss was non-finite at every step (the simulation
-    diverged), so there is no result to return. The message says why."""
+    diverged), so there is no result to return. The message says why. A `ValueError`: the
+    remedy is in the inputs (dt, integrator, initial guess, target)."""
 
 
 class FitInterrupted(KeyboardInterrupt):

@@ -8,6 +8,7 @@ spike rule once, and concrete models never override a concrete method.
 
 import abc
 from collections.abc import Mapping
+from typing import ClassVar
 
 import diffrax
 import equinox as eqx
