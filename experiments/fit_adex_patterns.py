@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import scjax  # noqa: E402
-from scjax._fit import fit  # noqa: E402
+from scjax.fitting import fit  # noqa: E402
 from scjax.models import ADEX_PRESETS  # noqa: E402
 
 OUT = pathlib.Path(__file__).parent / "results"

@@ -24,7 +24,7 @@ import optax  # noqa: E402
 
 import scjax  # noqa: E402
 from scjax import losses  # noqa: E402
-from scjax._fit import fit  # noqa: E402
+from scjax.fitting import fit  # noqa: E402
 
 OUT = pathlib.Path(__file__).parent / "results"
 TRUE = {"g_na": 120.0, "g_k": 36.0, "g_l": 0.3}

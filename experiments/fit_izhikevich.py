@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import scjax  # noqa: E402
-from scjax._fit import fit  # noqa: E402
+from scjax.fitting import fit  # noqa: E402
 from scjax.losses import subgrid_spike_times, van_rossum_times  # noqa: E402
 
 OUT = pathlib.Path(__file__).parent / "results"

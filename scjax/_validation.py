@@ -55,9 +55,61 @@ def check_finite_param(name: str, value, *, nonnegative: bool = False) -> None:
         raise ValueError(f"{name} must be >= 0, got {value}")
 
 
+#: 1/dt must be finite: below this (a subnormal step such as 5e-324) it overflows.
+_SMALLEST_DT: float = 1.0 / float(np.finfo(np.float64).max)
+
+
+def check_in_domain(name: str, value, domain) -> None:
+    """Reject a concrete value (scalar or 1-D batch, any array type) outside `domain`
+    (a `scjax.models.Domain`); every element of a batch is checked."""
+    if not is_concrete(value):
+        return
+    arr = np.asarray(value, dtype=float)
+    inside = domain.contains(arr)
+    if np.all(inside):
+        return
+    units = f" ({domain.units})" if domain.units else ""
+    if arr.ndim == 0:
+        got = f"{float(arr)!r}"
+    else:
+        bad = int(np.argmax(~inside.reshape(-1)))
+        got = f"{arr.tolist()} (element {bad} = {float(arr.reshape(-1)[bad])!r})"
+    raise ValueError(f"{name} must be {domain.describe()}{units}, got {got}")
+
+
 def check_dt(dt) -> None:
-    """`dt` must be a positive finite scalar."""
+    """`dt` must be a positive finite scalar whose reciprocal is finite (a subnormal step such
+    as 5e-324 would overflow every rate and step count computed from it)."""
     check_finite_scalar("dt", dt, positive=True)
+    if is_concrete(dt) and not float(np.asarray(dt)) >= _SMALLEST_DT:
+        raise ValueError(f"dt = {float(np.asarray(dt))!r} is too small: 1/dt overflows")
+
+
+def check_sample_grid(n_steps: int, dt, t0=0.0) -> None:
+    """The grid t0 + n·dt, n = 0..n_steps, must be finite and strictly increasing in float64:
+    `dt` too small for the span (t0 + dt == t0) or a span that overflows is refused."""
+    check_dt(dt)
+    if not (is_concrete(dt) and is_concrete(t0)):
+        return
+    dt_f, t0_f = float(np.asarray(dt)), float(np.asarray(t0))
+    t_end = t0_f + n_steps * dt_f
+    if not math.isfinite(t_end):
+        raise ValueError(f"dt = {dt_f!r}: the span t0 + {n_steps}·dt overflows")
+    if max(abs(t0_f), abs(t_end)) + dt_f == max(abs(t0_f), abs(t_end)):
+        raise ValueError(f"dt = {dt_f!r} is too small for the span [{t0_f!r}, {t_end!r}] ms: "
+                         "the sample times do not advance")
+
+
+def positive_at_run_time(name: str, value):
+    """`value`, with a run-time `eqx.error_if` when it is traced (concrete values are checked
+    eagerly with `check_finite_scalar(positive=True)`)."""
+    if is_concrete(value):
+        check_finite_scalar(name, value, positive=True)
+        return value
+    import equinox as eqx
+
+    return eqx.error_if(value, ~(jnp.isfinite(value) & (value > 0)),
+                        f"{name} must be positive and finite")
 
 
 def as_current(current) -> jax.Array:

@@ -397,7 +397,7 @@ def test_fit_table_defaults_are_the_library_defaults():
     table = {k.path: k.default for k in _fit.CONFIG}
     for name in ("tau", "init_spread", "surrogate", "restarts", "loss", "subthreshold"):
         assert table[f"fit.{name}"] == sig[name].default, name
-    assert set(_fit.LOSSES) <= set(scjax._fit.LOSS_NAMES)
+    assert set(_fit.LOSSES) <= set(scjax.fitting.LOSS_NAMES)
     # every key the parser accepts is in the table, and vice versa
     full = {
         "model": "LIF",

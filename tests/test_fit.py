@@ -5,8 +5,7 @@ import optax
 import pytest
 
 import scjax
-from scjax._fit import FitResult, fit
-from scjax._transforms import Softplus
+from scjax.fitting import FitResult, Softplus, fit
 
 HH_TRUE = {"g_na": 120.0, "g_k": 36.0, "g_l": 0.3}
 

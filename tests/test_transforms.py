@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scjax
-from scjax._transforms import Affine, Exp, Sigmoid, Softplus, default_transform
+from scjax.fitting import Affine, Exp, Sigmoid, Softplus, default_transform
 
 TRANSFORMS = [
     (Affine(scale=65.0, offset=-10.0), np.array([-80.0, -1.0, 0.0, 3.5, 120.0])),

@@ -12,6 +12,7 @@ from ._base import (
     exprel as exprel,
 )
 from ._conductance import AbstractConductanceModel as AbstractConductanceModel
+from ._domain import Domain as Domain, domain_table as domain_table
 from ._fitzhugh_nagumo import FitzHughNagumo as FitzHughNagumo
 from ._hodgkin_huxley import HodgkinHuxley as HodgkinHuxley
 from ._izhikevich import IZHIKEVICH_PRESETS as IZHIKEVICH_PRESETS, Izhikevich as Izhikevich

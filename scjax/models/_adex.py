@@ -1,5 +1,6 @@
 """Adaptive exponential integrate-and-fire model (Brette & Gerstner 2005)."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractResettingModel, AbstractUpstrokeModel
+from ._domain import Domain
 
 #: Upper bound on the argument of AdEx's exponential, (V − V_T)/Δ_T. exp(30) ≈ 1.1e13 is
 #: finite in float32 and float64, so no step can overflow however far V overshoots within it;
@@ -65,12 +67,12 @@ class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "adex"
     system_name: ClassVar[str] = "adex"
-
-    def __check_init__(self):
-        for name in ("c", "g_l", "delta_t", "tau_w"):
-            value = getattr(self, name)
-            if isinstance(value, (int, float)) and not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}")
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "c": Domain.positive("pF"), "g_l": Domain.positive("nS"), "e_l": Domain.real("mV"),
+        "v_t": Domain.real("mV"), "delta_t": Domain.positive("mV"),
+        "tau_w": Domain.positive("ms"), "a": Domain.real("nS"), "b": Domain.real("pA"),
+        "v_reset": Domain.real("mV"), "v_peak": Domain.real("mV"),
+    }
 
     @classmethod
     def preset(cls, name: str, **kwargs) -> "AdEx":

@@ -7,6 +7,7 @@ spike rule once, and concrete models never override a concrete method.
 """
 
 import abc
+from collections.abc import Mapping
 from typing import ClassVar
 
 import diffrax
@@ -16,7 +17,8 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, Scalar, ScalarLike, State
 from .._integrators import CONDUCTANCE_INTEGRATOR_NAMES, INTEGRATOR_NAMES
-from .._validation import check_finite_param
+from .._validation import check_finite_param, check_in_domain
+from ._domain import Domain
 
 #: Integrator names a model accepts (`scjax.solvers.solver_from_name` maps them to solvers).
 INTEGRATORS: tuple[str, ...] = INTEGRATOR_NAMES
@@ -39,6 +41,12 @@ class AbstractNeuronModel(eqx.Module):
             of the native C ABI).
         fast_state_names: the components `HalfEuler` advances first, in two half steps.
         spike_state: the component tested against the threshold.
+        param_domains: the physical range and units of each parameter (`Domain.positive("ms")`,
+            ...); a parameter not listed is any finite real. The constructor refuses concrete
+            values outside it (every element of a 1-D batch), `scjax.fit` keeps positive ones
+            positive, and `scjax.models.domain_table` renders it for the docs. Values traced
+            under `jax.jit`/`vmap`/`grad` cannot be checked at construction; the loop
+            (`simulate`, `fit`) checks their run-time consequences instead.
     """
 
     state_names: eqx.AbstractClassVar[tuple[str, ...]]
@@ -55,6 +63,7 @@ class AbstractNeuronModel(eqx.Module):
     #: Array-valued parameter fields (besides the scalar `param_names`), in the order the
     #: Julia scripts receive them.
     array_param_names: ClassVar[tuple[str, ...]] = ()
+    param_domains: eqx.AbstractClassVar[Mapping[str, Domain]]
     noise_std: eqx.AbstractVar[Param]
     integrator: eqx.AbstractVar[str]
 
@@ -72,8 +81,12 @@ class AbstractNeuronModel(eqx.Module):
                     f"declares linear_coefficients); {type(self).__name__} is not. Models that "
                     f"support it: {conductance_model_names()}"
                 )
+        owner = type(self).__name__
         for name in self.param_names:
-            check_finite_param(name, getattr(self, name))
+            value = getattr(self, name)
+            check_finite_param(name, value)
+            if name in self.param_domains:
+                check_in_domain(f"{owner}: {name}", value, self.param_domains[name])
         check_finite_param("noise_std", self.noise_std, nonnegative=True)
 
     @abc.abstractmethod

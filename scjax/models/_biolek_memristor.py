@@ -1,11 +1,13 @@
 """Biolek memristor: the HP TiO₂ linear-drift model with Biolek's window function."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class BiolekMemristor(AbstractPlainSystem):
@@ -46,6 +48,10 @@ class BiolekMemristor(AbstractPlainSystem):
     )
     spike_state: ClassVar[str] = "x"
     system_name: ClassVar[str] = "biolek_memristor"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "r_on": Domain.positive("Ω"), "r_off": Domain.positive("Ω"), "d": Domain.positive("m"),
+        "mu_v": Domain.positive("m²/(V·s)"), "p": Domain.positive("1"),
+    }
 
     def voltage(self, t, current: ScalarLike = 0.0):
         """The source voltage v(t) in V (t in ms)."""

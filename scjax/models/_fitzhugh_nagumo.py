@@ -1,5 +1,6 @@
 """FitzHugh–Nagumo model (FitzHugh 1961; Nagumo, Arimoto & Yoshizawa 1962)."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractCrossingModel
+from ._domain import Domain
 
 
 class FitzHughNagumo(AbstractCrossingModel):
@@ -33,6 +35,10 @@ class FitzHughNagumo(AbstractCrossingModel):
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "fitzhugh_nagumo"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_w": Domain.positive("1"), "a": Domain.real("1"), "b": Domain.real("1"),
+        "v_threshold": Domain.real("1"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -1,5 +1,6 @@
 """LIF in Q8.8 fixed-point arithmetic: the stochastic-computing ("SC") hardware path."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -8,6 +9,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractDiscreteTimeModel, AbstractResettingModel
+from ._domain import Domain
 
 #: Fractional bits of the membrane state and input (Q8.8: 1 LSB = 1/256 mV).
 Q_FRAC_BITS: int = 8
@@ -62,6 +64,11 @@ class FixedPointLIF(AbstractResettingModel, AbstractDiscreteTimeModel):
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v_q",)
     spike_state: ClassVar[str] = "v_q"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_m": Domain.positive("ms"), "v_rest": Domain.real("mV"), "v_th": Domain.real("mV"),
+        "v_reset": Domain.real("mV"), "r_m": Domain.real("MΩ"), "dt": Domain.positive("ms"),
+        "i_max": Domain.positive("nA"),
+    }
 
     def __check_init__(self):
         if self.integrator != "euler":
@@ -71,10 +78,6 @@ class FixedPointLIF(AbstractResettingModel, AbstractDiscreteTimeModel):
             )
         if not (isinstance(self.bitstream_bits, int) and self.bitstream_bits >= 0):
             raise ValueError(f"bitstream_bits must be an int >= 0, got {self.bitstream_bits!r}")
-        for name in ("tau_m", "dt", "i_max"):
-            value = getattr(self, name)
-            if isinstance(value, (int, float)) and not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}")
 
     @staticmethod
     def to_q(x):

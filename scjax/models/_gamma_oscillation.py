@@ -1,5 +1,6 @@
 """Two-population excitatory–inhibitory rate model in its gamma-band limit cycle."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class GammaOscillation(AbstractPlainSystem):
@@ -44,6 +46,9 @@ class GammaOscillation(AbstractPlainSystem):
     )
     spike_state: ClassVar[str] = "E"
     system_name: ClassVar[str] = "gamma_oscillation"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_e": Domain.positive("ms"), "tau_i": Domain.positive("ms"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

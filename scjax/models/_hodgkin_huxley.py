@@ -1,5 +1,6 @@
 """Hodgkin & Huxley (1952) squid giant axon, modern sign convention."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,6 +10,7 @@ import jax.numpy as jnp
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractCrossingModel, AbstractUpstrokeModel, exprel
 from ._conductance import AbstractConductanceModel
+from ._domain import Domain
 
 
 def alpha_m(v):
@@ -77,6 +79,12 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConduc
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "hodgkin_huxley"
     system_name: ClassVar[str] = "hodgkin_huxley"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "c_m": Domain.positive("µF/cm²"), "g_na": Domain.nonnegative("mS/cm²"),
+        "g_k": Domain.nonnegative("mS/cm²"), "g_l": Domain.nonnegative("mS/cm²"),
+        "e_na": Domain.real("mV"), "e_k": Domain.real("mV"), "e_l": Domain.real("mV"),
+        "v_threshold": Domain.real("mV"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

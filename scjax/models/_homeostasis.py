@@ -1,5 +1,6 @@
 """Firing-rate homeostasis by a proportional–integral threshold controller."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class Homeostasis(AbstractPlainSystem):
@@ -40,6 +42,7 @@ class Homeostasis(AbstractPlainSystem):
     )
     spike_state: ClassVar[str] = "r"
     system_name: ClassVar[str] = "homeostasis"
+    param_domains: ClassVar[Mapping[str, Domain]] = {"tau_r": Domain.positive("ms")}
 
     def threshold(self, y: State):
         """θ = θ₀ + K_p e + K_i z."""

@@ -1,5 +1,6 @@
 """Izhikevich (2003) simple model."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractResettingModel, AbstractUpstrokeModel
+from ._domain import Domain
 
 #: Izhikevich (2003), Fig. 2 / Table 1: (a, b, c, d) per cortical / thalamic cell class.
 IZHIKEVICH_PRESETS: dict[str, tuple[float, float, float, float]] = {
@@ -54,6 +56,10 @@ class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "izhikevich"
     system_name: ClassVar[str] = "izhikevich"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "a": Domain.positive("1/ms"), "b": Domain.real("1/ms"), "c": Domain.real("mV"),
+        "d": Domain.real("mV/ms"), "v_peak": Domain.real("mV"),
+    }
 
     @classmethod
     def preset(cls, name: str, **kwargs) -> "Izhikevich":

@@ -1,5 +1,6 @@
 """Kuramoto phase oscillators: the phase-field system of the reference suite."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,6 +10,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, PLAIN_DEFAULT_INTEGRATOR
+from ._domain import Domain
 
 
 class Kuramoto(AbstractPlainSystem):
@@ -41,6 +43,7 @@ class Kuramoto(AbstractPlainSystem):
     spike_state: ClassVar[str] = "theta_0"
     system_name: ClassVar[str] = "kuramoto"
     array_param_names: ClassVar[tuple[str, ...]] = ("z_omega",)
+    param_domains: ClassVar[Mapping[str, Domain]] = {"omega_std": Domain.nonnegative("rad/ms")}
 
     def __init__(
         self,

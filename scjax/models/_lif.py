@@ -1,5 +1,6 @@
 """Leaky integrate-and-fire model (Lapicque 1907; Gerstner et al. 2014, ch. 1)."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -7,6 +8,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractResettingModel
+from ._domain import Domain
 
 
 class LIF(AbstractResettingModel):
@@ -33,6 +35,10 @@ class LIF(AbstractResettingModel):
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "lif"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_m": Domain.positive("ms"), "v_rest": Domain.real("mV"), "v_th": Domain.real("mV"),
+        "v_reset": Domain.real("mV"), "r_m": Domain.positive("MΩ"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

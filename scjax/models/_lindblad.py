@@ -1,11 +1,13 @@
 """Lindblad master equation of a driven two-level system with pure dephasing."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class Lindblad(AbstractPlainSystem):
@@ -39,10 +41,7 @@ class Lindblad(AbstractPlainSystem):
     param_names: ClassVar[tuple[str, ...]] = ("delta", "omega", "gamma")
     spike_state: ClassVar[str] = "re_rho11"
     system_name: ClassVar[str] = "lindblad"
-
-    def __check_init__(self):
-        if isinstance(self.gamma, (int, float)) and self.gamma < 0:
-            raise ValueError(f"gamma must be >= 0, got {self.gamma}")
+    param_domains: ClassVar[Mapping[str, Domain]] = {"gamma": Domain.nonnegative("1")}
 
     @staticmethod
     def to_matrix(y):

@@ -1,5 +1,6 @@
 """Morris–Lecar model (Morris & Lecar 1981), Rinzel & Ermentrout's Hopf parameter set."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -8,6 +9,7 @@ import jax.numpy as jnp
 from .._custom_types import Param, ScalarLike, State
 from ._base import AbstractCrossingModel
 from ._conductance import AbstractConductanceModel
+from ._domain import Domain
 
 
 class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
@@ -51,6 +53,14 @@ class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
     gate_state_names: ClassVar[tuple[str, ...]] = ("w",)
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "morris_lecar"
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "c": Domain.positive("µF/cm²"), "g_l": Domain.nonnegative("mS/cm²"),
+        "g_ca": Domain.nonnegative("mS/cm²"), "g_k": Domain.nonnegative("mS/cm²"),
+        "v_l": Domain.real("mV"), "v_ca": Domain.real("mV"), "v_k": Domain.real("mV"),
+        "v1": Domain.real("mV"), "v2": Domain.positive("mV"), "v3": Domain.real("mV"),
+        "v4": Domain.positive("mV"), "phi": Domain.positive("1/ms"),
+        "v_threshold": Domain.real("mV"),
+    }
 
     def w_inf(self, v):
         return 0.5 * (1.0 + jnp.tanh((v - self.v3) / self.v4))

@@ -1,5 +1,6 @@
 """Two-level Rao–Ballard predictive coding network (continuous-time inference)."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -10,6 +11,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
+from ._domain import Domain
 
 
 class PredictiveCoding(AbstractPlainSystem):
@@ -47,6 +49,10 @@ class PredictiveCoding(AbstractPlainSystem):
     spike_state: ClassVar[str] = "r1_0"
     system_name: ClassVar[str] = "predictive_coding"
     array_param_names: ClassVar[tuple[str, ...]] = ("u1", "u2", "stimulus")
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau": Domain.positive("ms"), "sigma0_sq": Domain.positive("1"),
+        "sigma1_sq": Domain.positive("1"),
+    }
 
     def __init__(
         self,

@@ -1,11 +1,13 @@
 """Stochastic-computing equilibrium: the running mean of an N-bit bitstream averager."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import AbstractPlainSystem, integrator_field
+from ._domain import Domain
 
 
 class SCEquilibrium(AbstractPlainSystem):
@@ -36,12 +38,9 @@ class SCEquilibrium(AbstractPlainSystem):
     param_names: ClassVar[tuple[str, ...]] = ("p", "n_bits", "tau_clk", "x0")
     spike_state: ClassVar[str] = "x"
     system_name: ClassVar[str] = "sc_equilibrium"
-
-    def __check_init__(self):
-        for name in ("n_bits", "tau_clk"):
-            value = getattr(self, name)
-            if isinstance(value, (int, float)) and not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}")
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "n_bits": Domain.positive("bits"), "tau_clk": Domain.positive("ms"),
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

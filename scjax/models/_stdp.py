@@ -1,5 +1,6 @@
 """Spike-timing-dependent plasticity: the Bi & Poo pair rule over a grid of pairing lags."""
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,6 +10,7 @@ from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
 from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
+from ._domain import Domain
 
 
 class STDPCurve(AbstractPlainSystem):
@@ -53,6 +55,9 @@ class STDPCurve(AbstractPlainSystem):
     spike_state: ClassVar[str] = "w_0"
     system_name: ClassVar[str] = "stdp"
     array_param_names: ClassVar[tuple[str, ...]] = ("lags",)
+    param_domains: ClassVar[Mapping[str, Domain]] = {
+        "tau_plus": Domain.positive("ms"), "tau_minus": Domain.positive("ms"),
+    }
 
     def __init__(
         self,

@@ -44,7 +44,7 @@ class ExponentialEuler(AbstractFixedStepSolver):
     `diffrax.diffeqsolve` use `scjax.solvers.ModelTerm(model)`.
 
     Measured (`tests/test_exponential_euler.py`; 500 ms of constant current, spike times
-    against `scjax.reference.solve`, `experiments/results/accuracy_exponential_euler.json`):
+    against `scjax.adaptive.solve`, `experiments/results/accuracy_exponential_euler.json`):
 
     - order 1.0 for both variants (state error slopes 0.98–1.02 on HH sub-threshold and
       Morris–Lecar firing; spike-time error slopes 0.94–1.00);

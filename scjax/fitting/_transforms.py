@@ -17,7 +17,8 @@ learning rate then suits parameters as different as Izhikevich's a = 0.02 and c 
 softplus(u) = log(1 + eᵘ) ≈ eᵘ for u → −∞ and ≈ u for u → +∞, so far from its lower bound a
 softplus-parametrised value moves additively and near it multiplicatively (it can approach but
 never reach or cross `low`). `default_transform` picks `Softplus` for the fields known to be
-positive (conductances, capacitances, time constants, slope factors) and `Affine` otherwise.
+positive (conductances, capacitances, time constants, slope factors) in the model's
+`param_domains` and `Affine` otherwise.
 """
 
 import abc
@@ -131,22 +132,19 @@ class Sigmoid(AbstractTransform):
         return math.isfinite(p) and self.low < p < self.high
 
 
-#: Fields that are positive by construction, per model class name (capacitances, maximal
-#: conductances, time constants, slope factors, rate constants). Everything else is signed.
-POSITIVE_FIELDS: dict[str, frozenset[str]] = {
-    "AdEx": frozenset({"c", "g_l", "delta_t", "tau_w"}),
-    "HodgkinHuxley": frozenset({"c_m", "g_na", "g_k", "g_l"}),
-    "Izhikevich": frozenset({"a"}),
-    "LIF": frozenset({"tau_m", "r_m"}),
-    "MorrisLecar": frozenset({"c", "g_l", "g_ca", "g_k", "phi", "v2", "v4"}),
-    "FitzHughNagumo": frozenset({"tau_w"}),
-}
-
-
 def default_transform(model, name: str, value: float) -> AbstractTransform:
-    """`Softplus(scale=|value|)` for a field listed in `POSITIVE_FIELDS`, else
-    `Affine(scale=|value|)`; a zero `value` gets scale 1."""
+    """The transform `scjax.fit` uses for `model.name` when none is given, from the model's
+    declared `param_domains`: `Softplus(scale)` for a positive or non-negative parameter,
+    `Sigmoid(low, high)` for a bounded interval, `Softplus(scale, low)` for a lower bound only,
+    `Affine(scale)` for a real one; `scale = |value|` (1 for a zero `value`)."""
     scale = abs(float(value)) or 1.0
-    if name in POSITIVE_FIELDS.get(type(model).__name__, frozenset()):
+    domain = model.param_domains.get(name)
+    if domain is None or domain.kind == "real":
+        return Affine(scale=scale)
+    if domain.kind in ("positive", "nonnegative"):
         return Softplus(scale=scale)
+    if math.isfinite(domain.low) and math.isfinite(domain.high):
+        return Sigmoid(low=domain.low, high=domain.high)
+    if math.isfinite(domain.low):
+        return Softplus(scale=scale, low=domain.low)
     return Affine(scale=scale)

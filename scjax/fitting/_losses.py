@@ -1,0 +1,254 @@
+"""The loss functions behind `scjax.losses` (the public module; its docstring has the table)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from .._trajectory import Trajectory
+from .._validation import check_sample_grid, is_concrete, positive_at_run_time
+
+
+def _voltage(x) -> Array:
+    return x.v if isinstance(x, Trajectory) else jnp.asarray(x)
+
+
+def _signal(x) -> Array:
+    return x.as_spike_signal() if isinstance(x, Trajectory) else jnp.asarray(x)
+
+
+def _checked_dt(dt, n_steps: int):
+    """`dt` checked as `scjax.simulate` checks it, for any array type (traced: at run time)."""
+    if is_concrete(dt):
+        check_sample_grid(n_steps, dt)
+        return dt
+    return positive_at_run_time("dt", dt)
+
+
+# --- traces -------------------------------------------------------------------------------
+
+
+def trace_mse(
+    pred: Trajectory | Float[ArrayLike, " N"],
+    target: Trajectory | Float[ArrayLike, " N"],
+    *,
+    subthreshold: float | None = None,
+) -> Float[Array, ""]:
+    r"""Mean squared difference of membrane potentials, mV².
+
+    $$L = \frac{1}{|S|}\sum_{n \in S} (v_n - v^*_n)^2, \quad
+      S = \{n : v^*_n < \theta\}\ \text{(or all samples when `subthreshold` is None)}$$
+
+    Arguments:
+        pred: a `Trajectory` (its `v` is used) or a voltage array.
+        target: the same, with the same shape.
+        subthreshold: θ in mV: only samples where the *target* is below θ count. Spikes are
+            brief and their exact shape and timing dominate an unmasked MSE, so fitting the
+            sub-threshold dynamics first is often better conditioned. The mask depends only on
+            the target, so it carries no gradient.
+    """
+    v, v_target = _voltage(pred), _voltage(target)
+    if v.shape != v_target.shape:
+        raise ValueError(f"target must have the shape of pred, {v.shape}, got {v_target.shape}")
+    sq = (v - v_target) ** 2
+    if subthreshold is None:
+        return jnp.mean(sq)
+    mask = jax.lax.stop_gradient(v_target < subthreshold)
+    return jnp.sum(jnp.where(mask, sq, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
+
+
+# --- spike trains -------------------------------------------------------------------------
+
+
+def spike_times_to_signal(
+    times: Float[ArrayLike, " K"], n_steps: int, dt: float, *, t0: float = 0.0
+) -> np.ndarray:
+    """Spike times (ms) as a `[n_steps]` count signal on the grid of `scjax.simulate`.
+
+    Step n runs from t0 + n·dt to t0 + (n+1)·dt and a spike in it is reported at its end, so a
+    spike at time s lands in bin round((s − t0)/dt) − 1. Times must be finite and inside
+    (t0, t0 + n_steps·dt]; a bin may hold more than one spike (then its value is the count).
+    """
+    if not (isinstance(n_steps, int | np.integer) and n_steps >= 1):
+        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
+    check_sample_grid(int(n_steps), dt, t0)
+    times = np.asarray(times, dtype=float).reshape(-1)
+    if not np.all(np.isfinite(times)):
+        raise ValueError("times must be finite")
+    idx = np.rint((times - t0) / dt).astype(np.int64) - 1
+    if np.any(idx < 0) or np.any(idx >= n_steps):
+        raise ValueError(
+            f"times must lie in ({t0}, {t0 + n_steps * dt}] ms (the simulated window), got "
+            f"min {times.min():.6g}, max {times.max():.6g}"
+        )
+    return np.bincount(idx, minlength=n_steps).astype(float)
+
+
+def exponential_filter(
+    signal: Float[ArrayLike, " T"], dt: float, tau: float
+) -> Float[Array, " T"]:
+    r"""Causal exponential filtering on the grid: f_n = e^{−dt/τ} f_{n−1} + s_n.
+
+    For a spike signal, f_n is the sum over spikes up to bin n of exp(−(t_n − t_spike)/τ):
+    the van Rossum kernel (unit height) sampled at the grid times, exactly.
+    """
+    signal = _signal(signal)
+    decay = jnp.exp(-jnp.asarray(dt, signal.dtype) / tau)
+
+    def step(f, s):
+        f = decay * f + s
+        return f, f
+
+    _, out = jax.lax.scan(step, jnp.zeros((), signal.dtype), signal)
+    return out
+
+
+def van_rossum(
+    pred: Trajectory | Float[ArrayLike, " T"],
+    target: Trajectory | Float[ArrayLike, " T"],
+    dt: float,
+    tau: float = 10.0,
+) -> Float[Array, ""]:
+    r"""Squared van Rossum (2001) distance between two spike signals on the time grid.
+
+    $$D^2 = \frac{1}{\tau}\int_0^\infty \big(f(t) - g(t)\big)^2\,dt, \quad
+      f(t) = \sum_i e^{-(t - t_i)/\tau}\,\Theta(t - t_i)$$
+
+    For spikes on the grid, f − g decays as e^{−(t−t_n)/τ} between grid times, so the integral
+    is exact: with e_n the difference of the two `exponential_filter` outputs and
+    ρ = e^{−dt/τ},
+
+    $$D^2 = \tfrac12\Big[(1 - \rho^2)\sum_{n<T-1} e_n^2 + e_{T-1}^2\Big]$$
+
+    (the last term is the tail after the window). This equals the closed form on spike
+    *times*, ½ Σᵢⱼ e^{−|tᵢ−tⱼ|/τ} + ½ Σᵢⱼ e^{−|sᵢ−sⱼ|/τ} − Σᵢⱼ e^{−|tᵢ−sⱼ|/τ} (what
+    `scjax.analysis` computes), when the spike times are the grid times of the signals; unlike
+    that form it is differentiable through the surrogate `spike_signal` of a simulation.
+    One spike missing or extra contributes ½; one spike shifted by δ ≪ τ contributes ≈ δ/τ.
+
+    Arguments:
+        pred, target: `Trajectory`s (their `spike_signal`) or `[T]` spike signals (0/1 or
+            counts per bin; see `spike_times_to_signal`).
+        dt: the grid step, ms.
+        tau: the kernel time constant, ms.
+
+    Returns D² (dimensionless); the distance itself is its square root (whose gradient is
+    singular at D = 0, hence the squared loss).
+    """
+    s, s_target = _signal(pred), _signal(target)
+    dt = _checked_dt(dt, s.shape[-1])
+    tau = positive_at_run_time("tau", tau)
+    if s.shape != s_target.shape:
+        raise ValueError(f"target must have the shape of pred, {s.shape}, got {s_target.shape}")
+    s_target = s_target.astype(s.dtype)
+    e = exponential_filter(s - s_target, dt, tau)  # linear: filter(s) − filter(s*)
+    rho2 = jnp.exp(-2.0 * jnp.asarray(dt, s.dtype) / tau)
+    return 0.5 * ((1.0 - rho2) * jnp.sum(e[:-1] ** 2) + e[-1] ** 2)
+
+
+def spike_count(
+    pred: Trajectory | Float[ArrayLike, " T"], target_count: float | Float[ArrayLike, ""]
+) -> Float[Array, ""]:
+    """(N − N*)², N = Σ spike_signal (differentiable through the surrogate)."""
+    return (jnp.sum(_signal(pred)) - target_count) ** 2
+
+
+def firing_rate_of(pred: Trajectory | Float[ArrayLike, " T"], dt: float) -> Float[Array, ""]:
+    """Mean firing rate in Hz: Σ spike_signal / (T·dt) with dt in ms."""
+    s = _signal(pred)
+    dt = _checked_dt(dt, s.shape[-1])
+    return jnp.sum(s, axis=-1) * (1000.0 / (s.shape[-1] * dt))
+
+
+def firing_rate(
+    pred: Trajectory | Float[ArrayLike, " T"], target_rate: float | Float[ArrayLike, ""],
+    dt: float,
+) -> Float[Array, ""]:
+    """(r − r*)² with r = `firing_rate_of(pred, dt)`, Hz²."""
+    return (firing_rate_of(pred, dt) - target_rate) ** 2
+
+
+# --- F–I curve ----------------------------------------------------------------------------
+
+
+def step_currents(amplitudes: Float[ArrayLike, " K"], n_steps: int, *, onset: int = 0):
+    """`[K, n_steps]` step currents: 0 before sample `onset`, `amplitudes[k]` from it on."""
+    amplitudes = jnp.asarray(amplitudes, dtype=jnp.result_type(float))
+    on = jnp.arange(n_steps) >= onset
+    return jnp.where(on[None, :], amplitudes[:, None], 0.0)
+
+
+def fi_curve(model, currents: Float[ArrayLike, "K T"], dt: float, *, surrogate="sigmoid",
+             solver=None) -> Float[Array, " K"]:
+    """Firing rate (Hz) of `model` for each current trace in `currents` (one vmapped
+    `scjax.simulate`); differentiable through `surrogate`."""
+    from ..simulation import simulate
+
+    currents = jnp.asarray(currents)
+    if currents.ndim != 2:
+        raise ValueError(f"currents must have shape [K, T], got {currents.shape}")
+    rates = jax.vmap(
+        lambda c: firing_rate_of(simulate(model, c, dt, solver=solver, surrogate=surrogate), dt)
+    )(currents)
+    return rates
+
+
+def fi_curve_loss(model, currents: Float[ArrayLike, "K T"], target_rates: Float[ArrayLike, " K"],
+                  dt: float, *, surrogate="sigmoid", solver=None) -> Float[Array, ""]:
+    """Mean over the K currents of (r_k − r_k*)², Hz²."""
+    rates = fi_curve(model, currents, dt, surrogate=surrogate, solver=solver)
+    target_rates = jnp.asarray(target_rates, rates.dtype)
+    if target_rates.shape != rates.shape:
+        raise ValueError(f"target_rates must have shape {rates.shape}, got {target_rates.shape}")
+    return jnp.mean((rates - target_rates) ** 2)
+
+
+# --- spike times with sub-step resolution -------------------------------------------------
+
+
+def subgrid_spike_times(
+    pred: Trajectory, threshold, max_spikes: int
+) -> tuple[Float[Array, " K"], Float[Array, " K"]]:
+    r"""Spike times with sub-step resolution, as a differentiable function of the trajectory.
+
+    For each step n that spiked, the crossing of `threshold` is extrapolated linearly from
+    the two samples before it, $t^* = t_n + dt\cdot\mathrm{clip}\big((\theta - v_n)/(v_n -
+    v_{n-1}), 0, 1\big)$ (the sample after the step holds the reset value, not the overshoot).
+    Its gradient is the implicit-function spike-time derivative −(∂v/∂θ)/v̇ of the hard
+    recurrence, with no surrogate: use it with `simulate(surrogate=None)` when the grid
+    spike signal's surrogate misleads (the Izhikevich upstroke overshoots v_peak by tens of mV
+    within one 0.1 ms step, see `scjax.fit`).
+
+    Arguments:
+        pred: an unbatched `Trajectory`.
+        threshold: the spike threshold (v_peak), mV.
+        max_spikes: static size K of the output (extra spikes are dropped).
+
+    Returns (times `[K]` in ms, mask `[K]` 1.0/0.0 marking the real spikes).
+    """
+    v, t = pred.v, pred.t
+    (idx,) = jnp.nonzero(pred.spikes, size=max_spikes, fill_value=0)
+    mask = (jnp.arange(max_spikes) < jnp.sum(pred.spikes)).astype(v.dtype)
+    v_n, v_m = v[idx], v[jnp.maximum(idx - 1, 0)]
+    # The step before a crossing is rising; the floor only guards a division by ~0.
+    frac = jnp.clip((threshold - v_n) / jnp.maximum(v_n - v_m, 1e-3), 0.0, 1.0)
+    return t[idx] + (t[1] - t[0]) * frac, mask
+
+
+def van_rossum_times(
+    times: Float[ArrayLike, " K"], mask: Float[ArrayLike, " K"],
+    target_times: Float[ArrayLike, " M"], target_mask: Float[ArrayLike, " M"], tau: float = 10.0,
+) -> Float[Array, ""]:
+    r"""Squared van Rossum distance of two spike trains given as masked spike times (closed
+    form, no grid): ½Σᵢⱼ e^{−|tᵢ−tⱼ|/τ} + ½Σᵢⱼ e^{−|sᵢ−sⱼ|/τ} − Σᵢⱼ e^{−|tᵢ−sⱼ|/τ}, over the
+    entries whose mask is 1 (as `scjax.analysis.van_rossum_distance`², but smooth in the times
+    and the masks, so it can be a fitting loss with `subgrid_spike_times`)."""
+    tau = positive_at_run_time("tau", tau)
+
+    def k(a, ma, b, mb):
+        lag = jnp.abs(a[:, None] - b[None, :])
+        return jnp.sum(jnp.exp(-lag / tau) * ma[:, None] * mb[None, :])
+
+    t1, m1 = jnp.asarray(times), jnp.asarray(mask)
+    t2, m2 = jnp.asarray(target_times), jnp.asarray(target_mask)
+    return 0.5 * k(t1, m1, t1, m1) + 0.5 * k(t2, m2, t2, m2) - k(t1, m1, t2, m2)

@@ -1,0 +1,86 @@
+"""The fit objective: unconstrained parameters u → model → simulation(s) → scalar loss.
+
+Losses and the objective are `eqx.Module`s with their configuration static, so that the
+compiled optimisation is cached across fits that differ only in array values.
+"""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._trajectory import Trajectory
+from ..simulation import simulate
+from . import _losses
+
+LOSS_NAMES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate", "fi_curve")
+
+
+class TrajectoryLoss(eqx.Module):
+    """loss(trajectory, prepared target) for one named loss, with its hyperparameters."""
+
+    name: str = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    tau: float = eqx.field(static=True)
+    subthreshold: float | None = eqx.field(static=True)
+    # Indices of the simulated samples the target voltage is aligned with: an array, not a
+    # static slice, so that fits differing only in the alignment share one compilation.
+    v_index: jax.Array | None
+
+    def __call__(self, tr: Trajectory, target):
+        if self.name == "trace_mse":
+            assert self.v_index is not None
+            v = tr.v[self.v_index]
+            return _losses.trace_mse(v, target, subthreshold=self.subthreshold)
+        if self.name == "van_rossum":
+            return _losses.van_rossum(tr, target, self.dt, self.tau)
+        if self.name == "spike_count":
+            return _losses.spike_count(tr, target)
+        # firing_rate and fi_curve (firing rate per sweep)
+        return _losses.firing_rate(tr, target, self.dt)
+
+
+class CallableLoss(eqx.Module):
+    fn: Callable = eqx.field(static=True)
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+
+def with_params(model, names, transforms, u):
+    """`model` with `names[j] = transforms[j].forward(u[j])` written in."""
+    values = tuple(t.forward(u[j]) for j, t in enumerate(transforms))
+    return eqx.tree_at(lambda m: tuple(getattr(m, n) for n in names), model, values)
+
+
+class Objective(eqx.Module):
+    """`objective(u)`: the loss of the model whose learnt parameters are `forward(u)`,
+    averaged over the sweeps of a `[K, T]` current; `loss(model)` when `current` is None."""
+
+    model: eqx.Module
+    names: tuple[str, ...] = eqx.field(static=True)
+    transforms: tuple
+    loss_fn: eqx.Module
+    current: jax.Array | None
+    target: object
+    dt: jax.Array | None
+    t0: jax.Array
+    y0: jax.Array | None
+    surrogate: object
+    solver: object
+
+    def __call__(self, u):
+        m = with_params(self.model, self.names, self.transforms, u)
+        if self.current is None:
+            return self.loss_fn(m)
+
+        def one(c, tgt):
+            tr = simulate(m, c, self.dt, solver=self.solver, y0=self.y0, t0=self.t0,
+                          throw=False, surrogate=self.surrogate)
+            # A blow-up that a reset made finite again still fails the step.
+            return jnp.where(tr.diverged, jnp.inf, self.loss_fn(tr, tgt))
+
+        if self.current.ndim == 1:
+            return one(self.current, self.target)
+        return jnp.mean(jax.vmap(one)(self.current, self.target))
