@@ -281,9 +281,9 @@ def main() -> None:
             python, reason, seconds = ensure_venv(venv)
             ctx["venvs"][venv] = (python, reason)
             install_s[venv] = seconds
-    probe = subprocess.run([sys.executable, "-c", "import scjax; print(hasattr(scjax, 'stimulus'))"],
-                           capture_output=True, text=True, cwd=ROOT,
-                           env={**os.environ, "PYTHONPATH": ROOT})
+    probe_code = "import scjax; print(hasattr(scjax, 'stimulus'))"
+    probe = subprocess.run([sys.executable, "-c", probe_code], capture_output=True, text=True,
+                           cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
     ctx["scjax_has_stimulus"] = probe.stdout.strip() == "True"
 
     workloads = [(m, d, n) for n in sizes for m in args.models for d in args.dtypes]
