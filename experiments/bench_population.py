@@ -71,8 +71,8 @@ def machine_info() -> dict:
             info[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             info[package] = None
-    info["gcc"] = subprocess.run(["gcc", "--version"], capture_output=True,
-                                 text=True).stdout.splitlines()[0] if shutil.which("gcc") else None
+    info["gcc"] = subprocess.run(["gcc", "--version"], check=False,
+                                 capture_output=True, text=True).stdout.splitlines()[0] if shutil.which("gcc") else None
     return info
 
 
@@ -84,8 +84,10 @@ def ensure_venv(name: str) -> tuple[str | None, str | None, float]:
     python = os.path.join(venv, "bin", "python")
     stamp = os.path.join(venv, ".installed")
     wanted = " ".join(requirements)
-    if os.path.exists(stamp) and open(stamp).read().strip() == wanted and os.path.exists(python):
-        return python, None, 0.0
+    if os.path.exists(stamp) and os.path.exists(python):
+        with open(stamp) as f:
+            if f.read().strip() == wanted:
+                return python, None, 0.0
     start = time.perf_counter()
     try:
         if not os.path.exists(python):
@@ -110,7 +112,7 @@ def build_c(build_dir: str) -> dict:
             binary = os.path.join(build_dir, f"population_{flavour}_{dtype}")
             command = ["gcc", *flags, f"-DREAL={real}", source, "-o", binary, "-lm"]
             start = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True)
+            done = subprocess.run(command, check=False, capture_output=True, text=True)
             info = {"command": " ".join(command[:-4] + ["population.c", "-o", "BIN", "-lm"]),
                     "compile_s": time.perf_counter() - start}
             if done.returncode != 0:
@@ -189,20 +191,21 @@ def one_run(name, model, dtype, n, steps, ctx) -> dict:
     if isinstance(prepared, str):
         return {"status": "unavailable", "reason": prepared}
     command, env = prepared
+    load = os.getloadavg()[0]  # the box is shared: say how busy it was
     code, out, err, wall, rss = run_child(command, env, ctx["timeout"])
     if code != 0:
         return {"status": "failed", "reason": f"exit {code}: {(err or out)[-1200:]}"}
     if name.startswith("c_"):
         seconds = float(out.split()[-1])
         counts = np.fromfile(counts_out, np.int32).astype(np.int64)
-        binary, info = ctx["c_builds"][name.split("_")[1], dtype]
+        _, info = ctx["c_builds"][name.split("_")[1], dtype]
         result = {"setup_s": info["compile_s"], "run_s": seconds,
                   "path": f"{info['command']} ; OMP threads {name[-2]}"}
     else:
         result = json.loads(out.strip().splitlines()[-1])
         counts = np.load(counts_out)
     os.remove(counts_out)
-    result.update(status="ok", wall_s=wall, peak_rss_mib=rss, counts=counts,
+    result.update(status="ok", wall_s=wall, load_average_1min=load, peak_rss_mib=rss, counts=counts,
                   neuron_steps_per_s=n * steps / result["run_s"])
     return result
 
@@ -273,7 +276,7 @@ def main() -> None:
     build_dir = tempfile.mkdtemp(prefix="bench_population_")
     ctx = {"build_dir": build_dir, "timeout": args.timeout, "dense_limit": 10000}
     ctx["c_builds"] = build_c(build_dir)
-    wanted = lambda name: args.contenders is None or name in args.contenders  # noqa: E731
+    wanted = lambda name: args.contenders is None or name in args.contenders
     ctx["venvs"], install_s = {}, {}
     for venv in VENV_REQUIREMENTS:
         if any(wanted(c) for m in args.models for c in contender_names(m) if
@@ -282,8 +285,8 @@ def main() -> None:
             ctx["venvs"][venv] = (python, reason)
             install_s[venv] = seconds
     probe_code = "import scjax; print(hasattr(scjax, 'stimulus'))"
-    probe = subprocess.run([sys.executable, "-c", probe_code], capture_output=True, text=True,
-                           cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+    probe = subprocess.run([sys.executable, "-c", probe_code], check=False, capture_output=True,
+                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
     ctx["scjax_has_stimulus"] = probe.stdout.strip() == "True"
 
     workloads = [(m, d, n) for n in sizes for m in args.models for d in args.dtypes]

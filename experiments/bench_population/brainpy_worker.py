@@ -14,9 +14,9 @@ import time
 
 spec = json.loads(sys.argv[1])
 setup_start = time.perf_counter()
-import brainpy as bp  # noqa: E402
-import brainpy.math as bm  # noqa: E402
-import numpy as np  # noqa: E402
+import brainpy as bp
+import brainpy.math as bm
+import numpy as np
 
 if spec["dtype"] == "float64":
     bm.enable_x64()
@@ -71,8 +71,6 @@ start = time.perf_counter()
 runner.run(steps * dt)
 counts = np.asarray(population.count.value)
 run_s = time.perf_counter() - start
-if spec["model"] == "hh":
-    assert counts.sum() >= 0
 setup_s = (start - setup_start) - first_s + max(first_s - run_s, 0.0)
 np.save(spec["counts_out"], counts.astype(np.int64))
 print(json.dumps({"setup_s": setup_s, "run_s": run_s, "path": f"bp.DSRunner {spec['method']}",

@@ -9,9 +9,8 @@ import time
 
 spec = json.loads(sys.argv[1])
 setup_start = time.perf_counter()
-import numpy as np  # noqa: E402
-from brian2 import (NeuronGroup, SpikeMonitor, defaultclock, device, ms, prefs, run,  # noqa: E402
-                    set_device)
+import numpy as np
+from brian2 import NeuronGroup, SpikeMonitor, defaultclock, device, ms, prefs, run, set_device
 
 set_device("cpp_standalone", directory=spec["build_dir"], build_on_run=False)
 prefs.core.default_float_dtype = getattr(np, spec["dtype"])
@@ -60,7 +59,7 @@ device.build(directory=spec["build_dir"], compile=True, run=True, clean=False)
 total_s = time.perf_counter() - setup_start
 run_s = float(device._last_run_time)
 np.save(spec["counts_out"], np.asarray(monitor.count[:], dtype=np.int64))
-import brian2  # noqa: E402
+import brian2
 
 print(json.dumps({"setup_s": total_s - run_s, "run_s": run_s, "path": "cpp_standalone",
                   "version": brian2.__version__}))

@@ -14,12 +14,12 @@ import time
 
 spec = json.loads(sys.argv[1])
 setup_start = time.perf_counter()
-import jax  # noqa: E402
+import jax
 
 if spec["dtype"] == "float64":
     jax.config.update("jax_enable_x64", True)  # this subprocess only
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
 
 DT = {"hh": 0.01, "izh": 0.5}
 
@@ -60,7 +60,7 @@ def run_scjax(model_name, amplitude, dt, n_steps):
     try:
         compiled = jax.jit(counts).lower(amplitude).compile()
         return (lambda: compiled(amplitude)), path
-    except Exception as error:  # a stimulus that needs concrete amplitudes: close over them
+    except (ValueError, TypeError) as error:  # a stimulus needing concrete amplitudes
         compiled = jax.jit(lambda: counts(amplitude)).lower().compile()
         return compiled, f"{path} (closed-over amplitude: {type(error).__name__})"
 
