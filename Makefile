@@ -30,6 +30,7 @@ test: setup native
 bench: setup native
 	$(PY) experiments/bench_simulate.py
 	$(PY) experiments/bench_neuron_integrators.py
+	$(PY) experiments/bench_population.py
 
 clean:
 	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis
