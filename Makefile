@@ -32,4 +32,5 @@ bench: setup native
 	$(PY) experiments/bench_neuron_integrators.py
 
 clean:
-	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis
+	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis build *.egg-info
+	rm -f scjax/_native/*.so
