@@ -33,4 +33,5 @@ bench: setup native
 	$(PY) experiments/bench_population.py
 
 clean:
-	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis
+	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis build *.egg-info
+	rm -f scjax/_native/*.so

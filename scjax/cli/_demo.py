@@ -33,6 +33,11 @@ def configure(parser) -> None:
         default=1,
         help="random parameter sets per model in the parity check (>= 0)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: each model's default integrator only; parity of the euler cases only",
+    )
 
 
 def _model(name: str, options: dict):
@@ -62,7 +67,7 @@ def run(args) -> int:
         model = _model(name, options)
         current = jnp.full(n, amp)
         summary[name] = {}
-        for integrator in INTEGRATORS:
+        for integrator in (model.integrator,) if args.quick else INTEGRATORS:
             if integrator in CONDUCTANCE_INTEGRATORS and not isinstance(
                 model, AbstractConductanceModel
             ):
@@ -95,7 +100,9 @@ def run(args) -> int:
         print(f"{name:15s} spikes — {line}")
 
     print("\nparity against the independent backends (scjax parity):")
-    report = parity.run_parity(n_random=args.parity_random)
+    report = parity.run_parity(
+        n_random=args.parity_random, integrators=("euler",) if args.quick else None
+    )
     print(format_table(report))
     parity_json = os.path.join(args.out, "parity.json")
     write_json(parity_json, json_safe(report), indent=1)
