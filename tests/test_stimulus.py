@@ -150,3 +150,39 @@ def test_bad_stimulus_use():
     with pytest.raises(ValueError, match="noise_std > 0 needs a current array"):
         scjax.simulate(scjax.Izhikevich(noise_std=1.0), st.Constant(1.0), DT, n_steps=10,
                        key=jax.random.key(0))
+
+
+def test_sample_trace_is_what_the_loop_sees():
+    key = jax.random.key(4)
+    stimulus = st.Constant(jnp.array([14.0, 16.0])) + st.WhiteNoise(std=1.5)
+    trace = st.sample_trace(stimulus, N_STEPS, DT, key=key)
+    assert trace.shape == (2, N_STEPS)
+    model = scjax.LIF()
+    inloop = scjax.simulate_batch(model, stimulus, DT, n_steps=N_STEPS, key=key)
+    dense = scjax.simulate_batch(model, trace, DT)
+    np.testing.assert_allclose(np.asarray(inloop.y), np.asarray(dense.y), rtol=1e-13)
+    np.testing.assert_array_equal(np.asarray(inloop.spikes), np.asarray(dense.spikes))
+    np.testing.assert_array_equal(
+        np.asarray(st.sample_trace(st.Pulse(onset=10.0, duration=5.0, amplitude=2.0), N_STEPS,
+                                   DT, t0=T0)),
+        np.where((T_N >= 10.0) & (T_N < 15.0), 2.0, 0.0))
+    with pytest.raises(ValueError, match="key is None"):
+        st.sample_trace(st.WhiteNoise(std=1.0), 10, DT)
+
+
+def test_fit_and_adaptive_reference_accept_stimuli():
+    pulse = st.Pulse(onset=2.0, duration=6.0, amplitude=10.0)
+    dense = st.sample_trace(pulse, 200, 0.05)
+    model = scjax.HodgkinHuxley(integrator="rk4")
+    target = scjax.simulate(model, dense, 0.05)
+    res = scjax.fit(scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"), params=["g_na"],
+                    current=pulse, n_steps=200, dt=0.05, target=target, steps=40)
+    ref = scjax.fit(scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"), params=["g_na"],
+                    current=dense, dt=0.05, target=target, steps=40)
+    np.testing.assert_array_equal(np.asarray(res.loss_history), np.asarray(ref.loss_history))
+    a = scjax.adaptive.solve(scjax.LIF(), (0.0, 10.0), pulse, current_dt=0.05, saveat=0.1)
+    b = scjax.adaptive.solve(scjax.LIF(), (0.0, 10.0), np.asarray(dense), current_dt=0.05,
+                             saveat=0.1)
+    np.testing.assert_array_equal(np.asarray(a.trajectory.y), np.asarray(b.trajectory.y))
+    with pytest.raises(ValueError, match="n_steps is None"):
+        scjax.fit(model, params=["g_na"], current=pulse, dt=0.05, target=target, steps=2)

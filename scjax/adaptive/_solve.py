@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..models import AbstractCrossingModel, AbstractNeuronModel, AbstractResettingModel
+from ..stimulus import AbstractStimulus, sample_trace
 from ._arguments import check_tolerances, piecewise_current, save_grid
 from ._compile import compiled_event_solve
 from ._event_solve import window_size
@@ -70,6 +71,7 @@ def solve(
     max_spikes: int = MAX_SPIKES,
     max_steps: int = MAX_STEPS,
     throw: bool = True,
+    key=None,
 ) -> Solution:
     """Adaptive high-accuracy solution of `model` over `t_span`, sampled every `saveat` ms:
     the numerical ground truth every fixed-step path is judged against.
@@ -77,7 +79,9 @@ def solve(
     Arguments:
         model: any scjax model (neuron or plain system).
         t_span: (t0, t1) in ms; (t1 − t0)/saveat must be a positive integer (to 1e-9).
-        current: a constant, or a 1-D piecewise-constant trace whose sample k holds over
+        current: a constant, a `scjax.stimulus` object (sampled every `current_dt`, as the
+            fixed-step loop samples it; `key` for stochastic ones), or a 1-D
+            piecewise-constant trace whose sample k holds over
             [t0 + k·current_dt, t0 + (k+1)·current_dt) (the last sample holds to the end), the
             convention of `scjax.simulate`. Where a concrete trace changes value the step-size
             controller steps exactly onto the jump.
@@ -114,6 +118,15 @@ def solve(
         raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
     if not (isinstance(max_steps, int) and max_steps >= 1):
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    if isinstance(current, AbstractStimulus):
+        # Sampled on its own grid, so the solver restarts exactly at every jump.
+        if current_dt is None:
+            raise ValueError("current_dt is None: give the step on which the "
+                             f"{type(current).__name__} stimulus is sampled")
+        current = np.asarray(sample_trace(
+            current, max(1, int(np.ceil((float(t_span[1]) - t0) / current_dt - 1e-9))),
+            current_dt, t0,
+            key=key))
     trace, current_dt, jump_ts = piecewise_current(
         current, t0, saveat if current_dt is None else current_dt)
     y0 = _initial_state(model, y0)

@@ -19,6 +19,7 @@ from .._validation import check_finite_scalar, check_sample_grid, is_concrete
 from ..models import AbstractNeuronModel
 from ..simulation._checks import check_solver_for_models, check_time_grid, check_y0
 from ..simulation._solver import resolve_solver
+from ..stimulus import AbstractStimulus, sample_trace
 from ._loop import run_phases
 from ._objective import LOSS_NAMES, CallableLoss, Objective, TrajectoryLoss
 from ._options import (
@@ -54,6 +55,7 @@ def fit(
     t0: float = 0.0,
     callback: Callable[[int, np.ndarray], None] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    n_steps: int | None = None,
 ) -> FitResult:
     """Fit parameters of `model` by gradient descent through `scjax.simulate`.
 
@@ -69,8 +71,10 @@ def fit(
         model: the initial guess; parameters not in `params` stay fixed.
         params: names of float fields to learn (from `model.param_names`), or a mapping
             name → `AbstractTransform` (None for the default).
-        current: `[T]` current trace, or `[K, T]` for K sweeps (the loss is averaged over the
-            sweeps; `loss="fi_curve"` needs this form). None: `loss` is a callable of the
+        current: `[T]` current trace, `[K, T]` for K sweeps (the loss is averaged over the
+            sweeps; `loss="fi_curve"` needs this form), or a `scjax.stimulus` object (then
+            give `n_steps`; a stochastic one is sampled once from `key`: a frozen
+            realisation). None: `loss` is a callable of the
             model alone (`loss(model) -> scalar`), e.g. a `functools.partial` of
             `losses.fi_curve_loss`.
         dt: step, ms.
@@ -107,6 +111,7 @@ def fit(
         solver, y0, t0: passed to `scjax.simulate` (and checked as it checks them, before
             anything is compiled).
         callback: called as `callback(step, losses)` after each step, `losses` `[restarts]`.
+        n_steps: the number of steps when `current` is a stimulus object.
         chunk_size: optimiser steps per compiled call (default 50). Ctrl-C, or a
             `KeyboardInterrupt` raised by `callback`, stops the fit when the running chunk
             ends: `fit` then raises `FitInterrupted`, whose `result` is the best-so-far
@@ -129,6 +134,15 @@ def fit(
     check_finite_scalar("init_spread", init_spread, nonnegative=True)
     check_finite_scalar("t0", t0)
     surrogate = surrogate_from_name(surrogate)
+    if isinstance(current, AbstractStimulus):
+        # One neuron, T samples: the dense trace is small and the loss sees exactly the
+        # samples simulate would draw (a stochastic stimulus is one frozen realisation).
+        if n_steps is None:
+            raise ValueError("n_steps is None: give the number of steps for a "
+                             f"{type(current).__name__} stimulus")
+        if dt is None:
+            raise ValueError("dt is required with current")
+        current = sample_trace(current, n_steps, dt, t0, key=key)
     if current is None:
         objective, dtype = _model_objective(model, names, transforms, loss, t0)
     else:

@@ -25,3 +25,4 @@ from ._noise import (
     WhiteNoise as WhiteNoise,
 )
 from ._sampled import Sampled as Sampled
+from ._sampling import sample_trace as sample_trace
