@@ -193,12 +193,13 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
     check_solver_for_models(solver, dt, _sample_neurons(model, model_axes, batch), check_step)
     check_y0(y0, (batch, model.n_state) if batched else (model.n_state,), model)
 
-    noise_std = jnp.asarray(model.noise_std)
+    # The raw field: a Python or NumPy number stays concrete even under an outer jit.
+    noise_std = model.noise_std
     has_model_noise = not is_concrete(noise_std) or bool(np.any(np.asarray(noise_std) != 0))
     if is_stimulus:
         if not is_concrete(noise_std):
             model = eqx.tree_at(lambda m: m.noise_std, model, eqx.error_if(
-                model.noise_std, jnp.any(noise_std != 0),
+                jnp.asarray(model.noise_std), jnp.any(noise_std != 0),
                 "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise"))
         elif has_model_noise:
             raise ValueError("model.noise_std > 0 needs a current array; with a stimulus "
@@ -222,7 +223,7 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
         else:
             shape = (batch, n_steps) if batched else (n_steps,)
             noise = jax.random.normal(key, shape, dtype)
-            std = jnp.reshape(noise_std, (-1, 1)) if batched else noise_std
+            std = jnp.reshape(jnp.asarray(noise_std), (-1, 1)) if batched else noise_std
             drive = drive + std * noise
 
     if y0 is None:
