@@ -12,7 +12,11 @@ from . import models as models, solvers as solvers, stimulus as stimulus
 from . import adaptive as adaptive, analysis as analysis, losses as losses
 from . import fitting as fitting
 from .fitting import FitResult as FitResult, fit as fit
-from ._sharding import batch_sharding as batch_sharding, shard_batch as shard_batch
+from ._sharding import (
+    batch_sharding as batch_sharding,
+    gather as gather,
+    shard_batch as shard_batch,
+)
 from .simulation import simulate as simulate, simulate_batch as simulate_batch
 from ._surrogate import (
     AbstractSurrogate as AbstractSurrogate,

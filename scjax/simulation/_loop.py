@@ -175,7 +175,9 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     y_final = jnp.stack(y_final) if batched else y_final
     diverged = ~jnp.all(jnp.isfinite(y_final), axis=0)
     if throw:
-        ys = eqx.error_if(ys, diverged, _DIVERGED)
+        # Threaded through a scalar (ys · 1 is exact), not onto ys itself: error_if's cond
+        # would replicate (all-gather) a batch-sharded ys onto every device.
+        ys = ys * eqx.error_if(jnp.ones((), ys.dtype), diverged, _DIVERGED)
     if surrogate is None:
         spikes, spike_signal, spike_count = raster, None, n_spikes
     else:

@@ -12,6 +12,7 @@ from .._trajectory import Trajectory
 from .._validation import is_concrete
 from ..models import AbstractNeuronModel
 from ..stimulus import AbstractStimulus
+from ._chunked import simulate_chunked
 from ._checks import (
     check_dense_current,
     check_model,
@@ -123,6 +124,7 @@ def simulate_batch(
     spikes: str = "raster",
     record=None,
     max_spikes: int = 64,
+    chunk_size: int | None = None,
 ) -> Trajectory:
     """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
 
@@ -139,6 +141,9 @@ def simulate_batch(
         y0: None (each neuron's `initial_state()`) or `[B, n_state]`.
         key: with `noise_std > 0`, independent noise per neuron and sample; for a stochastic
             stimulus neuron i draws from `jax.random.split(key, B)[i]`.
+        chunk_size: None (one run), or stream the batch `chunk_size` neurons at a time, each
+            chunk sharded over all devices of all processes, with the same results bit for
+            bit, gathered to host NumPy arrays (see `docs/distributed.md`).
 
     B is the common length of the per-neuron parameters, the current's rows, the stimulus's
     `[B]` parameters and `y0`; at least one of them must give it.
@@ -167,6 +172,12 @@ def simulate_batch(
                             "axis (give per-neuron parameters, a [B, T] current, a stimulus "
                             "with [B] parameters or y0 [B, n_state])"))
     (batch,) = found
+    if chunk_size is not None:
+        return simulate_chunked(model, current, dt, batch=batch, chunk_size=chunk_size,
+                                solver=solver, y0=y0, key=key, t0=t0, throw=throw,
+                                surrogate=surrogate, save_every=save_every,
+                                check_step=check_step, n_steps=n_steps, spikes=spikes,
+                                record=record, max_spikes=max_spikes)
     model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
     return _simulate(model, current, dt, batch=batch, model_axes=model_axes, solver=solver,
                      y0=y0, key=key, t0=t0, throw=throw, surrogate=surrogate,
