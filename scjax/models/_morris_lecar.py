@@ -58,7 +58,7 @@ class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
         "g_ca": Domain.nonnegative("mS/cm²"), "g_k": Domain.nonnegative("mS/cm²"),
         "v_l": Domain.real("mV"), "v_ca": Domain.real("mV"), "v_k": Domain.real("mV"),
         "v1": Domain.real("mV"), "v2": Domain.positive("mV"), "v3": Domain.real("mV"),
-        "v4": Domain.positive("mV"), "phi": Domain.positive("1/ms"),
+        "v4": Domain.positive("mV"), "phi": Domain.nonnegative("1/ms"),
         "v_threshold": Domain.real("mV"),
     }
 
