@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test native bench clean
+.PHONY: setup demo test native bench docs clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,14 @@ bench: setup native
 	$(PY) experiments/bench_neuron_integrators.py
 	$(PY) experiments/bench_population.py
 
+# The gallery scripts redraw docs/figures/ at full size, then the site is built strictly
+# (a broken reference or a missing figure is an error). tests/test_docs.py runs both at CI size.
+GALLERY := $(wildcard examples/[a-z]*.py)
+
+docs: setup native
+	@for script in $(GALLERY); do echo "$$script"; $(PY) $$script || exit 1; done
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) native/build native/rust/target .pytest_cache .hypothesis build site *.egg-info
 	rm -f scjax/_native/*.so

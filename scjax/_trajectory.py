@@ -66,8 +66,10 @@ class Trajectory(eqx.Module):
 
     @property
     def v(self) -> Float[Array, " T+1"]:
-        """The first recorded state component: the membrane potential of every neuron model
-        (v, V or v_q); for the reference systems, their first state (see `state_names`)."""
+        """The first column of `y`, i.e. `state_names[0]`: the membrane potential when a
+        neuron model recorded all its states (in mV, except `FixedPointLIF`'s `v_q`, in units
+        of 1/256 mV), but whatever was recorded first under `simulate(record=...)`, and a
+        reference system's first state, which is no voltage. `state("v")` selects by name."""
         return self.y[..., 0]
 
     def as_spike_signal(self) -> Float[Array, " T"]:
