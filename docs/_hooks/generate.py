@@ -29,7 +29,8 @@ def _results(name: str) -> dict:
 
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    # a "|" inside a cell (max|ref|) would split it: escape it for the tables extension
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -258,7 +259,7 @@ def fit_config() -> str:
         text = key.help + ("; one of " + ", ".join(f"`{c}`" for c in key.choices)
                            if key.choices else "")
         rows.append([f"`[{key.section}]`" if key.section else "top level", f"`{key.name}`",
-                     f"`{key.type}`", default, text.replace("|", "\\|")])
+                     f"`{key.type}`", default, text])
     note = ("\n\nTables whose other keys are passed on rather than rejected: "
             + ", ".join(f"`[{t}]`" for t in OPEN_TABLES) + ".")
     return _table(["table", "key", "type", "default", "meaning"], rows) + note
