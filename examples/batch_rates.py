@@ -9,9 +9,9 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 import scipy.stats
+from _gallery import save, setup, summary
 
 import scjax
-from _gallery import save, setup, summary
 
 out, small = setup(__doc__)
 B = 2_000 if small else 20_000

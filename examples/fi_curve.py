@@ -9,9 +9,9 @@ Run: `python examples/fi_curve.py [--small] [--out DIR]`.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import save, setup, summary
 
 import scjax
-from _gallery import save, setup, summary
 
 out, small = setup(__doc__)
 n_points = 9 if small else 25

@@ -1,5 +1,5 @@
 """A fit converging: recover Hodgkin–Huxley's g_Na and g_K from a voltage recording that
-carries its own time column (`scjax.fitting.Recording`), four restarts in one vmapped run,
+carries its own time column (`scjax.fitting.Recording`), restarts in one vmapped run,
 Adam to reach the basin, then L-BFGS to converge in it.
 
 Run: `python examples/fit_convergence.py [--small] [--out DIR]`.
@@ -10,13 +10,14 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import optax
+from _gallery import save, setup, summary
 
 import scjax
-from _gallery import save, setup, summary
 
 out, small = setup(__doc__)
 dt = 0.01
-n = 1_000 if small else 2_500  # 10 or 25 ms
+n = 600 if small else 2_500  # 6 or 25 ms
+restarts = 2 if small else 4
 adam_steps, lbfgs_steps = (40, 15) if small else (60, 20)
 truth = scjax.HodgkinHuxley(g_na=120.0, g_k=36.0)
 current = jnp.where(jnp.arange(n) * dt >= 2.0, 10.0, 0.0)
@@ -26,7 +27,7 @@ recorded = scjax.simulate(truth, current, dt)
 data = scjax.fitting.Recording(t=np.asarray(recorded.t[:-1]), v=np.asarray(recorded.v[:-1]))
 guess = scjax.HodgkinHuxley(g_na=100.0, g_k=30.0)
 result = scjax.fit(guess, params=["g_na", "g_k"], current=current, dt=dt, target=data,
-                   loss="trace_mse", restarts=4, key=jax.random.key(0),
+                   loss="trace_mse", restarts=restarts, key=jax.random.key(0),
                    optimizer=[(optax.adam(0.05), adam_steps), (optax.lbfgs(), lbfgs_steps)],
                    steps=None)
 fitted = scjax.simulate(result.model, current, dt)

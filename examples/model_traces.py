@@ -6,9 +6,9 @@ Run: `python examples/model_traces.py [--small] [--out DIR]`.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import save, setup, summary
 
 import scjax
-from _gallery import save, setup, summary
 
 out, small = setup(__doc__)
 scale = 0.5 if small else 1.0

@@ -9,7 +9,6 @@ Run: `python examples/parity_errors.py [--small] [--out DIR]`.
 import json
 
 import matplotlib.pyplot as plt
-
 from _gallery import ROOT, save, setup, summary
 
 out, small = setup(__doc__)

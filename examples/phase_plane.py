@@ -9,9 +9,9 @@ Run: `python examples/phase_plane.py [--small] [--out DIR]`.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _gallery import save, setup, summary
 
 import scjax
-from _gallery import save, setup, summary
 
 out, small = setup(__doc__)
 model = scjax.FitzHughNagumo()
