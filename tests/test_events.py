@@ -13,21 +13,42 @@ import numpy as np
 import pytest
 
 import scjax
+from scjax.adaptive import solve as reference_solve
 from scjax.simulation import InStepEvents
 from scjax.solvers import RK4, Euler
 
-try:  # the adaptive reference moved to scjax.adaptive (same `solve` signature)
-    from scjax.adaptive import solve as reference_solve
-except ImportError:
-    from scjax.reference import solve as reference_solve
-
 TIGHT = dict(rtol=1e-12, atol=1e-13, max_steps=10**6)
 SPAN = 200.0
+#: LIF's drive is piecewise constant over HOLD ms (a multiple of every dt): with a constant
+#: current its exactly periodic train makes the end-of-step lateness depend on how the interval
+#: falls on each grid (0.74 ms at every dt from 0.1 to 0.8 at I = 25), not on dt.
+HOLD = 0.8
+
+
+def lif_drive(t):
+    return 22.0 + 6.0 * np.sin(2 * np.pi * t / 50.0)  # rheobase 15: ISIs ~15 to ~40 ms
+
+
+def _trace(current, dt, n):
+    if not callable(current):
+        return jnp.full(n, current)
+    per_hold = int(round(HOLD / dt))
+    return jnp.asarray(np.repeat(current(HOLD * np.arange(-(-n // per_hold))), per_hold)[:n])
+
+
+def _reference_times(model, current, span):
+    if callable(current):
+        samples = current(HOLD * np.arange(int(round(span / HOLD))))
+        return reference_solve(model, (0.0, span), samples, current_dt=HOLD,
+                               **TIGHT).spike_times_array()
+    return reference_solve(model, (0.0, span), current, **TIGHT).spike_times_array()
+
 #: name → (model, current, {solver name: dts}). AdEx with V_peak = V_T + 5Δ_T: with Naud's
 #: 0 mV the upstroke's rate passes 1/dt in the last step and no fixed step converges beyond
 #: first order (measured in experiments/spike_time_convergence.py, docs/accuracy.md).
 CASES = {
-    "lif": (scjax.LIF(), 25.0, {"rk4": (0.8, 0.4, 0.2, 0.1), "euler": (0.4, 0.2, 0.1, 0.05)}),
+    "lif": (scjax.LIF(), lif_drive,
+            {"rk4": (0.8, 0.4, 0.2, 0.1), "euler": (0.2, 0.1, 0.05, 0.025)}),
     "izhikevich": (scjax.Izhikevich.preset("RS"), 10.0,
                    {"rk4": (0.1, 0.05, 0.025, 0.0125), "euler": (0.02, 0.01, 0.005, 0.0025)}),
     "adex": (scjax.AdEx.preset("tonic", v_peak=-40.0), 500.0,
@@ -45,14 +66,14 @@ def study():
     """(model, solver, mode) → (max errors per dt, counts per dt, reference count, runs)."""
     out = {}
     for name, (model, current, by_solver) in CASES.items():
-        ref = reference_solve(model, (0.0, SPAN), current, **TIGHT).spike_times_array()
+        ref = _reference_times(model, current, SPAN)
         for solver_name, dts in by_solver.items():
             n = int(round(SPAN / min(dts)))
             for mode in ("end_of_step", "in_step"):
                 errors, counts, runs = [], [], []
                 for dt in dts:
                     kwargs = {} if mode == "end_of_step" else {"events": mode}
-                    tr = scjax.simulate(model, jnp.full(n, current), dt,
+                    tr = scjax.simulate(model, _trace(current, dt, n), dt,
                                         solver=SOLVERS[solver_name], spikes="times",
                                         max_spikes=1024, **kwargs)
                     times = np.asarray(tr.spike_time_buffer)
@@ -83,12 +104,14 @@ def test_in_step_euler_spike_times_are_first_order(study, name):
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("name", CASES)
 def test_end_of_step_baseline_is_first_order(study, name, solver):
-    """Today's rule: first order for RK4 too, and the in-step error is smaller at every dt."""
+    """Today's rule: first order for RK4 too (and RK4 in-step is far closer at every dt;
+    Euler's own error is first order, so there in-step gains a constant at best)."""
     errors, _, _, _ = study[name, solver, "end_of_step"]
     slope = _slope(CASES[name][2][solver], errors)
-    assert 0.6 <= slope <= 1.4, (name, solver, slope, errors)
-    in_step, _, _, _ = study[name, solver, "in_step"]
-    assert np.all(in_step < errors), (in_step, errors)
+    assert 0.7 <= slope <= 1.3, (name, solver, slope, errors)
+    if solver == "rk4":
+        in_step, _, _, _ = study[name, solver, "in_step"]
+        assert np.all(in_step < 0.01 * errors), (in_step, errors)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -202,7 +225,7 @@ def test_crossing_model_gets_located_times_and_its_trajectory_unchanged():
     model, current = scjax.HodgkinHuxley(), 10.0
     dts = (0.04, 0.02, 0.01)
     n = int(round(100.0 / min(dts)))
-    ref = reference_solve(model, (0.0, 100.0), current, **TIGHT).spike_times_array()
+    ref = _reference_times(model, current, 100.0)
     errors = []
     for dt in dts:
         runs = [scjax.simulate(model, jnp.full(n, current), dt, solver=RK4(), spikes="times",

@@ -15,7 +15,7 @@ is cut at the crossing:
 3. the reset map is applied at t* = tₙ + s*, and the rest of the step (t* → tₙ₊₁) is one more
    step of the same solver from the reset state, which may itself cross again: up to
    `max_spikes_per_step` crossings per step are located; a crossing past that bound is
-   handled as in the default mode (reset at tₙ₊₁, time tₙ₊₁).
+   handled as in the default mode (reset at tₙ₊₁, time tₙ₊₁; see `InStepEvents`).
 
 Crossing models (HH, FHN, Morris–Lecar) get the located time of the upward crossing the same
 way; their state is the full step's (nothing is reset), so their trajectory is unchanged.
@@ -54,11 +54,12 @@ class InStepEvents:
     """The static options of `events="in_step"` (pass an instance as `events=` to change them).
 
     Attributes:
-        max_spikes_per_step: crossings located within one step (≥ 1). A neuron whose reset
-            state crosses threshold again within the same step more often than this (an
-            inter-spike interval shorter than dt) gets the further spike at the step's end,
-            as in the default mode: the spike count stays right, that time is first-order.
-            Each bound adds one located event (a root find and a step) to the spiking step.
+        max_spikes_per_step: crossings located within one step (≥ 1; more than one needs
+            an inter-spike interval shorter than dt). If the rest of the step still crosses
+            after that many, the default mode's rule applies to it: one more spike at the
+            step's end, reset there, and any further crossings within that step are lost (the
+            default mode counts at most one spike per step). Each unit of the bound adds one
+            located event (a root find and two solver steps) to the spiking steps.
         newton_iterations: safeguarded Newton–bisection iterations of each root find (≥ 1),
             before the final (differentiable) Newton step.
     """
@@ -101,9 +102,10 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
     """The one-neuron step of `events="in_step"`.
 
     `solver_step(model, y, t, h, current)` is one step of the run's solver of size `h` from
-    `(t, y)`. Returns `neuron_step(model, y, t_n, current) -> (y_next, offsets)`: `offsets
-    [max_spikes_per_step + 1]` are the spike times of the step relative to `t_n` in order,
-    +inf where none (see `record_in_step`).
+    `(t, y)`. Returns `neuron_step(model, y, t_n, current) -> (y_next, offsets)`: `offsets`
+    (`[max_spikes_per_step + 1]` for a resetting model, `[1]` for a crossing one) are the
+    spike times of the step relative to `t_n` in order, +inf where none (see
+    `record_in_step`).
     """
     n_located = events.max_spikes_per_step
 
@@ -123,8 +125,7 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
         if isinstance(model, AbstractCrossingModel):
             crossed = (y[i] < threshold) & (y_b[i] >= threshold)
             offset = jax.lax.cond(crossed, lambda: locate(y, zero, y_b), lambda: no_event)
-            offsets = [offset] + [no_event] * n_located
-            return jnp.where(finite, y_b, jnp.nan), jnp.stack(offsets)
+            return jnp.where(finite, y_b, jnp.nan), offset[None]
 
         def fire(y_a, a, y_b):
             s = locate(y_a, a, y_b)
@@ -187,7 +188,8 @@ def _crossing_offset(solver_step, model, y_a, a, y_b, t_n, dt, i_n, iterations):
     s, _, _ = jax.lax.fori_loop(0, iterations, newton_bisection,
                                 (s, jnp.zeros_like(span), span))
     _, slope = jax.jvp(g, (s,), (jnp.ones_like(s),))
-    usable = (slope > 0) & jnp.isfinite(slope)
+    # Not where the interval starts at or above threshold (a y0 given there): s = 0 then.
+    usable = (slope > 0) & jnp.isfinite(slope) & (g_lo < 0)
     # The implicit-function step: the value and gradient of g at s, the slope held fixed.
     live = solver_step(model, y_a, t_n + a, s, i_n)[i] - model.spike_threshold()
     step = -live / jnp.where(usable, slope, 1.0)
