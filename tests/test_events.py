@@ -152,6 +152,11 @@ def test_batch_equals_single_runs():
         np.testing.assert_array_equal(np.asarray(batch.y[i]), np.asarray(single.y))
         np.testing.assert_array_equal(np.asarray(batch.spike_time_buffer[i]),
                                       np.asarray(single.spike_time_buffer))
+    chunked = scjax.simulate_batch(model, jnp.asarray(np.repeat(amps[:, None], 2000, 1)), 0.05,
+                                   solver=RK4(), spikes="times", events="in_step",
+                                   chunk_size=2)
+    np.testing.assert_array_equal(np.asarray(chunked.spike_time_buffer),
+                                  np.asarray(batch.spike_time_buffer))
 
 
 def test_recordings_agree():
