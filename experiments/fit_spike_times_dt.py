@@ -2,9 +2,9 @@
 
 Izhikevich RS under I = 10 for 300 ms: the target is the adaptive reference's spike train
 (`scjax.adaptive.solve`, rtol 1e-12) with the true (a, d) = (0.02, 8); each method starts from
-(a, d) = (0.023, 7.3) and takes 8 Gauss–Newton steps (Levenberg–Marquardt damping 1e-9·diag, each parameter moving
-by at most 10 % per step)
-on the residuals t_k(θ) − t_k^ref of the reference's K spikes, with the Jacobian by `jax.jacfwd` through the whole run:
+(a, d) = (0.023, 7.3) and takes 8 Gauss–Newton steps (Levenberg–Marquardt damping
+1e-9·diag, each parameter moving by at most 10 % per step) on the residuals t_k(θ) − t_k^ref
+of the reference's K spikes, with the Jacobian by `jax.jacfwd` through the whole run:
 
 - `in_step`: `simulate(..., events="in_step", spikes="times")`, the located spike times;
 - `end_of_step + subgrid`: the historical run with `scjax.losses.subgrid_spike_times` (the
