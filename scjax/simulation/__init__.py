@@ -4,5 +4,6 @@
 fronts; both check their inputs at the boundary and run the same compiled loop.
 """
 
+from ._events import EVENT_MODES as EVENT_MODES, InStepEvents as InStepEvents
 from ._recording import SPIKE_RECORDINGS as SPIKE_RECORDINGS
 from ._simulate import simulate as simulate, simulate_batch as simulate_batch

@@ -9,6 +9,7 @@ from .._trajectory import Trajectory
 from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
+from ._events import in_step_neuron_step, record_in_step
 from ._recording import Recording
 from ._unstack import unstacked
 
@@ -40,13 +41,15 @@ _DIVERGED = ("the state became non-finite: dt is too large for this solver (try 
 
 @eqx.filter_jit
 def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Recording,
-             throw: bool, surrogate, model_axes=None, stimulus_axes=None) -> Trajectory:
+             throw: bool, surrogate, model_axes=None, stimulus_axes=None,
+             events=None) -> Trajectory:
     """Integrate `n_steps` fixed steps.
 
     `drive` is a dense current (`[T]`, or `[B, T]` for a batch), scanned over as the loop's
     input, or an `AbstractStimulus` sampled inside the loop. With `model_axes` (a pytree of
     0/None over `model`'s leaves) the run is a batch: `y0` is `[B, n_state]` and the carry is
     kept state-major (`[n_state, B]`) so every state component is one contiguous vector.
+    `events` is None (spikes and resets at the step's end) or a `_events.InStepEvents`.
     """
     dtype = y0.dtype
     batched = model_axes is not None
@@ -73,6 +76,11 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         # fusions that compute the state anyway, so it costs no extra pass per step.
         finite = jnp.all(jnp.isfinite(y_next))
         return jnp.where(finite, y_kept, jnp.nan), spike
+
+    if events is not None:  # `spike` is then the step's spike-time offsets (see _events)
+        neuron_step = in_step_neuron_step(
+            lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None,
+                                                  False)[0], dt, events)
 
     sample = None
     if stimulus is not None:
@@ -125,6 +133,10 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         else:
             t_n, t_next, i_n = xs
         y, spike = neuron_step(model, y, t_n, i_n)
+        if events is not None:
+            n_spikes, buffer, spiked = record_in_step(spike, t_n, n_spikes, buffer, lanes)
+            raster = spiked if recording.spikes == "raster" else None
+            return (y, stim_state, n_spikes, signal_count, buffer), raster
         fired = spike if surrogate is None else spike > 0.5
         if want_times:
             slot = jnp.where(fired, n_spikes, capacity)  # slot == capacity is dropped

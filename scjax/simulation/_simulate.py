@@ -21,6 +21,7 @@ from ._checks import (
     check_y0,
     n_steps_of,
 )
+from ._events import check_events_for_model, events_from_argument
 from ._loop import run_loop
 from ._recording import make_recording
 from ._solver import resolve_solver
@@ -46,6 +47,7 @@ def simulate(
     spikes: str = "raster",
     record=None,
     max_spikes: int = 64,
+    events="end_of_step",
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current with a fixed step.
 
@@ -85,6 +87,13 @@ def simulate(
             end-of-step time of each spike, +inf padded, and `spike_overflow`).
         record: the state names kept in `y` (default: all), e.g. `record=("v",)`.
         max_spikes: the capacity of the `"times"` buffer.
+        events: `"end_of_step"` (default, the historical rule: a resetting model fires and
+            resets at the end of the step that crossed, so spike times are first-order in
+            dt) or `"in_step"`: the crossing is located inside the step on the solver's own
+            continuous extension, the reset applied there and the rest of the step
+            integrated, so spike times (`spikes="times"`) keep the solver's order and are
+            differentiable (exactly, without a surrogate; `surrogate` must be None). A
+            `scjax.simulation.InStepEvents` sets its options. See `docs/accuracy.md`.
 
     Returns:
         A `scjax.Trajectory` (`t [T+1]`, `y [T+1, n_rec]`, `spikes [T]`, `spike_count`, ...).
@@ -104,7 +113,7 @@ def simulate(
     return _simulate(model, current, dt, batch=None, model_axes=None, solver=solver, y0=y0,
                      key=key, t0=t0, throw=throw, surrogate=surrogate, save_every=save_every,
                      check_step=check_step, n_steps=n_steps, spikes=spikes, record=record,
-                     max_spikes=max_spikes)
+                     max_spikes=max_spikes, events=events)
 
 
 def simulate_batch(
@@ -125,6 +134,7 @@ def simulate_batch(
     record=None,
     max_spikes: int = 64,
     chunk_size: int | None = None,
+    events="end_of_step",
 ) -> Trajectory:
     """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
 
@@ -177,18 +187,21 @@ def simulate_batch(
                                 solver=solver, y0=y0, key=key, t0=t0, throw=throw,
                                 surrogate=surrogate, save_every=save_every,
                                 check_step=check_step, n_steps=n_steps, spikes=spikes,
-                                record=record, max_spikes=max_spikes)
+                                record=record, max_spikes=max_spikes, events=events)
     model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
     return _simulate(model, current, dt, batch=batch, model_axes=model_axes, solver=solver,
                      y0=y0, key=key, t0=t0, throw=throw, surrogate=surrogate,
                      save_every=save_every, check_step=check_step, n_steps=n_steps,
-                     spikes=spikes, record=record, max_spikes=max_spikes)
+                     spikes=spikes, record=record, max_spikes=max_spikes, events=events)
 
 
 def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, throw, surrogate,
-              save_every, check_step, n_steps, spikes, record, max_spikes) -> Trajectory:
+              save_every, check_step, n_steps, spikes, record, max_spikes,
+              events) -> Trajectory:
     """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
     surrogate = surrogate_from_name(surrogate)
+    events = events_from_argument(events)
+    check_events_for_model(events, model, surrogate)
     batched = batch is not None
     is_stimulus = isinstance(current, AbstractStimulus)
     if is_stimulus:
@@ -246,7 +259,7 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     return run_loop(model, solver, drive, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
                     jnp.asarray(t0, dtype), loop_key, n_steps, recording, throw, surrogate,
-                    model_axes, stimulus_axes)
+                    model_axes, stimulus_axes, events)
 
 
 def _stimulus_dtype(stimulus):

@@ -65,6 +65,7 @@ def unstacked(fn, n_state: int):
         outs = _eval(closed.jaxpr, closed.consts, env_inputs)
         y_next, *others = jax.tree.unflatten(jax.tree.structure(out_shape), outs)
         y_next = y_next.parts if isinstance(y_next, _Split) else _parts(y_next, n_state)
+        others = [_materialise(x) for x in others]  # e.g. a vector of spike times
         like = jax.tree.leaves(out_shape[0])[0]
         return (tuple(jnp.asarray(p, like.dtype) for p in y_next), *others)
 
