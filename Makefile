@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test native bench docs clean
+.PHONY: setup demo test native bench docs clean lint
 
 setup: $(STAMP)
 
@@ -24,7 +24,13 @@ native: setup
 demo: setup native
 	$(PY) -m scjax.cli demo --out experiments/results
 
-test: setup native
+LINTED := scjax tests experiments examples setup.py docs/_hooks
+
+lint: setup
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+
+test: setup native lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: setup native

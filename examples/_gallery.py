@@ -28,8 +28,9 @@ def setup(description: str) -> tuple[pathlib.Path, bool]:
     select the non-interactive matplotlib backend; returns (out_dir, small)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=pathlib.Path, default=FIGURES, help="output folder")
-    parser.add_argument("--small", action="store_true",
-                        help="CI size (also SCJAX_EXAMPLES_SMALL=1)")
+    parser.add_argument(
+        "--small", action="store_true", help="CI size (also SCJAX_EXAMPLES_SMALL=1)"
+    )
     args = parser.parse_args()
     small = args.small or os.environ.get("SCJAX_EXAMPLES_SMALL", "") not in ("", "0")
     jax.config.update("jax_enable_x64", True)

@@ -21,9 +21,11 @@ model = scjax.Izhikevich.preset("RS")
 key = jax.random.key(0)
 mean_drive = jax.random.uniform(jax.random.key(1), (B,), minval=2.0, maxval=14.0)
 stim = scjax.stimulus.Constant(mean_drive) + scjax.stimulus.OrnsteinUhlenbeck(
-    mean=0.0, std=2.0, tau=5.0)
-tr = scjax.simulate_batch(model, stim, dt, n_steps=n_steps, key=key, spikes="count",
-                          save_every=n_steps)
+    mean=0.0, std=2.0, tau=5.0
+)
+tr = scjax.simulate_batch(
+    model, stim, dt, n_steps=n_steps, key=key, spikes="count", save_every=n_steps
+)
 rates = np.asarray(tr.spike_count) / (n_steps * dt / 1000.0)
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
@@ -37,7 +39,15 @@ axes[1].set_ylabel("firing rate (Hz)")
 fig.tight_layout()
 save(fig, out, "batch_rates")
 rank = scipy.stats.spearmanr(np.asarray(mean_drive), rates).statistic
-summary(out, "batch_rates", {"B": B, "n_steps": n_steps, "mean_rate_hz": float(rates.mean()),
-                             "silent_fraction": float(np.mean(rates == 0)),
-                             "rate_drive_rank_correlation": float(rank)})
+summary(
+    out,
+    "batch_rates",
+    {
+        "B": B,
+        "n_steps": n_steps,
+        "mean_rate_hz": float(rates.mean()),
+        "silent_fraction": float(np.mean(rates == 0)),
+        "rate_drive_rank_correlation": float(rank),
+    },
+)
 print(f"{B} neurons: mean rate {rates.mean():.1f} Hz, {np.mean(rates == 0):.0%} silent")

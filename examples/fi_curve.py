@@ -22,16 +22,20 @@ lif_currents = np.linspace(10.0, 40.0, n_points)
 lif_rates = np.asarray(scjax.analysis.fi_curve(lif, lif_currents, 0.01, duration))
 drive = lif.r_m * lif_currents
 with np.errstate(divide="ignore", invalid="ignore"):
-    theory = np.where(drive > lif.v_th - lif.v_rest,
-                      1000.0 / (lif.tau_m * np.log(drive / (drive - (lif.v_th - lif.v_rest)))),
-                      0.0)
+    theory = np.where(
+        drive > lif.v_th - lif.v_rest,
+        1000.0 / (lif.tau_m * np.log(drive / (drive - (lif.v_th - lif.v_rest)))),
+        0.0,
+    )
 
 izh_currents = np.linspace(0.0, 20.0, n_points)
-izh_rates = np.asarray(scjax.analysis.fi_curve(scjax.Izhikevich.preset("RS"), izh_currents,
-                                               0.25, duration))
+izh_rates = np.asarray(
+    scjax.analysis.fi_curve(scjax.Izhikevich.preset("RS"), izh_currents, 0.25, duration)
+)
 hh_currents = np.linspace(0.0, 20.0, n_points)
-hh_rates = np.asarray(scjax.analysis.fi_curve(scjax.HodgkinHuxley(integrator="rk4"),
-                                              hh_currents, 0.01, duration))
+hh_rates = np.asarray(
+    scjax.analysis.fi_curve(scjax.HodgkinHuxley(integrator="rk4"), hh_currents, 0.01, duration)
+)
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 3))
 scjax.analysis.plot_fi_curve(lif_currents, lif_rates, ax=axes[0], label="simulated, dt 0.01")
@@ -44,8 +48,16 @@ scjax.analysis.plot_fi_curve(hh_currents, hh_rates, ax=axes[2])
 axes[2].set_title("Hodgkin–Huxley, RK4 (type II, µA/cm²)", fontsize=9)
 fig.tight_layout()
 save(fig, out, "fi_curve")
-summary(out, "fi_curve", {"lif_currents": lif_currents.tolist(),
-                          "lif_rates_hz": lif_rates.tolist(), "lif_theory_hz": theory.tolist(),
-                          "izhikevich_rs_rates_hz": izh_rates.tolist(),
-                          "hh_currents": hh_currents.tolist(), "hh_rates_hz": hh_rates.tolist()})
+summary(
+    out,
+    "fi_curve",
+    {
+        "lif_currents": lif_currents.tolist(),
+        "lif_rates_hz": lif_rates.tolist(),
+        "lif_theory_hz": theory.tolist(),
+        "izhikevich_rs_rates_hz": izh_rates.tolist(),
+        "hh_currents": hh_currents.tolist(),
+        "hh_rates_hz": hh_rates.tolist(),
+    },
+)
 print("LIF simulated vs closed form (Hz):", np.round(lif_rates, 2), np.round(theory, 2))

@@ -39,24 +39,44 @@ def plot(tr, names, color, title, name):
 # paper's MATLAB code takes two 0.5 ms half steps per 1 ms).
 presets = scjax.models.IZHIKEVICH_PRESETS
 dt = 0.25
-tr = scjax.simulate_batch(batch_of(presets, scjax.Izhikevich.preset),
-                          scjax.stimulus.Step(onset=onset, amplitude=jnp.full(len(presets), 10.0)),
-                          dt, n_steps=int(duration / dt))
+tr = scjax.simulate_batch(
+    batch_of(presets, scjax.Izhikevich.preset),
+    scjax.stimulus.Step(onset=onset, amplitude=jnp.full(len(presets), 10.0)),
+    dt,
+    n_steps=int(duration / dt),
+)
 counts = dict(zip(presets, map(int, tr.spike_count)))
-plot(tr, list(presets), "tab:blue", "Izhikevich (2003) presets, I = 10 from t = 20 ms",
-     "izhikevich_patterns")
+plot(
+    tr,
+    list(presets),
+    "tab:blue",
+    "Izhikevich (2003) presets, I = 10 from t = 20 ms",
+    "izhikevich_patterns",
+)
 
 # AdEx: each Naud preset with its own current (pA), Euler at dt = 0.02 ms.
 presets = scjax.models.ADEX_PRESETS
 dt = 0.02
 currents = jnp.asarray([current for _, current in presets.values()])
-tr = scjax.simulate_batch(batch_of(presets, scjax.AdEx.preset),
-                          scjax.stimulus.Step(onset=onset, amplitude=currents), dt,
-                          n_steps=int(duration / dt), record=("v",))
+tr = scjax.simulate_batch(
+    batch_of(presets, scjax.AdEx.preset),
+    scjax.stimulus.Step(onset=onset, amplitude=currents),
+    dt,
+    n_steps=int(duration / dt),
+    record=("v",),
+)
 adex_counts = dict(zip(presets, map(int, tr.spike_count)))
-plot(tr, list(presets), "tab:red",
-     "AdEx, Naud et al. (2008) presets, each with its step current", "adex_patterns")
+plot(
+    tr,
+    list(presets),
+    "tab:red",
+    "AdEx, Naud et al. (2008) presets, each with its step current",
+    "adex_patterns",
+)
 
-summary(out, "firing_patterns", {"duration_ms": duration, "izhikevich_spikes": counts,
-                                 "adex_spikes": adex_counts})
+summary(
+    out,
+    "firing_patterns",
+    {"duration_ms": duration, "izhikevich_spikes": counts, "adex_spikes": adex_counts},
+)
 print("spikes:", counts, adex_counts)

@@ -26,10 +26,18 @@ recorded = scjax.simulate(truth, current, dt)
 # alignment explicit; a bare array of n samples would be refused as ambiguous).
 data = scjax.fitting.Recording(t=np.asarray(recorded.t[:-1]), v=np.asarray(recorded.v[:-1]))
 guess = scjax.HodgkinHuxley(g_na=100.0, g_k=30.0)
-result = scjax.fit(guess, params=["g_na", "g_k"], current=current, dt=dt, target=data,
-                   loss="trace_mse", restarts=restarts, key=jax.random.key(0),
-                   optimizer=[(optax.adam(0.05), adam_steps), (optax.lbfgs(), lbfgs_steps)],
-                   steps=None)
+result = scjax.fit(
+    guess,
+    params=["g_na", "g_k"],
+    current=current,
+    dt=dt,
+    target=data,
+    loss="trace_mse",
+    restarts=restarts,
+    key=jax.random.key(0),
+    optimizer=[(optax.adam(0.05), adam_steps), (optax.lbfgs(), lbfgs_steps)],
+    steps=None,
+)
 fitted = scjax.simulate(result.model, current, dt)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -45,12 +53,20 @@ axes[1].plot(fitted.t, fitted.v, "tab:orange", lw=1, label="fitted")
 axes[1].set_xlabel("t (ms)")
 axes[1].set_ylabel("V (mV)")
 axes[1].legend(fontsize=7)
-axes[1].set_title(f"g_Na = {result.params['g_na']:.3f}, g_K = {result.params['g_k']:.3f} "
-                  "(truth 120, 36)",
-                  fontsize=9)
+axes[1].set_title(
+    f"g_Na = {result.params['g_na']:.3f}, g_K = {result.params['g_k']:.3f} (truth 120, 36)",
+    fontsize=9,
+)
 fig.tight_layout()
 save(fig, out, "fit_convergence")
-summary(out, "fit_convergence", {"params": result.params, "loss": result.loss,
-                                 "steps": [adam_steps, lbfgs_steps],
-                                 "truth": {"g_na": 120.0, "g_k": 36.0}})
+summary(
+    out,
+    "fit_convergence",
+    {
+        "params": result.params,
+        "loss": result.loss,
+        "steps": [adam_steps, lbfgs_steps],
+        "truth": {"g_na": 120.0, "g_k": 36.0},
+    },
+)
 print("fitted", result.params, "loss", result.loss)

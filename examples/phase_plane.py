@@ -22,8 +22,9 @@ current = 0.5
 
 tr = scjax.simulate(model, np.full(int(duration / dt), current), dt)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-scjax.analysis.plot_phase_portrait(model, current, bounds, ax=axes[0], trajectory=tr,
-                                   resolution=120 if small else 200)
+scjax.analysis.plot_phase_portrait(
+    model, current, bounds, ax=axes[0], trajectory=tr, resolution=120 if small else 200
+)
 axes[0].set_title(f"FitzHugh–Nagumo phase plane, I = {current}", fontsize=9)
 
 currents = np.linspace(0.0, 1.6, 9 if small else 41)

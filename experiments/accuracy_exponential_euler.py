@@ -78,8 +78,9 @@ def one_run(model, current, dt, reference_times, repeats):
     row.update(
         n_spikes=int(len(times)),
         count_error=int(len(times) - len(reference_times)),
-        max_spike_time_error_ms=(float(np.max(np.abs(times[:k] - reference_times[:k])))
-                                 if k else None),
+        max_spike_time_error_ms=(
+            float(np.max(np.abs(times[:k] - reference_times[:k]))) if k else None
+        ),
     )
     return row
 
@@ -105,38 +106,52 @@ def main(argv=None) -> int:
                 row = one_run(model, current, dt, reference_times, args.repeats)
                 row["integrator"] = integrator
                 rows.append(row)
-                print(f"{case:15s} {integrator:18s} dt={dt:<6} spikes={row['n_spikes']} "
-                      f"(ref {len(reference_times)}) max|dt_spike|="
-                      f"{row['max_spike_time_error_ms']} warm={row['warm_run_s']:.4f}s"
-                      + ("  DIVERGED" if row["diverged"] else ""), flush=True)
+                print(
+                    f"{case:15s} {integrator:18s} dt={dt:<6} spikes={row['n_spikes']} "
+                    f"(ref {len(reference_times)}) max|dt_spike|="
+                    f"{row['max_spike_time_error_ms']} warm={row['warm_run_s']:.4f}s"
+                    + ("  DIVERGED" if row["diverged"] else ""),
+                    flush=True,
+                )
         summary = {}
         for integrator in INTEGRATORS:
-            ok = [r for r in rows if r["integrator"] == integrator
-                  and r["max_spike_time_error_ms"] is not None]
+            ok = [
+                r
+                for r in rows
+                if r["integrator"] == integrator and r["max_spike_time_error_ms"] is not None
+            ]
             dts = np.array([r["dt"] for r in ok])
             errors = np.array([r["max_spike_time_error_ms"] for r in ok])
             summary[integrator] = {
                 "stable_dts": [float(d) for d in dts],
                 # Spike times are grid samples (resolution dt), so errors near dt are floors.
-                "loglog_slope": (float(np.polyfit(np.log(dts), np.log(errors), 1)[0])
-                                 if len(ok) >= 2 else None),
+                "loglog_slope": (
+                    float(np.polyfit(np.log(dts), np.log(errors), 1)[0]) if len(ok) >= 2 else None
+                ),
                 "error_over_dt_median": float(np.median(errors / dts)) if len(ok) else None,
             }
         results[case] = {
             "summary": summary,
             "current": amplitude,
             "duration_ms": args.duration,
-            "reference": {"n_spikes": int(len(reference_times)), "solve_s": ref_s,
-                          "solver": "Tsit5 rtol 1e-8 atol 1e-10",
-                          "first_spikes_ms": [float(t) for t in reference_times[:5]]},
+            "reference": {
+                "n_spikes": int(len(reference_times)),
+                "solve_s": ref_s,
+                "solver": "Tsit5 rtol 1e-8 atol 1e-10",
+                "first_spikes_ms": [float(t) for t in reference_times[:5]],
+            },
             "runs": rows,
         }
     out = {
         "experiment": "accuracy_exponential_euler",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "loadavg": os.getloadavg(), "jax": jax.__version__,
-                    "backend": jax.default_backend()},
+        "date": datetime.datetime.now(datetime.UTC).isoformat(),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "loadavg": os.getloadavg(),
+            "jax": jax.__version__,
+            "backend": jax.default_backend(),
+        },
         "dtype": "float64",
         "total_s": time.perf_counter() - started,
         "results": results,

@@ -39,19 +39,50 @@ def izh_rs():
 
 CASES = [
     # name, model, bounds, currents, dt, duration, portrait current, reference (kind → currents)
-    ("FitzHughNagumo", scjax.FitzHughNagumo(), [(-2.5, 2.5), (-1.0, 3.0)],
-     np.linspace(0.0, 1.6, 81), 0.05, 600.0, 0.5,
-     lambda: {"hopf": fhn_hopf()}, "closed form: tr J = 0"),
-    ("Izhikevich RS", scjax.Izhikevich.preset("RS"), [(-90.0, 0.0), (-30.0, 10.0)],
-     np.linspace(0.0, 12.0, 61), 0.1, 1000.0, 5.0, izh_rs, "closed form: tr J = 0, disc = 0"),
-    ("MorrisLecar", scjax.MorrisLecar(), [(-80.0, 60.0), (0.0, 1.0)],
-     np.linspace(40.0, 240.0, 81), 0.1, 1500.0, 100.0,
-     lambda: {"hopf": [ml_independent_hopf(60.0, 150.0), ml_independent_hopf(150.0, 240.0)]},
-     "SciPy brentq on the FD-Jacobian's leading real part"),
-    ("HodgkinHuxley", scjax.HodgkinHuxley(), [(-90.0, 40.0), (0.0, 1.0), (0.0, 1.0), (0.0, 1.0)],
-     np.linspace(0.0, 20.0, 41), 0.01, 300.0, None,
-     lambda: {"hopf": [hh_independent_hopf(6.0, 14.0)]},
-     "SciPy brentq on the FD-Jacobian's leading real part"),
+    (
+        "FitzHughNagumo",
+        scjax.FitzHughNagumo(),
+        [(-2.5, 2.5), (-1.0, 3.0)],
+        np.linspace(0.0, 1.6, 81),
+        0.05,
+        600.0,
+        0.5,
+        lambda: {"hopf": fhn_hopf()},
+        "closed form: tr J = 0",
+    ),
+    (
+        "Izhikevich RS",
+        scjax.Izhikevich.preset("RS"),
+        [(-90.0, 0.0), (-30.0, 10.0)],
+        np.linspace(0.0, 12.0, 61),
+        0.1,
+        1000.0,
+        5.0,
+        izh_rs,
+        "closed form: tr J = 0, disc = 0",
+    ),
+    (
+        "MorrisLecar",
+        scjax.MorrisLecar(),
+        [(-80.0, 60.0), (0.0, 1.0)],
+        np.linspace(40.0, 240.0, 81),
+        0.1,
+        1500.0,
+        100.0,
+        lambda: {"hopf": [ml_independent_hopf(60.0, 150.0), ml_independent_hopf(150.0, 240.0)]},
+        "SciPy brentq on the FD-Jacobian's leading real part",
+    ),
+    (
+        "HodgkinHuxley",
+        scjax.HodgkinHuxley(),
+        [(-90.0, 40.0), (0.0, 1.0), (0.0, 1.0), (0.0, 1.0)],
+        np.linspace(0.0, 20.0, 41),
+        0.01,
+        300.0,
+        None,
+        lambda: {"hopf": [hh_independent_hopf(6.0, 14.0)]},
+        "SciPy brentq on the FD-Jacobian's leading real part",
+    ),
 ]
 
 
@@ -62,28 +93,44 @@ def main() -> int:
     results = {}
     for col, (name, model, bounds, currents, dt, duration, i_pp, ref, how) in enumerate(CASES):
         start = time.perf_counter()
-        scan = dyn.bifurcation_scan(model, currents, bounds, 2 if model.n_state == 4 else None,
-                                    dt=dt, duration=duration)
+        scan = dyn.bifurcation_scan(
+            model, currents, bounds, 2 if model.n_state == 4 else None, dt=dt, duration=duration
+        )
         t_scan = time.perf_counter() - start
         start = time.perf_counter()
         rates = np.asarray(dyn.fi_curve(model, currents, dt, duration))
         t_fi = time.perf_counter() - start
         expected = ref()
         found = {"hopf": scan.hopf_currents(), "saddle-node": scan.saddle_node_currents()}
-        errors = {k: float(np.max(np.abs(np.asarray(found[k]) - np.asarray(v))))
-                  if len(found[k]) == len(v) else None for k, v in expected.items()}
+        errors = {
+            k: float(np.max(np.abs(np.asarray(found[k]) - np.asarray(v))))
+            if len(found[k]) == len(v)
+            else None
+            for k, v in expected.items()
+        }
         results[name] = {
-            "bifurcations": [{"kind": b.kind, "current": b.current,
-                              "onset_frequency_hz": 1000 * abs(b.eigenvalues[0].imag) / (2 * np.pi),
-                              "state": b.state.tolist()} for b in scan.bifurcations],
-            "reference": expected, "reference_method": how, "max_abs_error": errors,
+            "bifurcations": [
+                {
+                    "kind": b.kind,
+                    "current": b.current,
+                    "onset_frequency_hz": 1000 * abs(b.eigenvalues[0].imag) / (2 * np.pi),
+                    "state": b.state.tolist(),
+                }
+                for b in scan.bifurcations
+            ],
+            "reference": expected,
+            "reference_method": how,
+            "max_abs_error": errors,
             "rheobase_grid": float(currents[rates > 0].min()) if np.any(rates > 0) else None,
             "max_rate_hz": float(rates.max()),
-            "n_currents": len(currents), "seconds_scan_with_envelope": t_scan,
+            "n_currents": len(currents),
+            "seconds_scan_with_envelope": t_scan,
             "seconds_fi_curve": t_fi,
         }
-        print(f"{name}: {found} vs {expected} (max |err| {errors}); scan {t_scan:.1f} s, "
-              f"F–I {t_fi:.1f} s")
+        print(
+            f"{name}: {found} vs {expected} (max |err| {errors}); scan {t_scan:.1f} s, "
+            f"F–I {t_fi:.1f} s"
+        )
         plot_bifurcation(scan, ax=axes[0, col])
         axes[0, col].set_title(f"{name}: bifurcation diagram", fontsize=9)
         if i_pp is not None:
@@ -101,8 +148,11 @@ def main() -> int:
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "analysis_bifurcations.png"), dpi=110)
     with open(os.path.join(out_dir, "analysis_bifurcations.json"), "w") as f:
-        json.dump({"jax": jax.__version__, "device": str(jax.devices()[0]), "models": results},
-                  f, indent=2)
+        json.dump(
+            {"jax": jax.__version__, "device": str(jax.devices()[0]), "models": results},
+            f,
+            indent=2,
+        )
     return 0
 
 

@@ -40,8 +40,15 @@ def main() -> int:
         cv = np.asarray(sp.cv_isi(trains, jnp.full(20, n)))
         t_stop = float(trains[:, -1].min())
         fano = np.asarray(sp.fano_factor(trains, jnp.full(20, n), 10.0, 0.0, t_stop))
-        poisson.append({"n_spikes": n, "cv_mean": float(cv.mean()), "cv_std": float(cv.std()),
-                        "fano_mean": float(fano.mean()), "fano_std": float(fano.std())})
+        poisson.append(
+            {
+                "n_spikes": n,
+                "cv_mean": float(cv.mean()),
+                "cv_std": float(cv.std()),
+                "fano_mean": float(fano.mean()),
+                "fano_std": float(fano.std()),
+            }
+        )
         print(poisson[-1])
     out["poisson"] = poisson
 
@@ -54,8 +61,11 @@ def main() -> int:
     fb = np.asarray(sp.exponential_traces(b, 25, t, tau))
     numeric = float(np.sqrt(np.trapezoid((fa - fb) ** 2, t) / tau))
     exact = float(sp.van_rossum_distance(a, 30, b, 25, tau))
-    out["van_rossum"] = {"closed_form": exact, "trapezoid_dt_1e-3": numeric,
-                         "relative_difference": abs(exact - numeric) / exact}
+    out["van_rossum"] = {
+        "closed_form": exact,
+        "trapezoid_dt_1e-3": numeric,
+        "relative_difference": abs(exact - numeric) / exact,
+    }
     print(out["van_rossum"])
 
     # 3. Throughput: 1000 pairs of 100-spike trains on [0, 1000].
@@ -65,8 +75,9 @@ def main() -> int:
     c = jnp.full(pairs, n)
     out["throughput_1000_pairs_100_spikes_s"] = {
         "van_rossum": timed(lambda: sp.van_rossum_distance(x, c, y, c, 5.0)),
-        "van_rossum_grad": timed(jax.jit(jax.grad(
-            lambda x: jnp.sum(sp.van_rossum_distance(x, c, y, c, 5.0)))), x),
+        "van_rossum_grad": timed(
+            jax.jit(jax.grad(lambda x: jnp.sum(sp.van_rossum_distance(x, c, y, c, 5.0)))), x
+        ),
         "isi_distance": timed(lambda: sp.isi_distance(x, c, y, c, 0.0, 1000.0)),
         "spike_distance": timed(lambda: sp.spike_distance(x, c, y, c, 0.0, 1000.0)),
     }

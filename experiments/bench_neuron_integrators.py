@@ -86,42 +86,59 @@ def bench_case(name: str, integrator: str, backends, args) -> dict:
     compile_s = time.perf_counter() - start
     ref = scjax.simulate(model, cur_j, case.dt, solver=solver, y0=y0_j)
     jax_s, jax_all = median_time(run_jax, args.repeats)
-    row = dict(model=name, integrator=integrator, dt=case.dt, n_steps=args.steps,
-               spikes=int(np.sum(ref.spikes)),
-               single=dict(jax=dict(seconds=jax_s, repeats=jax_all, first_call_seconds=compile_s)))
+    row = dict(
+        model=name,
+        integrator=integrator,
+        dt=case.dt,
+        n_steps=args.steps,
+        spikes=int(np.sum(ref.spikes)),
+        single=dict(jax=dict(seconds=jax_s, repeats=jax_all, first_call_seconds=compile_s)),
+    )
     for b in backends:
         tr = native.simulate(b, model, current, case.dt, integrator=integrator, y0=y0)  # warm
         b_s, b_all = median_time(
-            lambda: native.simulate(b, model, current, case.dt, integrator=integrator, y0=y0),
-            args.repeats)
+            lambda b=b: native.simulate(b, model, current, case.dt, integrator=integrator, y0=y0),
+            args.repeats,
+        )
         row["single"][b] = dict(
-            seconds=b_s, repeats=b_all, jax_over_native=jax_s / b_s,
+            seconds=b_s,
+            repeats=b_all,
+            jax_over_native=jax_s / b_s,
             max_rel_vs_jax=normwise_rel(tr.y, y_jax),
-            spikes_identical=bool(np.array_equal(tr.spikes, np.asarray(ref.spikes))))
-    print(f"{name:15s} {integrator:10s} single  jax {jax_s * 1e3:8.2f} ms  " + "  ".join(
-        f"{b} {row['single'][b]['seconds'] * 1e3:7.2f} ms (x{row['single'][b]['jax_over_native']:.1f})"
-        for b in backends), flush=True)
+            spikes_identical=bool(np.array_equal(tr.spikes, np.asarray(ref.spikes))),
+        )
+    print(
+        f"{name:15s} {integrator:10s} single  jax {jax_s * 1e3:8.2f} ms  "
+        + "  ".join(
+            f"{b} {row['single'][b]['seconds'] * 1e3:7.2f} ms "
+            f"(x{row['single'][b]['jax_over_native']:.1f})"
+            for b in backends
+        ),
+        flush=True,
+    )
 
     if integrator != "rk4" or args.batch <= 0:
         return row
     currents = batch_currents(case, args.steps, args.batch)
     cur_b = jnp.asarray(currents)
     y0_batch = jnp.broadcast_to(y0_j, (args.batch, y0_j.shape[0]))
-    batched = jax.jit(lambda c: scjax.simulate_batch(model, c, case.dt, solver=solver,
-                                                     y0=y0_batch, throw=False))
+    batched = jax.jit(
+        lambda c: scjax.simulate_batch(model, c, case.dt, solver=solver, y0=y0_batch, throw=False)
+    )
     start = time.perf_counter()
     out_jax = batched(cur_b)
     ys_jax = np.asarray(out_jax.y.block_until_ready())
     spikes_jax = np.asarray(out_jax.spikes)
     compile_b = time.perf_counter() - start
     jb_s, jb_all = median_time(lambda: batched(cur_b).y.block_until_ready(), args.repeats)
-    row["batch"] = dict(size=args.batch, jax=dict(seconds=jb_s, repeats=jb_all,
-                                                  first_call_seconds=compile_b))
+    row["batch"] = dict(
+        size=args.batch, jax=dict(seconds=jb_s, repeats=jb_all, first_call_seconds=compile_b)
+    )
     for b in backends:
-        def loop(keep=None):
+
+        def loop(keep=None, b=b):
             for i in range(args.batch):
-                tr = native.simulate(b, model, currents[i], case.dt, integrator=integrator,
-                                     y0=y0)
+                tr = native.simulate(b, model, currents[i], case.dt, integrator=integrator, y0=y0)
                 if keep is not None:
                     keep.append(tr)
 
@@ -129,21 +146,33 @@ def bench_case(name: str, integrator: str, backends, args) -> dict:
         loop(kept)  # warm, and kept for the accuracy check
         nb_s, nb_all = median_time(loop, args.repeats)
         row["batch"][b] = dict(
-            seconds=nb_s, repeats=nb_all, jax_over_native=jb_s / nb_s,
+            seconds=nb_s,
+            repeats=nb_all,
+            jax_over_native=jb_s / nb_s,
             max_rel_vs_jax=normwise_rel(np.stack([tr.y for tr in kept]), ys_jax),
-            traces_with_different_spikes=int(sum(
-                not np.array_equal(tr.spikes, spikes_jax[i]) for i, tr in enumerate(kept))))
-    print(f"{name:15s} {integrator:10s} batch{args.batch:5d} jax {jb_s:7.3f} s  " + "  ".join(
-        f"{b} {row['batch'][b]['seconds']:6.3f} s (x{row['batch'][b]['jax_over_native']:.2f})"
-        for b in backends), flush=True)
+            traces_with_different_spikes=int(
+                sum(not np.array_equal(tr.spikes, spikes_jax[i]) for i, tr in enumerate(kept))
+            ),
+        )
+    print(
+        f"{name:15s} {integrator:10s} batch{args.batch:5d} jax {jb_s:7.3f} s  "
+        + "  ".join(
+            f"{b} {row['batch'][b]['seconds']:6.3f} s (x{row['batch'][b]['jax_over_native']:.2f})"
+            for b in backends
+        ),
+        flush=True,
+    )
     return row
 
 
 def _version(cmd) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        lines = [ln for ln in (out.stdout + out.stderr).splitlines()
-                 if ln.strip() and "crashpad" not in ln.lower()]
+        lines = [
+            ln
+            for ln in (out.stdout + out.stderr).splitlines()
+            if ln.strip() and "crashpad" not in ln.lower()
+        ]
         return lines[0].strip() if lines else "unknown"
     except (OSError, subprocess.SubprocessError) as e:
         return f"unavailable ({type(e).__name__})"
@@ -158,12 +187,17 @@ def machine_info() -> dict:
         pass
     mojo = ROOT / ".venv" / "bin" / "mojo"
     return dict(
-        platform=platform.platform(), cpu=cpu, cores=os.cpu_count(),
+        platform=platform.platform(),
+        cpu=cpu,
+        cores=os.cpu_count(),
         jax_devices=[str(d) for d in jax.devices()],
         versions=dict(
-            python=sys.version.split()[0], jax=jax.__version__,
-            jaxlib=__import__("jaxlib").__version__, numpy=np.__version__,
-            scjax=scjax.__version__, rustc=_version(["rustc", "--version"]),
+            python=sys.version.split()[0],
+            jax=jax.__version__,
+            jaxlib=__import__("jaxlib").__version__,
+            numpy=np.__version__,
+            scjax=scjax.__version__,
+            rustc=_version(["rustc", "--version"]),
             go=_version(["go", "version"]),
             mojo=_version([str(mojo) if mojo.exists() else "mojo", "--version"]),
         ),
@@ -175,10 +209,14 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=1000, help="neurons in the batch (0: skip)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--models", nargs="+", default=list(parity.CASES),
-                        choices=list(parity.CASES))
-    parser.add_argument("--parity-only", action="store_true",
-                        help="run the parity suite only (keeps the timings already in --out)")
+    parser.add_argument(
+        "--models", nargs="+", default=list(parity.CASES), choices=list(parity.CASES)
+    )
+    parser.add_argument(
+        "--parity-only",
+        action="store_true",
+        help="run the parity suite only (keeps the timings already in --out)",
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
 
@@ -195,8 +233,9 @@ def main(argv=None) -> int:
         if s is not True:
             print(f"{b}: {s}")
     report.update(
-        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        machine=machine_info(), backends={b: (s if s is True else str(s)) for b, s in status.items()},
+        date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        machine=machine_info(),
+        backends={b: (s if s is True else str(s)) for b, s in status.items()},
         load_average_before=list(os.getloadavg()),
     )
 
@@ -205,11 +244,13 @@ def main(argv=None) -> int:
     print(format_table(suite), flush=True)
     report["parity"] = {k: suite[k] for k in ("passed", "n_checked", "n_failed", "backends")}
     report["parity"]["worst_max_rel"] = max(
-        (r["max_rel"] for r in suite["rows"] if r.get("available")), default=None)
+        (r["max_rel"] for r in suite["rows"] if r.get("available")), default=None
+    )
 
     if not args.parity_only:
-        report["settings"] = dict(steps=args.steps, batch=args.batch, repeats=args.repeats,
-                                  statistic="median")
+        report["settings"] = dict(
+            steps=args.steps, batch=args.batch, repeats=args.repeats, statistic="median"
+        )
         rows = []
         for name in args.models:
             for integrator in dict.fromkeys(("rk4", HISTORICAL[name])):

@@ -64,15 +64,25 @@ def machine_info() -> dict:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "load_average_start": os.getloadavg()}
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_start": os.getloadavg(),
+    }
     for package in ("jax", "jaxlib", "diffrax", "equinox"):
         try:
             info[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             info[package] = None
-    info["gcc"] = subprocess.run(["gcc", "--version"], check=False,
-                                 capture_output=True, text=True).stdout.splitlines()[0] if shutil.which("gcc") else None
+    info["gcc"] = (
+        subprocess.run(
+            ["gcc", "--version"], check=False, capture_output=True, text=True
+        ).stdout.splitlines()[0]
+        if shutil.which("gcc")
+        else None
+    )
     return info
 
 
@@ -91,10 +101,24 @@ def ensure_venv(name: str) -> tuple[str | None, str | None, float]:
     start = time.perf_counter()
     try:
         if not os.path.exists(python):
-            subprocess.run([sys.executable if shutil.which("python3") is None else "python3",
-                            "-m", "venv", venv], check=True, capture_output=True, text=True)
-        subprocess.run([python, "-m", "pip", "install", "--quiet", *requirements], check=True,
-                       capture_output=True, text=True, timeout=1800)
+            subprocess.run(
+                [
+                    sys.executable if shutil.which("python3") is None else "python3",
+                    "-m",
+                    "venv",
+                    venv,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", *requirements],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
         tail = getattr(error, "stderr", "") or ""
         return None, f"install failed: {error}; {str(tail)[-800:]}", time.perf_counter() - start
@@ -113,8 +137,10 @@ def build_c(build_dir: str) -> dict:
             command = ["gcc", *flags, f"-DREAL={real}", source, "-o", binary, "-lm"]
             start = time.perf_counter()
             done = subprocess.run(command, check=False, capture_output=True, text=True)
-            info = {"command": " ".join(command[:-4] + ["population.c", "-o", "BIN", "-lm"]),
-                    "compile_s": time.perf_counter() - start}
+            info = {
+                "command": " ".join(command[:-4] + ["population.c", "-o", "BIN", "-lm"]),
+                "compile_s": time.perf_counter() - start,
+            }
             if done.returncode != 0:
                 info["error"] = done.stderr[-800:]
                 binary = None
@@ -149,8 +175,16 @@ def run_child(command: list[str], env: dict, timeout: float) -> tuple[int, str, 
 
 def contender_names(model: str) -> list[str]:
     brainpy = ["brainpy_rk4", "brainpy_exp_auto"] if model == "hh" else ["brainpy_izh2003"]
-    return ["scjax", "plain_jax", "c_strict_1t", "c_strict_2t", "c_fast_1t", "c_fast_2t",
-            "brian2", *brainpy]
+    return [
+        "scjax",
+        "plain_jax",
+        "c_strict_1t",
+        "c_strict_2t",
+        "c_fast_1t",
+        "c_fast_2t",
+        "brian2",
+        *brainpy,
+    ]
 
 
 def command_for(name, model, dtype, n, steps, counts_out, ctx):
@@ -199,14 +233,23 @@ def one_run(name, model, dtype, n, steps, ctx) -> dict:
         seconds = float(out.split()[-1])
         counts = np.fromfile(counts_out, np.int32).astype(np.int64)
         _, info = ctx["c_builds"][name.split("_")[1], dtype]
-        result = {"setup_s": info["compile_s"], "run_s": seconds,
-                  "path": f"{info['command']} ; OMP threads {name[-2]}"}
+        result = {
+            "setup_s": info["compile_s"],
+            "run_s": seconds,
+            "path": f"{info['command']} ; OMP threads {name[-2]}",
+        }
     else:
         result = json.loads(out.strip().splitlines()[-1])
         counts = np.load(counts_out)
     os.remove(counts_out)
-    result.update(status="ok", wall_s=wall, load_average_1min=load, peak_rss_mib=rss, counts=counts,
-                  neuron_steps_per_s=n * steps / result["run_s"])
+    result.update(
+        status="ok",
+        wall_s=wall,
+        load_average_1min=load,
+        peak_rss_mib=rss,
+        counts=counts,
+        neuron_steps_per_s=n * steps / result["run_s"],
+    )
     return result
 
 
@@ -214,9 +257,14 @@ def agreement(model: str, counts: np.ndarray, reference: np.ndarray) -> dict:
     total, ref_total = int(counts.sum()), int(reference.sum())
     relative = abs(total - ref_total) / max(ref_total, 1)
     mismatched = int(np.sum(counts != reference))
-    out = {"reference": "c_strict f64", "spike_total": total, "reference_total": ref_total,
-           "total_relative_difference": relative, "neurons_differing": mismatched,
-           "max_abs_count_difference": int(np.max(np.abs(counts - reference)))}
+    out = {
+        "reference": "c_strict f64",
+        "spike_total": total,
+        "reference_total": ref_total,
+        "total_relative_difference": relative,
+        "neurons_differing": mismatched,
+        "max_abs_count_difference": int(np.max(np.abs(counts - reference))),
+    }
     if model == "hh":
         out["criterion"] = "identical per-neuron counts"
         out["pass"] = mismatched == 0
@@ -249,60 +297,83 @@ def summarise(entry: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="N = 1e3 and 1e4, 2 000 steps, 3 repeats (development)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="N = 1e3 and 1e4, 2 000 steps, 3 repeats (development)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", nargs="+", choices=["hh", "izh"], default=["hh", "izh"])
-    parser.add_argument("--dtypes", nargs="+", choices=["float64", "float32"],
-                        default=["float64", "float32"])
-    parser.add_argument("--contenders", nargs="+", default=None,
-                        help="subset of contender names (default: all)")
-    parser.add_argument("--no-parity", action="store_true",
-                        help="skip the untimed no-FMA parity pass of the JAX contenders")
+    parser.add_argument(
+        "--dtypes", nargs="+", choices=["float64", "float32"], default=["float64", "float32"]
+    )
+    parser.add_argument(
+        "--contenders", nargs="+", default=None, help="subset of contender names (default: all)"
+    )
+    parser.add_argument(
+        "--no-parity",
+        action="store_true",
+        help="skip the untimed no-FMA parity pass of the JAX contenders",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per subprocess")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     sizes = args.sizes or ([1000, 10000] if args.quick else [1000, 10000, 100000])
     steps = args.steps or (2000 if args.quick else 10000)
     out_path = args.out or os.path.join(
-        HERE, "results", "bench_population_quick.json" if args.quick else "bench_population.json")
+        HERE, "results", "bench_population_quick.json" if args.quick else "bench_population.json"
+    )
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     started = time.perf_counter()
 
     build_dir = tempfile.mkdtemp(prefix="bench_population_")
     ctx = {"build_dir": build_dir, "timeout": args.timeout, "dense_limit": 10000}
     ctx["c_builds"] = build_c(build_dir)
-    wanted = lambda name: args.contenders is None or name in args.contenders
+
+    def wanted(name):
+        return args.contenders is None or name in args.contenders
+
     ctx["venvs"], install_s = {}, {}
     for venv in VENV_REQUIREMENTS:
-        if any(wanted(c) for m in args.models for c in contender_names(m) if
-               c.startswith(venv)):
+        if any(wanted(c) for m in args.models for c in contender_names(m) if c.startswith(venv)):
             python, reason, seconds = ensure_venv(venv)
             ctx["venvs"][venv] = (python, reason)
             install_s[venv] = seconds
     probe_code = "import scjax; print(hasattr(scjax, 'stimulus'))"
-    probe = subprocess.run([sys.executable, "-c", probe_code], check=False, capture_output=True,
-                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+    probe = subprocess.run(
+        [sys.executable, "-c", probe_code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     ctx["scjax_has_stimulus"] = probe.stdout.strip() == "True"
 
     workloads = [(m, d, n) for n in sizes for m in args.models for d in args.dtypes]
-    results = {f"{m}/{d}/N={n}": {"model": m, "dtype": d, "n": n, "steps": steps, "dt_ms": DT[m],
-                                  "contenders": {c: {"runs": []} for c in contender_names(m)
-                                                 if wanted(c)}}
-               for m, d, n in workloads}
+    results = {
+        f"{m}/{d}/N={n}": {
+            "model": m,
+            "dtype": d,
+            "n": n,
+            "steps": steps,
+            "dt_ms": DT[m],
+            "contenders": {c: {"runs": []} for c in contender_names(m) if wanted(c)},
+        }
+        for m, d, n in workloads
+    }
     references = {}  # (model, n) -> C strict float64 counts, the agreement reference
     document = {
         "benchmark": "experiments/bench_population.py (issue 9, item 6)",
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
         "workloads": "HH classic RK4 dt 0.01 ms (spike: upward crossing of 0 mV); Izhikevich "
-                     "2003 RS half-step scheme dt 0.5 ms; I_i = 5 + 10 i/N; counts only",
+        "2003 RS half-step scheme dt 0.5 ms; I_i = 5 + 10 i/N; counts only",
         "timing": "one run per contender per repeat, each in its own subprocess, order rotated "
-                  "each repeat; run_s excludes setup (JAX: ahead-of-time lower+compile; C: gcc; "
-                  "Brian2: codegen+compile; BrainPy: first DSRunner.run minus the timed second)",
+        "each repeat; run_s excludes setup (JAX: ahead-of-time lower+compile; C: gcc; "
+        "Brian2: codegen+compile; BrainPy: first DSRunner.run minus the timed second)",
         "xla_flags_throughput": "default (XLA_FLAGS unset in the JAX subprocesses)",
         "xla_flags_parity_pass": PARITY_XLA_FLAGS,
         "peak_rss": "os.wait4 rusage of the contender's subprocess (includes its children)",
@@ -325,12 +396,15 @@ def main() -> None:
             scjax = contenders.get("scjax", {}).get("neuron_steps_per_s_median")
             if scjax:
                 entry["ratio_scjax_over"] = {
-                    c: scjax / v["neuron_steps_per_s_median"] for c, v in contenders.items()
-                    if c != "scjax" and v.get("neuron_steps_per_s_median")}
+                    c: scjax / v["neuron_steps_per_s_median"]
+                    for c, v in contenders.items()
+                    if c != "scjax" and v.get("neuron_steps_per_s_median")
+                }
                 rss = contenders["scjax"]["peak_rss_mib_median"]
                 if contenders.get("plain_jax", {}).get("peak_rss_mib_median"):
                     entry["peak_rss_scjax_over_plain_jax"] = (
-                        rss / contenders["plain_jax"]["peak_rss_mib_median"])
+                        rss / contenders["plain_jax"]["peak_rss_mib_median"]
+                    )
 
     parity = document["parity_no_fma"] = {}
 
@@ -345,11 +419,12 @@ def main() -> None:
                     run["spike_total"] = int(counts.sum())
                     if references[m, n] is not None:
                         run["agreement"] = agreement(m, counts, references[m, n])
-                        run["bit_identical_counts"] = bool(np.array_equal(counts,
-                                                                          references[m, n]))
+                        run["bit_identical_counts"] = bool(np.array_equal(counts, references[m, n]))
                 parity[f"{m}/float64/N={n}/{name.removesuffix('_parity')}"] = run
-                print(f"[parity] {m} N={n} {name}: {run.get('agreement', run.get('reason'))}",
-                      flush=True)
+                print(
+                    f"[parity] {m} N={n} {name}: {run.get('agreement', run.get('reason'))}",
+                    flush=True,
+                )
 
     for repeat in range(args.repeats):
         for m, d, n in workloads:
@@ -370,11 +445,17 @@ def main() -> None:
                         document["scjax_api_path"] = run.get("path")
                 entry["runs"].append(run)
                 summarise(entry)
-                print(f"[{repeat + 1}/{args.repeats}] {m} {d} N={n} {name:17s} "
-                      + (f"{run['neuron_steps_per_s'] / 1e6:9.2f} M neuron-steps/s  "
-                         f"setup {run['setup_s']:6.2f} s  RSS {run['peak_rss_mib']:7.1f} MiB  "
-                         f"spikes {run['spike_total']}" if run["status"] == "ok"
-                         else f"{run['status']}: {run['reason'][:200]}"), flush=True)
+                print(
+                    f"[{repeat + 1}/{args.repeats}] {m} {d} N={n} {name:17s} "
+                    + (
+                        f"{run['neuron_steps_per_s'] / 1e6:9.2f} M neuron-steps/s  "
+                        f"setup {run['setup_s']:6.2f} s  RSS {run['peak_rss_mib']:7.1f} MiB  "
+                        f"spikes {run['spike_total']}"
+                        if run["status"] == "ok"
+                        else f"{run['status']}: {run['reason'][:200]}"
+                    ),
+                    flush=True,
+                )
             ratios()
             write()  # after every workload: an interrupted run keeps what it measured
             if repeat == 0 and d == "float64" and not args.no_parity:

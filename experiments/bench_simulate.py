@@ -30,8 +30,9 @@ def bench(n_neurons: int, n_steps: int, dtype, repeats: int) -> dict:
     @jax.jit
     def run(g_na, current):
         # Only the final state is kept (save_every = T): memory independent of T.
-        tr = scjax.simulate_batch(scjax.HodgkinHuxley(g_na=g_na, integrator="rk4"), current,
-                                  0.01, save_every=n_steps)
+        tr = scjax.simulate_batch(
+            scjax.HodgkinHuxley(g_na=g_na, integrator="rk4"), current, 0.01, save_every=n_steps
+        )
         return tr.y[:, -1], tr.spikes.sum(axis=1)
 
     start = time.perf_counter()
@@ -62,19 +63,27 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                      "bench_simulate.json"))
+    parser.add_argument(
+        "--out", default=os.path.join(os.path.dirname(__file__), "results", "bench_simulate.json")
+    )
     args = parser.parse_args()
-    results = [bench(args.neurons, args.steps, dt, args.repeats)
-               for dt in (jnp.float64, jnp.float32)]
+    results = [
+        bench(args.neurons, args.steps, dt, args.repeats) for dt in (jnp.float64, jnp.float32)
+    ]
     for r in results:
-        print(f"{r['dtype']}: compile {r['compile_s']:.2f} s, run {r['run_s_median']:.3f} s, "
-              f"{r['neuron_steps_per_s']:.3g} neuron-steps/s, mean spikes {r['mean_spikes']:.1f}")
+        print(
+            f"{r['dtype']}: compile {r['compile_s']:.2f} s, run {r['run_s_median']:.3f} s, "
+            f"{r['neuron_steps_per_s']:.3g} neuron-steps/s, mean spikes {r['mean_spikes']:.1f}"
+        )
     record = {
         "benchmark": "HH RK4, simulate_batch over g_Na, dt 0.01 ms",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(), "devices": [str(d) for d in jax.devices()],
-                    "xla_flags": os.environ.get("XLA_FLAGS", "")},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpu_count": os.cpu_count(),
+            "devices": [str(d) for d in jax.devices()],
+            "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        },
         "versions": {"jax": jax.__version__, "scjax": scjax.__version__},
         "results": results,
     }

@@ -50,9 +50,15 @@ def compare_spikes(st, st_ref) -> dict:
 def rate_rule(n, n_ref, window_ms=WINDOW_MS) -> dict:
     rate, rate_ref = 1000.0 * n / window_ms, 1000.0 * n_ref / window_ms
     rel = abs(rate - rate_ref) / rate_ref if rate_ref > 0 else float(n != 0)
-    return {"n_spikes": int(n), "n_spikes_ref": int(n_ref), "rate_hz": rate,
-            "rate_ref_hz": rate_ref, "rate_rel_dev": rel, "count_dev": int(n - n_ref),
-            "passes": bool(rel <= 0.05 and abs(n - n_ref) <= 2)}
+    return {
+        "n_spikes": int(n),
+        "n_spikes_ref": int(n_ref),
+        "rate_hz": rate,
+        "rate_ref_hz": rate_ref,
+        "rate_rel_dev": rel,
+        "count_dev": int(n - n_ref),
+        "passes": bool(rel <= 0.05 and abs(n - n_ref) <= 2),
+    }
 
 
 #: (system name, model factory, current) of the spiking paths judged by the rate rule.
@@ -73,8 +79,10 @@ def main() -> dict:
     for name, system in adaptive.SYSTEMS.items():
         gold = np.load(DATA / f"{name}.npz")
         sol = adaptive.solve(system.make(), (0.0, system.span), system.current)
-        row = {"span_ms": system.span,
-               "max_rel_dev": relative_deviation(sol.trajectory.y, gold["y"])}
+        row = {
+            "span_ms": system.span,
+            "max_rel_dev": relative_deviation(sol.trajectory.y, gold["y"]),
+        }
         row.update(compare_spikes(sol.spike_times_array(), gold["spike_times"]))
         table["golden"][name] = row
         print(name, row, flush=True)
@@ -107,12 +115,16 @@ def main() -> dict:
         rate_ref = 1000.0 * (len(st) - 1) / (st[-1] - st[0])
         rows = {}
         for bits in (0, 256):
-            tr = scjax.simulate(scjax.models.FixedPointLIF(bitstream_bits=bits),
-                                jnp.full(20000, current), DT)
+            tr = scjax.simulate(
+                scjax.models.FixedPointLIF(bitstream_bits=bits), jnp.full(20000, current), DT
+            )
             s = tr.spike_times()
             rate = 1000.0 * (len(s) - 1) / (s[-1] - s[0])
             rows["bitstream_256" if bits else "q8_8"] = {
-                "rate_hz": rate, "rate_ref_hz": rate_ref, "rel_dev": abs(rate / rate_ref - 1)}
+                "rate_hz": rate,
+                "rate_ref_hz": rate_ref,
+                "rel_dev": abs(rate / rate_ref - 1),
+            }
         lif_ref[str(current)] = rows
     table["fixed_point"] = lif_ref
     table["wall_s"] = time.perf_counter() - t_start

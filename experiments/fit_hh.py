@@ -62,30 +62,51 @@ def main() -> None:
     current = np.where(np.arange(n) * dt > 2.0, 10.0, 0.0)
     target = scjax.simulate(scjax.HodgkinHuxley(), current, dt)
     guess = scjax.HodgkinHuxley(g_na=120.0 * 0.7, g_k=36.0 * 1.3, g_l=0.3 * 1.3)
-    result = fit(guess, current=current, dt=dt, target=target, params=tuple(TRUE),
-                 loss="trace_mse", optimizer=[(optax.adam(0.1), 150), (optax.lbfgs(), 25)],
-                 restarts=4, key=jax.random.key(0), init_spread=0.1)
+    result = fit(
+        guess,
+        current=current,
+        dt=dt,
+        target=target,
+        params=tuple(TRUE),
+        loss="trace_mse",
+        optimizer=[(optax.adam(0.1), 150), (optax.lbfgs(), 25)],
+        restarts=4,
+        key=jax.random.key(0),
+        init_spread=0.1,
+    )
     fitted = scjax.simulate(result.model, current, dt)
 
     memory = [gradient_memory(n) for n in (10_000, 100_000)]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
     summary = {
-        "model": "HodgkinHuxley", "loss": "trace_mse", "dt_ms": dt, "n_steps": n,
-        "true": TRUE, "initial_guess": {k: float(getattr(guess, k)) for k in TRUE},
+        "model": "HodgkinHuxley",
+        "loss": "trace_mse",
+        "dt_ms": dt,
+        "n_steps": n,
+        "true": TRUE,
+        "initial_guess": {k: float(getattr(guess, k)) for k in TRUE},
         "recovered": result.params,
         "relative_error": {k: abs(result.params[k] - v) / v for k, v in TRUE.items()},
-        "final_loss": result.loss, "best_restart": result.best_restart,
+        "final_loss": result.loss,
+        "best_restart": result.best_restart,
         "wall_time_s": result.wall_time_s,
         "loss_curve": np.asarray(result.loss_history[result.best_restart]).tolist(),
-        "gradient_memory": memory, "process_peak_rss_mb": rss_mb,
+        "gradient_memory": memory,
+        "process_peak_rss_mb": rss_mb,
     }
     (OUT / "fit_hh.json").write_text(json.dumps(summary, indent=2))
 
     fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 3.5), width_ratios=(3, 1))
     ax.plot(target.t, target.v, "k", lw=2, label="data (g_Na 120, g_K 36, g_L 0.3)")
-    ax.plot(scjax.simulate(guess, current, dt).t, scjax.simulate(guess, current, dt).v,
-            "C0", lw=1, alpha=0.6, label="initial guess (30 % off)")
+    ax.plot(
+        scjax.simulate(guess, current, dt).t,
+        scjax.simulate(guess, current, dt).v,
+        "C0",
+        lw=1,
+        alpha=0.6,
+        label="initial guess (30 % off)",
+    )
     ax.plot(fitted.t, fitted.v, "C1--", lw=1.5, label="fit")
     ax.set(xlabel="t (ms)", ylabel="V (mV)", title="Hodgkin–Huxley: trace MSE fit")
     ax.legend(fontsize=8)
@@ -93,9 +114,21 @@ def main() -> None:
     ax_loss.set(xlabel="step (Adam 150, then L-BFGS)", ylabel="trace MSE (mV²)")
     fig.tight_layout()
     fig.savefig(OUT / "fit_hh.png", dpi=120)
-    print(json.dumps({k: summary[k] for k in ("recovered", "relative_error", "wall_time_s",
-                                              "gradient_memory", "process_peak_rss_mb")},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in (
+                    "recovered",
+                    "relative_error",
+                    "wall_time_s",
+                    "gradient_memory",
+                    "process_peak_rss_mb",
+                )
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

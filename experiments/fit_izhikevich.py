@@ -9,7 +9,8 @@ reset jump c − v_peak ≈ −95 mV fed back through it makes gradients grow ×
 (measured cosine with the finite-difference gradient of the continuous-time loss ≈ 0, see the
 closing report). Here (`scjax.losses.subgrid_spike_times`, `van_rossum_times`) each spike
 time is the crossing of v_peak extrapolated linearly from the two samples before the spiking
-step, a differentiable function of the trajectory (surrogate None: exact gradients of the hard-reset recurrence, without the spike-time → reset-time term).
+step, a differentiable function of the trajectory (surrogate None: exact gradients of the
+hard-reset recurrence, without the spike-time → reset-time term).
 
 Writes experiments/results/fit_izhikevich.json and fit_izhikevich.png.
 Run: .venv/bin/python experiments/fit_izhikevich.py
@@ -54,34 +55,58 @@ def main() -> None:
 
     factors = {"a": 0.7, "b": 1.3, "c": 1.3, "d": 1.3}
     guess = scjax.Izhikevich(**{k: getattr(true, k) * f for k, f in factors.items()})
-    result = fit(guess, current=current, dt=dt, target=target_times, params=("a", "b", "c", "d"),
-                 loss=loss, surrogate=None,
-                 optimizer=[(optax.adam(0.02), 150), (optax.adam(0.003), 100)],
-                 restarts=8, init_spread=0.1, key=jax.random.key(0))
+    result = fit(
+        guess,
+        current=current,
+        dt=dt,
+        target=target_times,
+        params=("a", "b", "c", "d"),
+        loss=loss,
+        surrogate=None,
+        optimizer=[(optax.adam(0.02), 150), (optax.adam(0.003), 100)],
+        restarts=8,
+        init_spread=0.1,
+        key=jax.random.key(0),
+    )
     fitted = scjax.simulate(result.model, current, dt)
     t_target, t_fit = target.spike_times(), fitted.spike_times()
     same_count = len(t_target) == len(t_fit)
     per_restart = []
     for r in range(8):
-        m = eqx.tree_at(lambda m: (m.a, m.b, m.c, m.d), result.model,
-                        tuple(float(result.restart_params[k][r]) for k in "abcd"))
+        m = eqx.tree_at(
+            lambda m: (m.a, m.b, m.c, m.d),
+            result.model,
+            tuple(float(result.restart_params[k][r]) for k in "abcd"),
+        )
         t_r = scjax.simulate(m, current, dt).spike_times()
-        per_restart.append({
-            "loss": float(result.restart_losses[r]), "spike_count": len(t_r),
-            "max_spike_time_error_ms": float(np.max(np.abs(t_r - t_target)))
-            if len(t_r) == len(t_target) else None})
+        per_restart.append(
+            {
+                "loss": float(result.restart_losses[r]),
+                "spike_count": len(t_r),
+                "max_spike_time_error_ms": float(np.max(np.abs(t_r - t_target)))
+                if len(t_r) == len(t_target)
+                else None,
+            }
+        )
     summary = {
-        "model": "Izhikevich", "loss": "van_rossum on sub-step spike times (closed form)",
-        "tau_ms": TAU, "surrogate": None, "dt_ms": dt, "n_steps": n, "restarts": 8,
+        "model": "Izhikevich",
+        "loss": "van_rossum on sub-step spike times (closed form)",
+        "tau_ms": TAU,
+        "surrogate": None,
+        "dt_ms": dt,
+        "n_steps": n,
+        "restarts": 8,
         "optimizer": "adam(0.02) x150, adam(0.003) x100",
         "true": {k: float(getattr(true, k)) for k in "abcd"},
         "initial_guess": {k: float(getattr(guess, k)) for k in "abcd"},
-        "recovered": result.params, "final_loss": result.loss,
-        "best_restart": result.best_restart, "restarts_detail": per_restart,
-        "target_spike_times_ms": t_target.tolist(), "fit_spike_times_ms": t_fit.tolist(),
+        "recovered": result.params,
+        "final_loss": result.loss,
+        "best_restart": result.best_restart,
+        "restarts_detail": per_restart,
+        "target_spike_times_ms": t_target.tolist(),
+        "fit_spike_times_ms": t_fit.tolist(),
         "same_spike_count": same_count,
-        "max_spike_time_error_ms": float(np.max(np.abs(t_target - t_fit))) if same_count
-        else None,
+        "max_spike_time_error_ms": float(np.max(np.abs(t_target - t_fit))) if same_count else None,
         "wall_time_s": result.wall_time_s,
         "loss_curve": result.loss_history[result.best_restart].tolist(),
     }
@@ -96,9 +121,22 @@ def main() -> None:
     ax_loss.set(xlabel="step", ylabel="van Rossum D²")
     fig.tight_layout()
     fig.savefig(OUT / "fit_izhikevich.png", dpi=120)
-    print(json.dumps({k: summary[k] for k in ("recovered", "target_spike_times_ms",
-                                              "fit_spike_times_ms", "max_spike_time_error_ms",
-                                              "restarts_detail", "wall_time_s")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: summary[k]
+                for k in (
+                    "recovered",
+                    "target_spike_times_ms",
+                    "fit_spike_times_ms",
+                    "max_spike_time_error_ms",
+                    "restarts_detail",
+                    "wall_time_s",
+                )
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

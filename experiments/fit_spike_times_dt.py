@@ -34,8 +34,12 @@ from scjax.adaptive import solve as reference_solve  # noqa: E402
 from scjax.losses import subgrid_spike_times  # noqa: E402
 from scjax.solvers import solver_from_name  # noqa: E402
 
-OUT = pathlib.Path(__file__).resolve().parents[1] / "experiments" / "results" / \
-    "fit_spike_times_dt.json"
+OUT = (
+    pathlib.Path(__file__).resolve().parents[1]
+    / "experiments"
+    / "results"
+    / "fit_spike_times_dt.json"
+)
 SPAN, CURRENT = 300.0, 10.0
 RUN = SPAN + 60.0  # runs go past the last target spike, which a step of θ may delay
 TRUE, START = np.array([0.02, 8.0]), np.array([0.023, 7.3])
@@ -64,8 +68,16 @@ def spike_times_fn(method, integrator, dt, k):
     def times(theta):
         model = model_of(theta)
         if method == "in_step":
-            tr = scjax.simulate(model, jnp.full(n, CURRENT), dt, solver=solver, throw=False,
-                                spikes="times", max_spikes=k + 8, events="in_step")
+            tr = scjax.simulate(
+                model,
+                jnp.full(n, CURRENT),
+                dt,
+                solver=solver,
+                throw=False,
+                spikes="times",
+                max_spikes=k + 8,
+                events="in_step",
+            )
             return tr.spike_time_buffer[:k], tr.spike_count
         tr = scjax.simulate(model, jnp.full(n, CURRENT), dt, solver=solver, throw=False)
         t, _ = subgrid_spike_times(tr, model.v_peak, k)
@@ -90,8 +102,9 @@ def fit(method, integrator, dt, target):
         # lstsq: a zero Jacobian column (a clipped extrapolation) leaves that parameter.
         step = np.linalg.lstsq(jtj + 1e-9 * np.diag(np.diag(jtj)), j.T @ r, rcond=None)[0]
         # Trust region: no parameter moves by more than 10 % per step.
-        theta = theta - step * min(1.0, float(np.min(0.1 * np.abs(theta) / (np.abs(step)
-                                                                           + 1e-300))))
+        theta = theta - step * min(
+            1.0, float(np.min(0.1 * np.abs(theta) / (np.abs(step) + 1e-300)))
+        )
     return theta, None
 
 
@@ -104,20 +117,36 @@ def main():
             start = time.perf_counter()
             theta, failure = fit(method, integrator, dt, target)
             seconds = time.perf_counter() - start
-            row = {"method": method, "integrator": integrator, "dt": dt,
-                   "theta": theta.tolist(), "seconds": round(seconds, 2), "failure": failure}
+            row = {
+                "method": method,
+                "integrator": integrator,
+                "dt": dt,
+                "theta": theta.tolist(),
+                "seconds": round(seconds, 2),
+                "failure": failure,
+            }
             if failure is None:
                 fitted = reference_times(theta, RUN)
                 row["param_rel_error"] = float(np.max(np.abs(theta / TRUE - 1)))
                 row["reference_residual_rms_ms"] = (
-                    float(np.sqrt(np.mean((fitted[:target.size] - target) ** 2)))
-                    if fitted.size >= target.size else None)
+                    float(np.sqrt(np.mean((fitted[: target.size] - target) ** 2)))
+                    if fitted.size >= target.size
+                    else None
+                )
             rows.append(row)
             print(json.dumps(row), flush=True)
-    result = {"model": "Izhikevich RS", "current": CURRENT, "span_ms": SPAN,
-              "true": TRUE.tolist(), "start": START.tolist(), "iterations": ITERATIONS,
-              "reference_tolerances": TIGHT, "target_times": target.tolist(), "rows": rows,
-              "total_seconds": round(time.perf_counter() - start_all, 1)}
+    result = {
+        "model": "Izhikevich RS",
+        "current": CURRENT,
+        "span_ms": SPAN,
+        "true": TRUE.tolist(),
+        "start": START.tolist(),
+        "iterations": ITERATIONS,
+        "reference_tolerances": TIGHT,
+        "target_times": target.tolist(),
+        "rows": rows,
+        "total_seconds": round(time.perf_counter() - start_all, 1),
+    }
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {OUT}")
 

@@ -76,24 +76,48 @@ def _cases():
     """name → (model factory, current, {integrator: dts}, note)."""
     both = {"euler": COARSE, "rk4": COARSE}
     return {
-        "lif": (scjax.LIF, lif_drive, {"euler": (0.2, 0.1, 0.05, 0.025),
-                                       "rk4": (0.8, 0.4, 0.2, 0.1)},
-                "LIF defaults, I(t) = 22 + 6 sin(2πt/50 ms) held over 0.8 ms"),
-        "izhikevich_rs": (lambda: scjax.Izhikevich.preset("RS"), 10.0,
-                          {"half_euler": COARSE, "euler": COARSE, "rk4": COARSE},
-                          "Izhikevich RS, I = 10 (v_peak 30 mV)"),
-        "adex_tonic_vt5": (lambda: scjax.AdEx.preset("tonic", v_peak=-40.0), 500.0,
-                           {"euler": COARSE, "rk4": FINE},
-                           "AdEx Naud tonic, V_peak = V_T + 5Δ_T = −40 mV, I = 500 pA"),
-        "adex_tonic": (lambda: scjax.AdEx.preset("tonic"), 500.0, both,
-                       "AdEx Naud tonic, V_peak 0 mV (Naud et al. 2008), I = 500 pA"),
-        "adex": (scjax.AdEx, 800.0, both,
-                 "AdEx Brette & Gerstner 2005 defaults, V_peak 20 mV, I = 800 pA"),
-        "hodgkin_huxley": (scjax.HodgkinHuxley, 10.0, {"euler": FINE, "rk4": FINE},
-                           "HH 1952, I = 10 µA/cm² (Euler and RK4 diverge at dt 0.1)"),
-        "fitzhugh_nagumo": (scjax.FitzHughNagumo, 0.5, {"euler": COARSE, "rk4": (0.4, 0.2,
-                                                                                0.1, 0.05)},
-                            "FHN defaults, I = 0.5"),
+        "lif": (
+            scjax.LIF,
+            lif_drive,
+            {"euler": (0.2, 0.1, 0.05, 0.025), "rk4": (0.8, 0.4, 0.2, 0.1)},
+            "LIF defaults, I(t) = 22 + 6 sin(2πt/50 ms) held over 0.8 ms",
+        ),
+        "izhikevich_rs": (
+            lambda: scjax.Izhikevich.preset("RS"),
+            10.0,
+            {"half_euler": COARSE, "euler": COARSE, "rk4": COARSE},
+            "Izhikevich RS, I = 10 (v_peak 30 mV)",
+        ),
+        "adex_tonic_vt5": (
+            lambda: scjax.AdEx.preset("tonic", v_peak=-40.0),
+            500.0,
+            {"euler": COARSE, "rk4": FINE},
+            "AdEx Naud tonic, V_peak = V_T + 5Δ_T = −40 mV, I = 500 pA",
+        ),
+        "adex_tonic": (
+            lambda: scjax.AdEx.preset("tonic"),
+            500.0,
+            both,
+            "AdEx Naud tonic, V_peak 0 mV (Naud et al. 2008), I = 500 pA",
+        ),
+        "adex": (
+            scjax.AdEx,
+            800.0,
+            both,
+            "AdEx Brette & Gerstner 2005 defaults, V_peak 20 mV, I = 800 pA",
+        ),
+        "hodgkin_huxley": (
+            scjax.HodgkinHuxley,
+            10.0,
+            {"euler": FINE, "rk4": FINE},
+            "HH 1952, I = 10 µA/cm² (Euler and RK4 diverge at dt 0.1)",
+        ),
+        "fitzhugh_nagumo": (
+            scjax.FitzHughNagumo,
+            0.5,
+            {"euler": COARSE, "rk4": (0.4, 0.2, 0.1, 0.05)},
+            "FHN defaults, I = 0.5",
+        ),
         "morris_lecar": (scjax.MorrisLecar, 100.0, both, "Morris–Lecar defaults, I = 100"),
     }
 
@@ -111,8 +135,14 @@ def run_case(name, make, current, integrators, note):
     n_steps = {k: int(round(SPAN / min(dts))) for k, dts in integrators.items()}
     start = time.perf_counter()
     ref_current, current_dt = reference_current(current)
-    ref = reference_solve(model, (0.0, SPAN), ref_current, current_dt=current_dt,
-                          max_spikes=4096, **REFERENCE_TOLERANCES)
+    ref = reference_solve(
+        model,
+        (0.0, SPAN),
+        ref_current,
+        current_dt=current_dt,
+        max_spikes=4096,
+        **REFERENCE_TOLERANCES,
+    )
     ref_times = ref.spike_times_array()
     ref_seconds = time.perf_counter() - start
     rows = []
@@ -123,9 +153,16 @@ def run_case(name, make, current, integrators, note):
             errors, counts, seconds, diverged = [], [], [], []
             for dt in dts:
                 start = time.perf_counter()
-                tr = scjax.simulate(model, current_trace(current, dt, n), dt, solver=solver,
-                                    spikes="times", max_spikes=8192, events=mode,
-                                    throw=False)
+                tr = scjax.simulate(
+                    model,
+                    current_trace(current, dt, n),
+                    dt,
+                    solver=solver,
+                    spikes="times",
+                    max_spikes=8192,
+                    events=mode,
+                    throw=False,
+                )
                 times = np.asarray(tr.spike_time_buffer)
                 seconds.append(time.perf_counter() - start)
                 times = times[times <= SPAN]
@@ -137,22 +174,46 @@ def run_case(name, make, current, integrators, note):
                 else:
                     errors.append(None)
             start = time.perf_counter()  # a warm run at the smallest dt (compiled already)
-            scjax.simulate(model, current_trace(current, dts[-1], n), dts[-1], solver=solver,
-                           spikes="times", max_spikes=8192, events=mode,
-                           throw=False).spike_count.block_until_ready()
+            scjax.simulate(
+                model,
+                current_trace(current, dts[-1], n),
+                dts[-1],
+                solver=solver,
+                spikes="times",
+                max_spikes=8192,
+                events=mode,
+                throw=False,
+            ).spike_count.block_until_ready()
             warm = time.perf_counter() - start
-            rows.append(dict(model=name, integrator=integrator, mode=mode, dts=list(dts),
-                             warm_seconds_smallest_dt=round(warm, 4), n_steps=n,
-                             reference_count=int(ref_times.size), counts=counts,
-                             diverged=diverged,
-                             max_error_ms=errors, order=_slope(dts, errors),
-                             seconds=[round(s, 3) for s in seconds]))
-            print(f"{name:16s} {integrator:10s} {mode:11s} counts {counts} (ref "
-                  f"{ref_times.size}) err {['%.2g' % e if e else None for e in errors]} "
-                  f"order {rows[-1]['order']}", flush=True)
+            rows.append(
+                dict(
+                    model=name,
+                    integrator=integrator,
+                    mode=mode,
+                    dts=list(dts),
+                    warm_seconds_smallest_dt=round(warm, 4),
+                    n_steps=n,
+                    reference_count=int(ref_times.size),
+                    counts=counts,
+                    diverged=diverged,
+                    max_error_ms=errors,
+                    order=_slope(dts, errors),
+                    seconds=[round(s, 3) for s in seconds],
+                )
+            )
+            print(
+                f"{name:16s} {integrator:10s} {mode:11s} counts {counts} (ref "
+                f"{ref_times.size}) err {[f'{e:.2g}' if e else None for e in errors]} "
+                f"order {rows[-1]['order']}",
+                flush=True,
+            )
     described = current.__doc__ if callable(current) else current
-    return dict(note=note, current=described, reference_seconds=round(ref_seconds, 2),
-                reference_times=ref_times.tolist()), rows
+    return dict(
+        note=note,
+        current=described,
+        reference_seconds=round(ref_seconds, 2),
+        reference_times=ref_times.tolist(),
+    ), rows
 
 
 def gradient_check(dt=0.02, k=3, a=2.0, eps=1e-5, span=100.0):
@@ -162,13 +223,18 @@ def gradient_check(dt=0.02, k=3, a=2.0, eps=1e-5, span=100.0):
 
     def spike_time(a):
         model = scjax.AdEx.preset("tonic", v_peak=-40.0, a=a)
-        return scjax.simulate(model, jnp.full(n, 500.0), dt, solver=solver_from_name("rk4"),
-                              spikes="times", events="in_step").spike_time_buffer[k]
+        return scjax.simulate(
+            model,
+            jnp.full(n, 500.0),
+            dt,
+            solver=solver_from_name("rk4"),
+            spikes="times",
+            events="in_step",
+        ).spike_time_buffer[k]
 
     def reference_time(a):
         model = scjax.AdEx.preset("tonic", v_peak=-40.0, a=a)
-        return reference_solve(model, (0.0, span), 500.0,
-                               **REFERENCE_TOLERANCES).spike_times[k]
+        return reference_solve(model, (0.0, span), 500.0, **REFERENCE_TOLERANCES).spike_times[k]
 
     grad = float(jax.grad(spike_time)(a))
     fd = float((spike_time(a + eps) - spike_time(a - eps)) / (2 * eps))
@@ -183,7 +249,7 @@ def render(result) -> str:
         "",
         "Measured by `experiments/spike_time_convergence.py` (this page is generated by it; "
         f"{result['date']}, {result['machine']}). Each run: {SPAN:g} ms of current (constant "
-        "unless noted) in float64, `scjax.simulate(..., spikes=\"times\", events=mode)`, "
+        'unless noted) in float64, `scjax.simulate(..., spikes="times", events=mode)`, '
         "against the adaptive reference (diffrax Tsit5 with root-found events, rtol 1e-12, "
         "atol 1e-13). "
         "*err* is the largest |t_k − t_k^ref| over all spikes in ms (k-th spike against k-th); "
@@ -192,10 +258,10 @@ def render(result) -> str:
         "",
         "## Which mode, which integrator",
         "",
-        "- `events=\"end_of_step\"` (default, the historical rule) resets at the end of the "
+        '- `events="end_of_step"` (default, the historical rule) resets at the end of the '
         "step that crossed: spike times are first order in dt for every integrator (RK4 "
         "included), and the lateness accumulates over spikes.",
-        "- `events=\"in_step\"` locates the crossing inside the step on the solver's own "
+        '- `events="in_step"` locates the crossing inside the step on the solver\'s own '
         "step of size s (Φ(y_n, s), the solver's continuous extension: linear for Euler, "
         "4th order for RK4), resets there and integrates the rest of the step. Spike times "
         "then keep the solver's order where the dynamics is resolved by dt, and are "
@@ -235,26 +301,37 @@ def render(result) -> str:
     lines += _fit_section()
     for name, case in result["cases"].items():
         rows = [r for r in result["rows"] if r["model"] == name]
-        lines += [f"## {name}", "", f"{case['note']}; reference: "
-                  f"{len(case['reference_times'])} spikes.", ""]
-        header = "| integrator | dt (ms) | end_of_step n | end_of_step err | in_step n | " \
-                 "in_step err |"
+        lines += [
+            f"## {name}",
+            "",
+            f"{case['note']}; reference: {len(case['reference_times'])} spikes.",
+            "",
+        ]
+        header = (
+            "| integrator | dt (ms) | end_of_step n | end_of_step err | in_step n | in_step err |"
+        )
         lines += [header, "|---|---|---|---|---|---|"]
         for integrator in dict.fromkeys(r["integrator"] for r in rows):
             pair = {r["mode"]: r for r in rows if r["integrator"] == integrator}
             end, ins = pair["end_of_step"], pair["in_step"]
             for k, dt in enumerate(end["dts"]):
-                lines.append(f"| {integrator} | {dt:g} | {end['counts'][k]} | "
-                             f"{_fmt(end, k)} | {ins['counts'][k]} | {_fmt(ins, k)} |")
-            lines.append(f"| {integrator} | **order** | | **{_fmt_order(end['order'])}** | "
-                         f"| **{_fmt_order(ins['order'])}** |")
+                lines.append(
+                    f"| {integrator} | {dt:g} | {end['counts'][k]} | "
+                    f"{_fmt(end, k)} | {ins['counts'][k]} | {_fmt(ins, k)} |"
+                )
+            lines.append(
+                f"| {integrator} | **order** | | **{_fmt_order(end['order'])}** | "
+                f"| **{_fmt_order(ins['order'])}** |"
+            )
         lines.append("")
         for integrator in dict.fromkeys(r["integrator"] for r in rows):
             pair = {r["mode"]: r for r in rows if r["integrator"] == integrator}
-            lines.append(f"- {integrator}, warm run of {pair['in_step']['n_steps']} steps at "
-                         f"dt {pair['in_step']['dts'][-1]:g}: end_of_step "
-                         f"{pair['end_of_step']['warm_seconds_smallest_dt']:.3g} s, in_step "
-                         f"{pair['in_step']['warm_seconds_smallest_dt']:.3g} s.")
+            lines.append(
+                f"- {integrator}, warm run of {pair['in_step']['n_steps']} steps at "
+                f"dt {pair['in_step']['dts'][-1]:g}: end_of_step "
+                f"{pair['end_of_step']['warm_seconds_smallest_dt']:.3g} s, in_step "
+                f"{pair['in_step']['warm_seconds_smallest_dt']:.3g} s."
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -281,12 +358,13 @@ def _fit_section() -> list[str]:
     ]
     for r in fit["rows"]:
         if r["failure"]:
-            lines.append(f"| {r['method']} | {r['integrator']} | {r['dt']:g} | "
-                         f"{r['failure']} | |")
+            lines.append(f"| {r['method']} | {r['integrator']} | {r['dt']:g} | {r['failure']} | |")
             continue
         rms = r["reference_residual_rms_ms"]
-        lines.append(f"| {r['method']} | {r['integrator']} | {r['dt']:g} | "
-                     f"{r['param_rel_error']:.2g} | {'–' if rms is None else f'{rms:.2g}'} |")
+        lines.append(
+            f"| {r['method']} | {r['integrator']} | {r['dt']:g} | "
+            f"{r['param_rel_error']:.2g} | {'–' if rms is None else f'{rms:.2g}'} |"
+        )
     return lines + [""]
 
 
@@ -305,8 +383,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
     parser.add_argument("--doc", type=pathlib.Path, default=DEFAULT_DOC)
-    parser.add_argument("--render-only", action="store_true",
-                        help="re-render --doc from the JSON in --out without running")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="re-render --doc from the JSON in --out without running",
+    )
     args = parser.parse_args()
     if args.render_only:
         args.doc.write_text(render(json.loads(args.out.read_text())) + "\n")
@@ -318,13 +399,16 @@ def main():
         cases[name] = case
         rows += case_rows
     vt5, v0 = (cases[k]["reference_times"] for k in ("adex_tonic_vt5", "adex_tonic"))
-    shift = (float(np.max(np.abs(np.subtract(vt5, v0)))) if len(vt5) == len(v0)
-             else float("nan"))
+    shift = float(np.max(np.abs(np.subtract(vt5, v0)))) if len(vt5) == len(v0) else float("nan")
     result = dict(
-        vpeak_shift_ms=shift, gradient=gradient_check(),
+        vpeak_shift_ms=shift,
+        gradient=gradient_check(),
         date=datetime.date.today().isoformat(),
         machine=f"{platform.machine()}, {jax.default_backend()}, jax {jax.__version__}",
-        span_ms=SPAN, reference_tolerances=REFERENCE_TOLERANCES, cases=cases, rows=rows,
+        span_ms=SPAN,
+        reference_tolerances=REFERENCE_TOLERANCES,
+        cases=cases,
+        rows=rows,
         total_seconds=None,
     )
     result["total_seconds"] = round(time.perf_counter() - start, 1)

@@ -6,7 +6,13 @@ A name-only table shared by `scjax.models` (which checks the name at constructio
 
 #: Integrator names, in the order documented in the README.
 INTEGRATOR_NAMES: tuple[str, ...] = (
-    "euler", "half_euler", "rk4", "rosenbrock", "rosenbrock2", "rodas5p", "exponential_euler",
+    "euler",
+    "half_euler",
+    "rk4",
+    "rosenbrock",
+    "rosenbrock2",
+    "rodas5p",
+    "exponential_euler",
     "rush_larsen",
 )
 #: The names only conductance-based models (`scjax.models.AbstractConductanceModel`) accept.

@@ -64,8 +64,9 @@ def shard_batch(tree, devices=None, *, process_local: bool = False):
         if not multi_process:
             return jax.device_put(x, sharding)
         if process_local:
-            return jax.make_array_from_process_local_data(sharding, np.asarray(x),
-                                                          (rows, *x.shape[1:]))
+            return jax.make_array_from_process_local_data(
+                sharding, np.asarray(x), (rows, *x.shape[1:])
+            )
         host = np.asarray(x)
         return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 

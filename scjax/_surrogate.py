@@ -75,5 +75,6 @@ def surrogate_from_name(name, slope: float = 5.0):
         return SigmoidSurrogate(slope)
     if name == "fast_sigmoid":
         return FastSigmoidSurrogate(slope)
-    raise ValueError(f"surrogate must be 'sigmoid', 'fast_sigmoid', None or an "
-                     f"AbstractSurrogate, got {name!r}")
+    raise ValueError(
+        f"surrogate must be 'sigmoid', 'fast_sigmoid', None or an AbstractSurrogate, got {name!r}"
+    )

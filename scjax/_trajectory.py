@@ -28,8 +28,10 @@ class Trajectory(eqx.Module):
             one: from the step that overflowed on, that neuron's state is NaN.
         spike_count: the number of spikes (int32; under a surrogate a float carrying its
             derivative). Recorded by every mode.
-        spike_time_buffer: with `spikes="times"`, shape `[max_spikes]`: the end-of-step time
-            of each spike in order, then +inf. None otherwise.
+        spike_time_buffer: with `spikes="times"`, shape `[max_spikes]`: the time of each
+            spike in order, then +inf: the end of the step that spiked (default), or the
+            crossing located inside the step with `simulate(events="in_step")`. None
+            otherwise.
         spike_overflow: with `spikes="times"`, bool: True when more than `max_spikes` spikes
             occurred (the buffer keeps the first `max_spikes`; `spike_count` is exact).
     """
@@ -44,8 +46,18 @@ class Trajectory(eqx.Module):
     spike_time_buffer: Float[Array, " max_spikes"] | None
     spike_overflow: Bool[Array, ""] | None
 
-    def __init__(self, t, y, spikes, spike_signal, state_names, diverged, spike_count=None,
-                 spike_time_buffer=None, spike_overflow=None):
+    def __init__(
+        self,
+        t,
+        y,
+        spikes,
+        spike_signal,
+        state_names,
+        diverged,
+        spike_count=None,
+        spike_time_buffer=None,
+        spike_overflow=None,
+    ):
         if spikes is None and spike_count is None:
             raise ValueError("spike_count is required when spikes (the raster) is None")
         self.t = t
@@ -78,8 +90,10 @@ class Trajectory(eqx.Module):
         if self.spike_signal is not None:
             return self.spike_signal
         if self.spikes is None:
-            raise ValueError("this run recorded spike counts only; simulate with "
-                             "spikes='raster' for a spike signal")
+            raise ValueError(
+                "this run recorded spike counts only; simulate with "
+                "spikes='raster' for a spike signal"
+            )
         return jnp.asarray(self.spikes).astype(jnp.result_type(self.y))
 
     def spike_times(self) -> np.ndarray:
@@ -90,8 +104,9 @@ class Trajectory(eqx.Module):
             times = np.asarray(self.spike_time_buffer)
             return times[np.isfinite(times)]
         if self.spikes is None:
-            raise ValueError("spike_times() needs spikes='raster' or 'times'; this run "
-                             "recorded counts only")
+            raise ValueError(
+                "spike_times() needs spikes='raster' or 'times'; this run recorded counts only"
+            )
         spikes = np.asarray(self.spikes)
         t = np.asarray(self.t)
         dt = (t[-1] - t[0]) / spikes.shape[0]

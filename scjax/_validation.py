@@ -46,8 +46,9 @@ def check_finite_param(name: str, value, *, nonnegative: bool = False) -> None:
     if not is_concrete(value):
         return
     arr = np.asarray(value)
-    if arr.ndim > 1 or not (np.issubdtype(arr.dtype, np.integer)
-                            or np.issubdtype(arr.dtype, np.floating)):
+    if arr.ndim > 1 or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
         raise ValueError(f"{name} must be a real scalar or 1-D array, got {value!r}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {value}")
@@ -96,8 +97,10 @@ def check_sample_grid(n_steps: int, dt, t0=0.0) -> None:
     if not math.isfinite(t_end):
         raise ValueError(f"dt = {dt_f!r}: the span t0 + {n_steps}·dt overflows")
     if max(abs(t0_f), abs(t_end)) + dt_f == max(abs(t0_f), abs(t_end)):
-        raise ValueError(f"dt = {dt_f!r} is too small for the span [{t0_f!r}, {t_end!r}] ms: "
-                         "the sample times do not advance")
+        raise ValueError(
+            f"dt = {dt_f!r} is too small for the span [{t0_f!r}, {t_end!r}] ms: "
+            "the sample times do not advance"
+        )
 
 
 def positive_at_run_time(name: str, value):
@@ -108,8 +111,9 @@ def positive_at_run_time(name: str, value):
         return value
     import equinox as eqx
 
-    return eqx.error_if(value, ~(jnp.isfinite(value) & (value > 0)),
-                        f"{name} must be positive and finite")
+    return eqx.error_if(
+        value, ~(jnp.isfinite(value) & (value > 0)), f"{name} must be positive and finite"
+    )
 
 
 def as_current(current) -> jax.Array:

@@ -9,11 +9,11 @@ count is piecewise constant).
 
 | loss | value | typical use |
 |---|---|---|
-| `trace_mse` | mean (v − v*)², optionally over sub-threshold samples only | smooth models, voltage clamp-free recordings |
+| `trace_mse` | mean (v − v*)², optionally sub-threshold samples only | smooth models, recordings |
 | `van_rossum` | squared van Rossum (2001) distance of the spike trains, kernel τ | spike timing |
 | `spike_count` | (N − N*)² | spike count |
 | `firing_rate` | (r − r*)², r in Hz | mean rate |
-| `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over a set of current traces (vmapped) |
+| `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over current traces |
 
 All of them work on their own, e.g.
 `losses.van_rossum(scjax.simulate(m, I, dt, surrogate="sigmoid"), target_signal, dt, tau=5.0)`.
@@ -22,21 +22,52 @@ All of them work on their own, e.g.
 
 from .fitting._losses import (
     exponential_filter as exponential_filter,
+)
+from .fitting._losses import (
     fi_curve as fi_curve,
+)
+from .fitting._losses import (
     fi_curve_loss as fi_curve_loss,
+)
+from .fitting._losses import (
     firing_rate as firing_rate,
+)
+from .fitting._losses import (
     firing_rate_of as firing_rate_of,
+)
+from .fitting._losses import (
     spike_count as spike_count,
+)
+from .fitting._losses import (
     spike_times_to_signal as spike_times_to_signal,
+)
+from .fitting._losses import (
     step_currents as step_currents,
+)
+from .fitting._losses import (
     subgrid_spike_times as subgrid_spike_times,
+)
+from .fitting._losses import (
     trace_mse as trace_mse,
+)
+from .fitting._losses import (
     van_rossum as van_rossum,
+)
+from .fitting._losses import (
     van_rossum_times as van_rossum_times,
 )
 
 __all__ = [
-    "exponential_filter", "fi_curve", "fi_curve_loss", "firing_rate", "firing_rate_of",
-    "spike_count", "spike_times_to_signal", "step_currents", "subgrid_spike_times", "trace_mse",
-    "van_rossum", "van_rossum_times",
+    "exponential_filter",
+    "fi_curve",
+    "fi_curve_loss",
+    "firing_rate",
+    "firing_rate_of",
+    "spike_count",
+    "spike_times_to_signal",
+    "step_currents",
+    "subgrid_spike_times",
+    "trace_mse",
+    "van_rossum",
+    "van_rossum_times",
 ]

@@ -29,12 +29,13 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-
 from typing import ClassVar, Literal
 
 import numpy as np
 
-from .backends import julia as julia_backend, native, scipy as scipy_backend
+from .backends import julia as julia_backend
+from .backends import native
+from .backends import scipy as scipy_backend
 from .backends._base import AbstractBackend
 from .models import AdEx, HodgkinHuxley, Izhikevich
 
@@ -108,14 +109,16 @@ CASES: dict[str, ParityCase] = {
 }
 
 
-def random_params(case: ParityCase, n_sets: int, *, spread: float = 0.15,
-                  seed: int = TRACE_SEED) -> list[np.ndarray]:
+def random_params(
+    case: ParityCase, n_sets: int, *, spread: float = 0.15, seed: int = TRACE_SEED
+) -> list[np.ndarray]:
     """`n_sets` parameter vectors: each default multiplied by an independent factor drawn
     uniformly from [1 − spread, 1 + spread] (seeded, so the sets are the same everywhere)."""
     defaults = np.asarray(case.model().param_vector(), np.float64)
     rng = np.random.default_rng(seed + 1000 + case.seed_offset)
-    return [defaults * rng.uniform(1.0 - spread, 1.0 + spread, defaults.size)
-            for _ in range(n_sets)]
+    return [
+        defaults * rng.uniform(1.0 - spread, 1.0 + spread, defaults.size) for _ in range(n_sets)
+    ]
 
 
 # --- backends ------------------------------------------------------------------------------
@@ -141,18 +144,31 @@ class JaxBackend(AbstractBackend):
         import scjax
         from scjax.solvers import solver_from_name
 
-        solver = None if integrator is None else solver_from_name(integrator,
-                                                                  fast_mask=model.fast_mask)
-        return scjax.simulate(model, jnp.asarray(current, jnp.float64), dt, solver=solver,
-                              y0=None if y0 is None else jnp.asarray(y0, jnp.float64),
-                              throw=False)
+        solver = (
+            None if integrator is None else solver_from_name(integrator, fast_mask=model.fast_mask)
+        )
+        return scjax.simulate(
+            model,
+            jnp.asarray(current, jnp.float64),
+            dt,
+            solver=solver,
+            y0=None if y0 is None else jnp.asarray(y0, jnp.float64),
+            throw=False,
+        )
 
-    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
-              current_dt: float | None = None, y0=None):
+    def solve(
+        self,
+        model,
+        t_span,
+        current=0.0,
+        *,
+        saveat: float = 0.1,
+        current_dt: float | None = None,
+        y0=None,
+    ):
         from scjax import adaptive
 
-        return adaptive.solve(model, t_span, current, saveat=saveat, current_dt=current_dt,
-                              y0=y0)
+        return adaptive.solve(model, t_span, current, saveat=saveat, current_dt=current_dt, y0=y0)
 
 
 #: name → backend; the reference ("jax") is not in it.
@@ -162,8 +178,9 @@ BACKENDS: dict[str, AbstractBackend] = {}
 def register(backend: AbstractBackend) -> None:
     """Add a backend (an `scjax.backends.AbstractBackend`)."""
     if not isinstance(backend, AbstractBackend):
-        raise ValueError(f"backend must be an scjax.backends.AbstractBackend, got "
-                         f"{type(backend).__name__}")
+        raise ValueError(
+            f"backend must be an scjax.backends.AbstractBackend, got {type(backend).__name__}"
+        )
     BACKENDS[backend.name] = backend
 
 
@@ -184,9 +201,15 @@ def compare(ref, other, *, rtol: float, model_name: str) -> dict:
     s_ref = np.asarray(ref.spikes, bool)
     s = np.asarray(other.spikes, bool)
     if y.shape != y_ref.shape or s.shape != s_ref.shape:
-        return dict(max_abs=float("inf"), max_rel=float("inf"), spikes_ref=int(s_ref.sum()),
-                    spike_count_diff=None, spikes_identical=False, passed=False,
-                    error=f"shape {y.shape} != reference {y_ref.shape}")
+        return dict(
+            max_abs=float("inf"),
+            max_rel=float("inf"),
+            spikes_ref=int(s_ref.sum()),
+            spike_count_diff=None,
+            spikes_identical=False,
+            passed=False,
+            error=f"shape {y.shape} != reference {y_ref.shape}",
+        )
     with np.errstate(invalid="ignore"):
         abs_err = np.abs(y - y_ref).max(axis=0)
     abs_err = np.where(np.isfinite(abs_err), abs_err, np.inf)
@@ -221,8 +244,15 @@ def compare_spike_rate(ref, other, *, model_name: str) -> dict:
     return out
 
 
-def run_parity(*, models=None, backends=None, integrators=None, n_random: int = 5,
-               n_steps: int = TRACE_STEPS, log: Callable[[str], None] | None = None) -> dict:
+def run_parity(
+    *,
+    models=None,
+    backends=None,
+    integrators=None,
+    n_random: int = 5,
+    n_steps: int = TRACE_STEPS,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Run every case × integrator × parameter set × backend; return the JSON-able report.
 
     Needs float64 JAX (`jax.config.update("jax_enable_x64", True)`); the library never
@@ -265,9 +295,15 @@ def run_parity(*, models=None, backends=None, integrators=None, n_random: int = 
                 ref.y.block_until_ready()
                 ref_seconds = time.perf_counter() - start
                 for name in backends:
-                    row = dict(model=model_name, integrator=integrator, params=label,
-                               backend=name, dt=case.dt, n_steps=n_steps,
-                               jax_seconds=ref_seconds)
+                    row = dict(
+                        model=model_name,
+                        integrator=integrator,
+                        params=label,
+                        backend=name,
+                        dt=case.dt,
+                        n_steps=n_steps,
+                        jax_seconds=ref_seconds,
+                    )
                     if status[name] is not True:
                         row.update(available=False, reason=str(status[name]), passed=None)
                         rows.append(row)
@@ -281,33 +317,45 @@ def run_parity(*, models=None, backends=None, integrators=None, n_random: int = 
                                 exact[key] = backend.simulate(model, current, case.dt, y0=y0)
                             tr = exact[key]
                         else:
-                            tr = backend.simulate(model, current, case.dt,
-                                                  integrator=integrator, y0=y0)
+                            tr = backend.simulate(
+                                model, current, case.dt, integrator=integrator, y0=y0
+                            )
                     except NotImplementedError as e:
                         row.update(available=False, reason=f"unsupported ({e})", passed=None)
                         rows.append(row)
                         continue
                     row["seconds"] = time.perf_counter() - start
                     if backend.supports_adaptive:
-                        row.update(available=True, rule="spike_rate",
-                                   **compare_spike_rate(ref, tr, model_name=model_name))
+                        row.update(
+                            available=True,
+                            rule="spike_rate",
+                            **compare_spike_rate(ref, tr, model_name=model_name),
+                        )
                     else:
-                        row.update(available=True, rtol=NATIVE_RTOL,
-                                   **compare(ref, tr, rtol=NATIVE_RTOL, model_name=model_name))
+                        row.update(
+                            available=True,
+                            rtol=NATIVE_RTOL,
+                            **compare(ref, tr, rtol=NATIVE_RTOL, model_name=model_name),
+                        )
                     rows.append(row)
                     if log is not None:
                         log(_format_row(row))
     checked = [r for r in rows if r.get("available")]
     return dict(
-        trace=dict(n_steps=n_steps, seed=TRACE_SEED, n_random=n_random,
-                   cases={m: CASES[m].as_dict() for m in models}),
+        trace=dict(
+            n_steps=n_steps,
+            seed=TRACE_SEED,
+            n_random=n_random,
+            cases={m: CASES[m].as_dict() for m in models},
+        ),
         backends={name: (True if s is True else str(s)) for name, s in status.items()},
         rows=rows,
         n_checked=len(checked),
         n_failed=sum(1 for r in checked if not r["passed"]),
         passed=all(r["passed"] for r in checked),
-        machine=dict(platform=platform.platform(), python=sys.version.split()[0],
-                     jax=jax.__version__),
+        machine=dict(
+            platform=platform.platform(), python=sys.version.split()[0], jax=jax.__version__
+        ),
     )
 
 
@@ -316,5 +364,7 @@ def _format_row(r: dict) -> str:
     if not r.get("available"):
         return f"{head} unavailable: {r['reason']}"
     verdict = "pass" if r["passed"] else "FAIL"
-    return (f"{head} {verdict}  max_abs {r['max_abs']:.2e}  max_rel {r['max_rel']:.2e}  "
-            f"spikes {r['spikes_ref']:3d} (diff {r['spike_count_diff']:+d})")
+    return (
+        f"{head} {verdict}  max_abs {r['max_abs']:.2e}  max_rel {r['max_rel']:.2e}  "
+        f"spikes {r['spikes_ref']:3d} (diff {r['spike_count_diff']:+d})"
+    )

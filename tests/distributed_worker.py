@@ -36,9 +36,9 @@ def case(batch: int = BATCH, n_steps: int = N_STEPS):
     import scjax
 
     model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, batch), d=jnp.linspace(2.0, 8.0, batch))
-    stimulus = (scjax.stimulus.Constant(jnp.linspace(2.0, 14.0, batch))
-                + scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=jnp.linspace(0.5, 3.0, batch),
-                                                   tau=2.0))
+    stimulus = scjax.stimulus.Constant(
+        jnp.linspace(2.0, 14.0, batch)
+    ) + scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=jnp.linspace(0.5, 3.0, batch), tau=2.0)
     kwargs = dict(n_steps=n_steps, spikes="count", save_every=n_steps, key=jax.random.key(7))
     return model, stimulus, kwargs
 
@@ -48,8 +48,7 @@ def result_arrays(trajectory) -> dict[str, np.ndarray]:
     import scjax
 
     host = scjax.gather(trajectory)
-    return {"spike_count": host.spike_count, "y_final": host.y[:, -1],
-            "diverged": host.diverged}
+    return {"spike_count": host.spike_count, "y_final": host.y[:, -1], "diverged": host.diverged}
 
 
 def _own_rows(tree, batch):
@@ -59,12 +58,20 @@ def _own_rows(tree, batch):
     return jax.tree.map(lambda x: x[rows] if np.ndim(x) == 1 else x, tree)
 
 
-def main(coordinator: str, n_processes: str, process_id: str, out: str, chunk: str = "5",
-         batch: str = str(BATCH), n_steps: str = str(N_STEPS)):
+def main(
+    coordinator: str,
+    n_processes: str,
+    process_id: str,
+    out: str,
+    chunk: str = "5",
+    batch: str = str(BATCH),
+    n_steps: str = str(N_STEPS),
+):
     jax.config.update("jax_enable_x64", True)
     if coordinator != "-":
-        jax.distributed.initialize(coordinator, int(n_processes), int(process_id),
-                                   initialization_timeout=60)
+        jax.distributed.initialize(
+            coordinator, int(n_processes), int(process_id), initialization_timeout=60
+        )
     import scjax
 
     batch, n_steps = int(batch), int(n_steps)
@@ -73,22 +80,19 @@ def main(coordinator: str, n_processes: str, process_id: str, out: str, chunk: s
     for mode in MODES:
         start = time.perf_counter()
         if mode == "chunked":
-            trajectory = scjax.simulate_batch(model, stimulus, DT, chunk_size=int(chunk),
-                                              **kwargs)
+            trajectory = scjax.simulate_batch(model, stimulus, DT, chunk_size=int(chunk), **kwargs)
         else:
             if mode == "global":
                 inputs = scjax.shard_batch((model, stimulus))
             else:
-                inputs = scjax.shard_batch(_own_rows((model, stimulus), batch),
-                                           process_local=True)
+                inputs = scjax.shard_batch(_own_rows((model, stimulus), batch), process_local=True)
             trajectory = scjax.simulate_batch(*inputs, DT, **kwargs)
             shards = trajectory.spike_count.addressable_shards
             results[f"{mode}_local_rows"] = np.asarray(sorted(s.index[0].start for s in shards))
         for name, value in result_arrays(trajectory).items():
             results[f"{mode}_{name}"] = value
         results[f"{mode}_wall_s"] = time.perf_counter() - start
-    np.savez(out, **results, n_devices=len(jax.devices()),
-             n_local_devices=len(jax.local_devices()))
+    np.savez(out, **results, n_devices=len(jax.devices()), n_local_devices=len(jax.local_devices()))
     if coordinator != "-":
         jax.distributed.shutdown()
 

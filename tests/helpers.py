@@ -43,13 +43,15 @@ def izhikevich_matlab(a, b, c, d, current, dt, v0=-65.0):
     return np.array(ys), np.array(spikes)
 
 
-def hodgkin_huxley_euler(current, dt, c_m=1.0, g_na=120.0, g_k=36.0, g_l=0.3,
-                         e_na=50.0, e_k=-77.0, e_l=-54.387):
+def hodgkin_huxley_euler(
+    current, dt, c_m=1.0, g_na=120.0, g_k=36.0, g_l=0.3, e_na=50.0, e_k=-77.0, e_l=-54.387
+):
     """Forward-Euler Hodgkin–Huxley (1952, rest −65 mV) in NumPy, textbook rate functions.
 
     The rates are written in their textbook form; at the removable singularities (V = −40 or
     −55 exactly) the limit values 1.0 and 0.1 are used.
     """
+
     def am(v):
         x = v + 40.0
         return 1.0 if x == 0 else 0.1 * x / (1.0 - np.exp(-x / 10.0))
@@ -77,8 +79,20 @@ def hodgkin_huxley_euler(current, dt, c_m=1.0, g_na=120.0, g_k=36.0, g_l=0.3,
     return np.array(ys), np.array(spikes)
 
 
-def adex_euler(current, dt, c=281.0, g_l=30.0, e_l=-70.6, v_t=-50.4, delta_t=2.0,
-               tau_w=144.0, a=4.0, b=80.5, v_reset=-70.6, v_peak=20.0):
+def adex_euler(
+    current,
+    dt,
+    c=281.0,
+    g_l=30.0,
+    e_l=-70.6,
+    v_t=-50.4,
+    delta_t=2.0,
+    tau_w=144.0,
+    a=4.0,
+    b=80.5,
+    v_reset=-70.6,
+    v_peak=20.0,
+):
     """Forward-Euler AdEx (Brette & Gerstner 2005) in NumPy, reset after the step."""
     v, w = e_l, 0.0
     ys, spikes = [(v, w)], []

@@ -64,8 +64,9 @@ def test_fhn_nullclines_are_the_cubic_and_the_line():
     assert isinstance(nc, dyn.Nullclines) and nc.current == current
     cubic, line = np.concatenate(nc.lines["v"]), np.concatenate(nc.lines["w"])
     assert len(cubic) > 100 and len(line) > 60
-    np.testing.assert_allclose(cubic[:, 1], cubic[:, 0] - cubic[:, 0] ** 3 / 3 + current,
-                               rtol=0, atol=1e-13)
+    np.testing.assert_allclose(
+        cubic[:, 1], cubic[:, 0] - cubic[:, 0] ** 3 / 3 + current, rtol=0, atol=1e-13
+    )
     np.testing.assert_allclose(line[:, 1], (line[:, 0] + 0.7) / 0.8, rtol=0, atol=1e-13)
     # the cubic inside the box |w| ≤ 3 spans v in [−2.75, 2.55] roughly: covered end to end
     v = np.linspace(-3, 3, 600001)
@@ -119,8 +120,10 @@ def test_izhikevich_fixed_points_and_saddle_node():
     (sn,) = [b for b in scan.bifurcations if b.kind == "saddle-node"]
     assert sn.current == pytest.approx(4.0, abs=1e-9)
     np.testing.assert_allclose(sn.state, [-60.0, -12.0], atol=1e-6)
-    assert [p.kind for p in scan.fixed_points[int(np.argmin(np.abs(scan.currents - 3.8)))]] \
-        == ["unstable focus", "saddle"]
+    assert [p.kind for p in scan.fixed_points[int(np.argmin(np.abs(scan.currents - 3.8)))]] == [
+        "unstable focus",
+        "saddle",
+    ]
 
 
 def test_jacobian_matches_central_differences():
@@ -152,7 +155,19 @@ def _leading_real_part(field, y):
 
 def ml_independent_hopf(lo, hi):
     c, g_l, g_ca, g_k, v_l, v_ca, v_k, v1, v2, v3, v4, phi = (
-        20.0, 2.0, 4.4, 8.0, -60.0, 120.0, -84.0, -1.2, 18.0, 2.0, 30.0, 0.04)
+        20.0,
+        2.0,
+        4.4,
+        8.0,
+        -60.0,
+        120.0,
+        -84.0,
+        -1.2,
+        18.0,
+        2.0,
+        30.0,
+        0.04,
+    )
     m_inf = lambda v: 0.5 * (1 + np.tanh((v - v1) / v2))  # noqa: E731
     w_inf = lambda v: 0.5 * (1 + np.tanh((v - v3) / v4))  # noqa: E731
 
@@ -160,9 +175,14 @@ def ml_independent_hopf(lo, hi):
         return g_l * (v - v_l) + g_ca * m_inf(v) * (v - v_ca) + g_k * w * (v - v_k)
 
     def growth(current):
-        field = lambda y: np.array([  # noqa: E731
-            (current - i_ion(y[0], y[1])) / c,
-            phi * (w_inf(y[0]) - y[1]) * np.cosh((y[0] - v3) / (2 * v4))])
+        def field(y):
+            return np.array(
+                [
+                    (current - i_ion(y[0], y[1])) / c,
+                    phi * (w_inf(y[0]) - y[1]) * np.cosh((y[0] - v3) / (2 * v4)),
+                ]
+            )
+
         v = brentq(lambda v: current - i_ion(v, w_inf(v)), -80.0, 60.0, xtol=1e-14)
         return _leading_real_part(field, [v, w_inf(v)])
 
@@ -185,8 +205,14 @@ def hh_independent_hopf(lo, hi):
     def field(y, current):
         v, m, h, n = y
         (am, bm), (ah, bh), (an, bn) = rates(v)
-        return np.array([current - i_ion(v, m, h, n), am * (1 - m) - bm * m,
-                         ah * (1 - h) - bh * h, an * (1 - n) - bn * n])
+        return np.array(
+            [
+                current - i_ion(v, m, h, n),
+                am * (1 - m) - bm * m,
+                ah * (1 - h) - bh * h,
+                an * (1 - n) - bn * n,
+            ]
+        )
 
     def steady(v):
         return [a / (a + b) for a, b in rates(v)]
@@ -205,11 +231,16 @@ def test_morris_lecar_hopf_matches_scipy():
     assert hopf[0] == pytest.approx(ml_independent_hopf(60.0, 150.0), abs=1e-4)
     assert hopf[1] == pytest.approx(ml_independent_hopf(150.0, 240.0), abs=1e-4)
     # between the two Hopf points the single fixed point is unstable (focus, or node mid-way)
-    mid = [p for c, pts in zip(scan.currents, scan.fixed_points) for p in pts
-           if hopf[0] < c < hopf[1]]
+    mid = [
+        p for c, pts in zip(scan.currents, scan.fixed_points) for p in pts if hopf[0] < c < hopf[1]
+    ]
     assert mid and all(p.kind in ("unstable focus", "unstable node") for p in mid)
-    assert all(p.stable for c, pts in zip(scan.currents, scan.fixed_points) for p in pts
-               if c < hopf[0] or c > hopf[1])
+    assert all(
+        p.stable
+        for c, pts in zip(scan.currents, scan.fixed_points)
+        for p in pts
+        if c < hopf[0] or c > hopf[1]
+    )
 
 
 def test_hodgkin_huxley_hopf_and_fi_curve():
@@ -227,11 +258,12 @@ def test_hodgkin_huxley_hopf_and_fi_curve():
     currents = np.concatenate([below, above])
     y_below = [dyn.fixed_points(model, float(i), HH_BOUNDS, 2)[0].state for i in below]
     y0 = np.stack(y_below + [np.asarray(model.initial_state())] * len(above))
-    rates = np.asarray(dyn.fi_curve(model, currents, dt=0.01, duration=200.0,
-                                    transient=100.0, y0=y0))
+    rates = np.asarray(
+        dyn.fi_curve(model, currents, dt=0.01, duration=200.0, transient=100.0, y0=y0)
+    )
     assert np.all(rates[: len(below)] == 0.0)
-    assert np.all(rates[len(below):] > 40.0)  # HH fires at ≳ 50 Hz once it fires at all
-    assert np.all(np.diff(rates[len(below):]) > 0)  # and faster with more current
+    assert np.all(rates[len(below) :] > 40.0)  # HH fires at ≳ 50 Hz once it fires at all
+    assert np.all(np.diff(rates[len(below) :]) > 0)  # and faster with more current
 
 
 # ---------------------------------------------------------------------------------------------

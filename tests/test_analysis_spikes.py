@@ -78,7 +78,8 @@ def test_golomb_synchrony():
     assert float(sp.synchrony(np.stack([x, -x]))) == pytest.approx(0.0, abs=1e-7)
     # hand: signals (1, 0) and (0, 0): Var[mean] = 1/16, mean Var = 1/8 → χ = √(1/2)
     assert float(sp.synchrony(np.array([[1.0, 0.0], [0.0, 0.0]]))) == pytest.approx(
-        np.sqrt(0.5), abs=1e-15)
+        np.sqrt(0.5), abs=1e-15
+    )
     noise = np.random.default_rng(1).normal(size=(100, 4000))
     assert float(sp.synchrony(noise)) == pytest.approx(0.1, abs=0.03)  # ≈ 1/√N
 
@@ -92,8 +93,9 @@ def test_van_rossum_closed_forms():
     a, na = pad([1.0, 3.0, 6.0])
     assert float(sp.van_rossum_distance(a, na, a, na, 2.0)) == 0.0
     b, nb = pad([1.0, 3.0, 6.0, 8.5])
-    assert float(sp.van_rossum_distance(a, na, b, nb, 2.0)) == pytest.approx(np.sqrt(0.5),
-                                                                               abs=1e-14)
+    assert float(sp.van_rossum_distance(a, na, b, nb, 2.0)) == pytest.approx(
+        np.sqrt(0.5), abs=1e-14
+    )
     # one spike each, Δ apart: D² = 1 − exp(−Δ/τ)
     for delta, tau in [(0.3, 1.0), (2.0, 5.0)]:
         d = float(sp.van_rossum_distance(jnp.array([4.0]), 1, jnp.array([4.0 + delta]), 1, tau))
@@ -133,15 +135,19 @@ def test_batched_distances_equal_single_calls():
     times = jnp.stack([pad(t, 4)[0] for t in trains])
     counts = jnp.array([len(t) for t in trains])
     ref, nref = pad([1.5, 4.5, 6.0], 4)
-    batched = [np.asarray(f(times, counts, ref, nref, *extra))
-               for f, extra in [(sp.van_rossum_distance, (2.0,)),
-                                (sp.isi_distance, (0.0, 10.0)),
-                                (sp.spike_distance, (0.0, 10.0))]]
+    batched = [
+        np.asarray(f(times, counts, ref, nref, *extra))
+        for f, extra in [
+            (sp.van_rossum_distance, (2.0,)),
+            (sp.isi_distance, (0.0, 10.0)),
+            (sp.spike_distance, (0.0, 10.0)),
+        ]
+    ]
     for k, tr in enumerate(trains):
         t, n = pad(tr, 4)
         assert batched[0][k] == pytest.approx(float(sp.van_rossum_distance(t, n, ref, nref, 2.0)))
-        assert batched[1][k] == pytest.approx(float(sp.isi_distance(t, n, ref, nref, 0.0, 10.)))
-        assert batched[2][k] == pytest.approx(float(sp.spike_distance(t, n, ref, nref, 0.0, 10.)))
+        assert batched[1][k] == pytest.approx(float(sp.isi_distance(t, n, ref, nref, 0.0, 10.0)))
+        assert batched[2][k] == pytest.approx(float(sp.spike_distance(t, n, ref, nref, 0.0, 10.0)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,8 +175,15 @@ def literal_isi_distance(t1, t2, t_start, t_stop):
         ratio = x / y - 1 if x <= y else -(y / x - 1)  # Kreuz 2007, Eq. 2
         return abs(ratio)
 
-    val, _ = quad(integrand, t_start, t_stop, points=sorted(set(a + b))[1:-1], limit=500,
-                  epsabs=1e-13, epsrel=1e-12)
+    val, _ = quad(
+        integrand,
+        t_start,
+        t_stop,
+        points=sorted(set(a + b))[1:-1],
+        limit=500,
+        epsabs=1e-13,
+        epsrel=1e-12,
+    )
     return val / (t_stop - t_start)
 
 
@@ -188,8 +201,15 @@ def literal_spike_distance(t1, t2, t_start, t_stop):
         s2, x2 = s_local(b, a, t)
         return (s1 * x2 + s2 * x1) / (2 * ((x1 + x2) / 2) ** 2)  # Kreuz 2013, Eq. 8
 
-    val, _ = quad(integrand, t_start, t_stop, points=sorted(set(a + b))[1:-1], limit=500,
-                  epsabs=1e-13, epsrel=1e-12)
+    val, _ = quad(
+        integrand,
+        t_start,
+        t_stop,
+        points=sorted(set(a + b))[1:-1],
+        limit=500,
+        epsabs=1e-13,
+        epsrel=1e-12,
+    )
     return val / (t_stop - t_start)
 
 
@@ -225,7 +245,8 @@ def test_distances_under_jit():
     b, nb = pad([2.0, 4.5])
     f = jax.jit(sp.spike_distance)
     assert float(f(a, na, b, nb, 0.0, 10.0)) == pytest.approx(
-        literal_spike_distance([1.0, 4.0, 8.0], [2.0, 4.5], 0.0, 10.0), abs=1e-9)
+        literal_spike_distance([1.0, 4.0, 8.0], [2.0, 4.5], 0.0, 10.0), abs=1e-9
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,7 +284,8 @@ def test_bad_input_raises_value_error():
 # ---------------------------------------------------------------------------------------------
 
 PYSPIKE = json.loads(
-    (pathlib.Path(__file__).parent / "peers" / "pyspike" / "reference.json").read_text())
+    (pathlib.Path(__file__).parent / "peers" / "pyspike" / "reference.json").read_text()
+)
 
 
 _PYSPIKE_PAD = 1 + max(len(c[k]) for c in PYSPIKE["cases"] for k in ("t1", "t2"))
@@ -287,17 +309,20 @@ def test_isi_and_spike_distance_match_pyspike(case):
     assert float(sp.spike_distance(*args)) == pytest.approx(case["spike_aux"], abs=1e-12)
     # edge_correction=True: PySpike's default
     assert float(sp.isi_distance(*args, edge_correction=True)) == pytest.approx(
-        case["isi"], abs=1e-12)
+        case["isi"], abs=1e-12
+    )
     assert float(sp.spike_distance(*args, edge_correction=True)) == pytest.approx(
-        case["spike"], abs=1e-12)
+        case["spike"], abs=1e-12
+    )
 
 
 def test_edge_correction_issue_example_and_batch():
     # Issue 14: [300] vs [700] on [0, 1000] gave 0.272 in scjax and 0.531 in PySpike.
     a, b = jnp.array([300.0]), jnp.array([700.0])
     assert float(sp.spike_distance(a, 1, b, 1, 0.0, 1000.0)) == pytest.approx(0.272, abs=5e-4)
-    assert float(sp.spike_distance(a, 1, b, 1, 0.0, 1000.0, edge_correction=True)) == \
-        pytest.approx(0.531, abs=5e-4)
+    assert float(sp.spike_distance(a, 1, b, 1, 0.0, 1000.0, edge_correction=True)) == pytest.approx(
+        0.531, abs=5e-4
+    )
     # every same-window case in one batched, jitted call equals PySpike too
     cases = [c for c in PYSPIKE["cases"] if (c["t_start"], c["t_stop"]) == (0.0, 10.0)]
     assert len(cases) >= 8
@@ -339,10 +364,14 @@ def test_inf_padding_from_spike_times_raises_no_warning():
         assert float(sp.cv_isi(t[1], c[1])) == pytest.approx(np.std([0.4, 2.5]) / 1.45)
         assert float(sp.mean_rate(t[1], c[1], 0.0, 5.0)) == pytest.approx(3 / 5)
         assert np.isfinite(float(sp.fano_factor(t[1], c[1], 1.0, 0.0, 5.0)))
-        assert np.all(np.isfinite(np.asarray(sp.exponential_traces(t, c, jnp.linspace(0, 5, 11),
-                                                                     1.0))))
-        for f, extra in [(sp.van_rossum_distance, (1.0,)), (sp.isi_distance, (0.0, 5.0)),
-                         (sp.spike_distance, (0.0, 5.0))]:
+        assert np.all(
+            np.isfinite(np.asarray(sp.exponential_traces(t, c, jnp.linspace(0, 5, 11), 1.0)))
+        )
+        for f, extra in [
+            (sp.van_rossum_distance, (1.0,)),
+            (sp.isi_distance, (0.0, 5.0)),
+            (sp.spike_distance, (0.0, 5.0)),
+        ]:
             assert np.isfinite(float(f(t[0], c[0], t[1], c[1], *extra)))
         for f in (sp.isi_distance, sp.spike_distance):
             assert np.isfinite(float(f(t[0], c[0], t[1], c[1], 0.0, 5.0, edge_correction=True)))

@@ -21,10 +21,22 @@ class FakeSession:
     def __init__(self):
         self.calls = []
 
-    def solve_system(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
-                     reltol, abstol):
-        self.calls.append(dict(name=name, p=p, arrays=arrays, u0=u0, tspan=tspan, trace=trace,
-                               current_dt=current_dt, alg=alg, saveat=saveat))
+    def solve_system(
+        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
+    ):
+        self.calls.append(
+            dict(
+                name=name,
+                p=p,
+                arrays=arrays,
+                u0=u0,
+                tspan=tspan,
+                trace=trace,
+                current_dt=current_dt,
+                alg=alg,
+                saveat=saveat,
+            )
+        )
         assert name == "lif" and np.all(trace == trace[0])  # closed form: constant drive
         tau, v_rest, v_th, v_reset, r_m = p
         v_inf = v_rest + r_m * trace[0]
@@ -38,8 +50,9 @@ class FakeSession:
         v = v_inf + (start - v_inf) * np.exp(-since / tau)
         return t, v[:, None], spikes
 
-    def solve_population(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
-                         reltol, abstol):
+    def solve_population(
+        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
+    ):
         self.calls.append(dict(name=name, p=p, u0=u0))
         n_t = int(round((tspan[1] - tspan[0]) / saveat)) + 1
         y = np.zeros((p.shape[1], n_t, u0.shape[0]))
@@ -82,8 +95,9 @@ def test_solve_round_trip_with_fake_session():
     assert call["alg"] == "Tsit5" and call["saveat"] == 0.1 and call["tspan"] == (0.0, 1000.0)
     # From rest (−65): τ ln(20/5) to the first spike, then τ ln(25/5) from the −70 reset.
     first, isi = 20 * np.log(4.0), 20 * np.log(5.0)
-    np.testing.assert_allclose(spikes, first + isi * np.arange(int((1000.0 - first) // isi) + 1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        spikes, first + isi * np.arange(int((1000.0 - first) // isi) + 1), rtol=1e-12
+    )
     assert traj.y.shape == (10001, 1) and traj.spikes.shape == (10000,)
     bins = [int(np.ceil(s / 0.1)) - 1 for s in spikes]
     assert list(np.nonzero(np.asarray(traj.spikes))[0]) == bins
@@ -176,8 +190,9 @@ def test_backend_protocol_with_fake_session():
     backend = jb.JuliaBackend(session_=FakeSession())
     assert backend.name == "julia" and backend.supports_adaptive and backend.available() is True
     sol = backend.solve(scjax.LIF(), (0.0, 100.0), 20.0)
-    np.testing.assert_allclose(sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 4),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 4), rtol=1e-12
+    )
     assert int(sol.n_steps) == -1  # not reported by the Julia scripts
     with pytest.raises(ValueError, match="integrator"):
         backend.simulate(scjax.LIF(), np.full(10, 20.0), 0.1, integrator="euler")

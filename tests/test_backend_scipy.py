@@ -42,8 +42,13 @@ def test_bad_arguments():
 
 
 def test_nan_tolerance_and_bad_spans_are_value_errors():
-    for kwargs in (dict(rtol=float("nan")), dict(atol=float("nan")), dict(rtol=-1.0),
-                   dict(saveat=float("nan")), dict(saveat=1e300)):
+    for kwargs in (
+        dict(rtol=float("nan")),
+        dict(atol=float("nan")),
+        dict(rtol=-1.0),
+        dict(saveat=float("nan")),
+        dict(saveat=1e300),
+    ):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
             sb.solve(scjax.LIF(), (0.0, 1.0), 20.0, **kwargs)
     with pytest.raises(ValueError, match="y0"):
@@ -78,8 +83,9 @@ def test_backend_protocol_matches_the_module_functions():
     backend = sb.SciPyBackend()
     assert backend.name == "scipy" and backend.supports_adaptive and backend.available() is True
     sol = backend.solve(scjax.LIF(), (0.0, 100.0), 20.0)
-    np.testing.assert_allclose(sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 4),
-                               atol=1e-7)
+    np.testing.assert_allclose(
+        sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 4), atol=1e-7
+    )
     assert int(sol.n_steps) > 0 and bool(sol.result == scjax.adaptive.RESULTS.successful)
     traj = backend.simulate(scjax.LIF(), np.full(100, 20.0), 0.1)
     np.testing.assert_array_equal(traj.y, sb.simulate(scjax.LIF(), np.full(100, 20.0), 0.1).y)
@@ -98,7 +104,8 @@ def test_every_suite_system_has_a_transcription():
         dy = sb.vector_field(model)(1.3, y, 0.3)
         ref = np.asarray(model.vector_field(1.3, y, 0.3))
         assert dy.shape == (model.n_state,)
-        np.testing.assert_allclose(dy, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max(),
-                                   err_msg=system.name)
+        np.testing.assert_allclose(
+            dy, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max(), err_msg=system.name
+        )
     with pytest.raises(ValueError, match="no NumPy transcription"):
         sb.vector_field(scjax.models.FixedPointLIF())

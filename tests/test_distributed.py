@@ -48,12 +48,29 @@ def two_processes(tmp_path_factory):
     """The outputs of 2 worker processes (2 host devices each) joined by jax.distributed."""
     out = tmp_path_factory.mktemp("distributed")
     coordinator = f"127.0.0.1:{_free_port()}"
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT),
-               XLA_FLAGS="--xla_force_host_platform_device_count=2 --xla_cpu_max_isa=AVX")
-    procs = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "distributed_worker.py"),
-                               coordinator, "2", str(p), str(out / f"{p}.npz")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True) for p in range(2)]
+    env = dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        PYTHONPATH=str(ROOT),
+        XLA_FLAGS="--xla_force_host_platform_device_count=2 --xla_cpu_max_isa=AVX",
+    )
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "distributed_worker.py"),
+                coordinator,
+                "2",
+                str(p),
+                str(out / f"{p}.npz"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for p in range(2)
+    ]
     deadline = time.monotonic() + TIMEOUT_S
     logs = []
     try:
@@ -88,8 +105,9 @@ def test_four_device_run_equals_single_process_bit_for_bit(two_processes, refere
     assert reference["spike_count"].min() < reference["spike_count"].max()  # spikes differ
     for out in two_processes:
         for field in FIELDS:
-            np.testing.assert_array_equal(out[f"{mode}_{field}"], reference[field],
-                                          err_msg=f"{mode} {field}")
+            np.testing.assert_array_equal(
+                out[f"{mode}_{field}"], reference[field], err_msg=f"{mode} {field}"
+            )
 
 
 def test_chunked_equals_unchunked_bit_for_bit(reference):
@@ -122,5 +140,10 @@ def test_chunk_size_is_checked():
     with pytest.raises(ValueError, match="chunk_size must be a positive int"):
         scjax.simulate_batch(model, jnp.full(10, 10.0), 0.5, chunk_size=0)
     with pytest.raises(ValueError, match="key: chunk_size with a current array"):
-        scjax.simulate_batch(model.__class__(a=model.a, noise_std=1.0), jnp.full(10, 10.0),
-                             0.5, chunk_size=2, key=jax.random.key(0))
+        scjax.simulate_batch(
+            model.__class__(a=model.a, noise_std=1.0),
+            jnp.full(10, 10.0),
+            0.5,
+            chunk_size=2,
+            key=jax.random.key(0),
+        )

@@ -25,12 +25,16 @@ FIGURES = ROOT / "docs" / "figures"
 MAX_FIGURE_BYTES = 100_000
 
 #: The documentation tools (the `dev` extra): mkdocs, mkdocs-material, mkdocstrings[python].
-_MISSING = [name for name in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers")
-            if importlib.util.find_spec(name) is None]
+_MISSING = [
+    name
+    for name in ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers")
+    if importlib.util.find_spec(name) is None
+]
 needs_mkdocs = pytest.mark.skipif(
     bool(_MISSING),
     reason=f"documentation tools not installed ({', '.join(_MISSING)}): "
-           "pip install -e '.[dev]' (mkdocs, mkdocs-material, mkdocstrings[python])")
+    "pip install -e '.[dev]' (mkdocs, mkdocs-material, mkdocstrings[python])",
+)
 
 
 def _env() -> dict:
@@ -43,8 +47,14 @@ def _env() -> dict:
 
 
 def _run(args, timeout: float, cwd=ROOT) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
@@ -52,8 +62,10 @@ def _run(args, timeout: float, cwd=ROOT) -> subprocess.CompletedProcess:
 @needs_mkdocs
 def test_site_builds_strictly(tmp_path):
     site = tmp_path / "site"
-    _run(["-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site)],
-         timeout=300)
+    _run(
+        ["-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(site)],
+        timeout=300,
+    )
     pages = list(site.rglob("*.html"))
     assert len(pages) > 30
     for page in pages:  # every generator directive was replaced
@@ -146,6 +158,7 @@ def test_committed_figures_are_small_and_all_drawn_by_an_example():
     sources = "".join(p.read_text() for p in EXAMPLES.glob("*.py"))
     for figure in figures:
         stem = figure.stem
-        drawn = (f'"{stem}"' in sources
-                 or (stem.startswith("trace_") and 'f"trace_{name}"' in sources))
+        drawn = f'"{stem}"' in sources or (
+            stem.startswith("trace_") and 'f"trace_{name}"' in sources
+        )
         assert drawn, f"{figure.name} is not written by any script in examples/"

@@ -39,20 +39,31 @@ def _trace(current, dt, n):
 def _reference_times(model, current, span):
     if callable(current):
         samples = current(HOLD * np.arange(int(round(span / HOLD))))
-        return reference_solve(model, (0.0, span), samples, current_dt=HOLD,
-                               **TIGHT).spike_times_array()
+        return reference_solve(
+            model, (0.0, span), samples, current_dt=HOLD, **TIGHT
+        ).spike_times_array()
     return reference_solve(model, (0.0, span), current, **TIGHT).spike_times_array()
+
 
 #: name → (model, current, {solver name: dts}). AdEx with V_peak = V_T + 5Δ_T: with Naud's
 #: 0 mV the upstroke's rate passes 1/dt in the last step and no fixed step converges beyond
 #: first order (measured in experiments/spike_time_convergence.py, docs/accuracy.md).
 CASES = {
-    "lif": (scjax.LIF(), lif_drive,
-            {"rk4": (0.8, 0.4, 0.2, 0.1), "euler": (0.2, 0.1, 0.05, 0.025)}),
-    "izhikevich": (scjax.Izhikevich.preset("RS"), 10.0,
-                   {"rk4": (0.1, 0.05, 0.025, 0.0125), "euler": (0.02, 0.01, 0.005, 0.0025)}),
-    "adex": (scjax.AdEx.preset("tonic", v_peak=-40.0), 500.0,
-             {"rk4": (0.025, 0.0125, 0.00625, 0.003125), "euler": (0.02, 0.01, 0.005, 0.0025)}),
+    "lif": (
+        scjax.LIF(),
+        lif_drive,
+        {"rk4": (0.8, 0.4, 0.2, 0.1), "euler": (0.2, 0.1, 0.05, 0.025)},
+    ),
+    "izhikevich": (
+        scjax.Izhikevich.preset("RS"),
+        10.0,
+        {"rk4": (0.1, 0.05, 0.025, 0.0125), "euler": (0.02, 0.01, 0.005, 0.0025)},
+    ),
+    "adex": (
+        scjax.AdEx.preset("tonic", v_peak=-40.0),
+        500.0,
+        {"rk4": (0.025, 0.0125, 0.00625, 0.003125), "euler": (0.02, 0.01, 0.005, 0.0025)},
+    ),
 }
 SOLVERS = {"rk4": RK4(), "euler": Euler()}
 
@@ -73,14 +84,19 @@ def study():
                 errors, counts, runs = [], [], []
                 for dt in dts:
                     kwargs = {} if mode == "end_of_step" else {"events": mode}
-                    tr = scjax.simulate(model, _trace(current, dt, n), dt,
-                                        solver=SOLVERS[solver_name], spikes="times",
-                                        max_spikes=1024, **kwargs)
+                    tr = scjax.simulate(
+                        model,
+                        _trace(current, dt, n),
+                        dt,
+                        solver=SOLVERS[solver_name],
+                        spikes="times",
+                        max_spikes=1024,
+                        **kwargs,
+                    )
                     times = np.asarray(tr.spike_time_buffer)
                     times = times[times <= SPAN]
                     counts.append(times.size)
-                    errors.append(np.max(np.abs(times - ref)) if times.size == ref.size
-                                  else np.inf)
+                    errors.append(np.max(np.abs(times - ref)) if times.size == ref.size else np.inf)
                     runs.append(tr)
                 out[name, solver_name, mode] = (np.array(errors), counts, ref.size, runs)
     return out
@@ -128,8 +144,15 @@ def test_default_is_the_historical_rule_and_in_step_agrees_before_the_first_spik
     dts = by_solver["rk4"]
     n = int(round(SPAN / min(dts)))
     default = study["izhikevich", "rk4", "end_of_step"][3][0]  # events omitted
-    named = scjax.simulate(model, jnp.full(n, current), dts[0], solver=RK4(), spikes="times",
-                           max_spikes=1024, events="end_of_step")
+    named = scjax.simulate(
+        model,
+        jnp.full(n, current),
+        dts[0],
+        solver=RK4(),
+        spikes="times",
+        max_spikes=1024,
+        events="end_of_step",
+    )
     for a, b in zip(jax.tree.leaves(default), jax.tree.leaves(named)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # The in-step mode's candidate is the default's step: equal to the bit up to the first
@@ -143,20 +166,35 @@ def test_default_is_the_historical_rule_and_in_step_agrees_before_the_first_spik
 def test_batch_equals_single_runs():
     model = scjax.AdEx.preset("tonic", v_peak=-40.0)
     amps = np.array([400.0, 500.0, 700.0])
-    batch = scjax.simulate_batch(model, jnp.asarray(np.repeat(amps[:, None], 2000, 1)), 0.05,
-                                 solver=RK4(), spikes="times", events="in_step")
+    batch = scjax.simulate_batch(
+        model,
+        jnp.asarray(np.repeat(amps[:, None], 2000, 1)),
+        0.05,
+        solver=RK4(),
+        spikes="times",
+        events="in_step",
+    )
     assert np.all(np.asarray(batch.spike_count) >= 5)
     for i, amp in enumerate(amps):
-        single = scjax.simulate(model, jnp.full(2000, amp), 0.05, solver=RK4(),
-                                spikes="times", events="in_step")
+        single = scjax.simulate(
+            model, jnp.full(2000, amp), 0.05, solver=RK4(), spikes="times", events="in_step"
+        )
         np.testing.assert_array_equal(np.asarray(batch.y[i]), np.asarray(single.y))
-        np.testing.assert_array_equal(np.asarray(batch.spike_time_buffer[i]),
-                                      np.asarray(single.spike_time_buffer))
-    chunked = scjax.simulate_batch(model, jnp.asarray(np.repeat(amps[:, None], 2000, 1)), 0.05,
-                                   solver=RK4(), spikes="times", events="in_step",
-                                   chunk_size=2)
-    np.testing.assert_array_equal(np.asarray(chunked.spike_time_buffer),
-                                  np.asarray(batch.spike_time_buffer))
+        np.testing.assert_array_equal(
+            np.asarray(batch.spike_time_buffer[i]), np.asarray(single.spike_time_buffer)
+        )
+    chunked = scjax.simulate_batch(
+        model,
+        jnp.asarray(np.repeat(amps[:, None], 2000, 1)),
+        0.05,
+        solver=RK4(),
+        spikes="times",
+        events="in_step",
+        chunk_size=2,
+    )
+    np.testing.assert_array_equal(
+        np.asarray(chunked.spike_time_buffer), np.asarray(batch.spike_time_buffer)
+    )
 
 
 def test_recordings_agree():
@@ -164,8 +202,7 @@ def test_recordings_agree():
     dt = 0.05
 
     def run(spikes):
-        return scjax.simulate(model, current, dt, solver=RK4(), spikes=spikes,
-                              events="in_step")
+        return scjax.simulate(model, current, dt, solver=RK4(), spikes=spikes, events="in_step")
 
     raster, count, times = run("raster"), run("count"), run("times")
     located = times.spike_times()
@@ -182,8 +219,9 @@ def test_recordings_agree():
 
 def _spike_time(a, k, dt, solver, n):
     model = scjax.AdEx.preset("tonic", v_peak=-40.0, a=a)
-    tr = scjax.simulate(model, jnp.full(n, 500.0), dt, solver=solver, spikes="times",
-                        events="in_step")
+    tr = scjax.simulate(
+        model, jnp.full(n, 500.0), dt, solver=solver, spikes="times", events="in_step"
+    )
     return tr.spike_time_buffer[k]
 
 
@@ -194,11 +232,13 @@ def test_spike_time_gradient_is_the_implicit_function_derivative(solver, dt):
     n, k, a = int(round(100.0 / dt)), 3, 2.0
     grad = float(jax.grad(_spike_time)(a, k, dt, solver, n))
     eps = 1e-5
-    fd = (_spike_time(a + eps, k, dt, solver, n) - _spike_time(a - eps, k, dt, solver, n)) \
-        / (2 * eps)
+    fd = (_spike_time(a + eps, k, dt, solver, n) - _spike_time(a - eps, k, dt, solver, n)) / (
+        2 * eps
+    )
     assert abs(grad) > 0.1
     np.testing.assert_allclose(grad, float(fd), rtol=1e-6)
     if isinstance(solver, RK4):
+
         def ref_time(a):
             model = scjax.AdEx.preset("tonic", v_peak=-40.0, a=a)
             return reference_solve(model, (0.0, 100.0), 500.0, **TIGHT).spike_times[k]
@@ -213,15 +253,29 @@ def test_several_spikes_in_one_step_match_the_analytic_lif_train():
     model, current, dt, n = scjax.LIF(), 1000.0, 1.0, 20
     isi = 20.0 * np.log(current / (current - 15.0))
     exact = isi * np.arange(1, int(n * dt / isi) + 1)
-    tr = scjax.simulate(model, jnp.full(n, current), dt, solver=RK4(), spikes="times",
-                        max_spikes=128, events=InStepEvents(max_spikes_per_step=4))
+    tr = scjax.simulate(
+        model,
+        jnp.full(n, current),
+        dt,
+        solver=RK4(),
+        spikes="times",
+        max_spikes=128,
+        events=InStepEvents(max_spikes_per_step=4),
+    )
     times = tr.spike_times()
     assert times.size == exact.size
     np.testing.assert_allclose(times, exact, rtol=0, atol=1e-7)
     # With the bound at 1, the second spike of a step is the end-of-step rule's (at most two
     # per step), and the rest of that step's spikes are lost, as in the default mode.
-    bounded = scjax.simulate(model, jnp.full(n, current), dt, solver=RK4(), spikes="times",
-                             max_spikes=128, events=InStepEvents(max_spikes_per_step=1))
+    bounded = scjax.simulate(
+        model,
+        jnp.full(n, current),
+        dt,
+        solver=RK4(),
+        spikes="times",
+        max_spikes=128,
+        events=InStepEvents(max_spikes_per_step=1),
+    )
     assert int(bounded.spike_count) == 2 * n
     np.testing.assert_allclose(bounded.spike_times()[1::2], dt * np.arange(1, n + 1))
 
@@ -233,8 +287,12 @@ def test_crossing_model_gets_located_times_and_its_trajectory_unchanged():
     ref = _reference_times(model, current, 100.0)
     errors = []
     for dt in dts:
-        runs = [scjax.simulate(model, jnp.full(n, current), dt, solver=RK4(), spikes="times",
-                               events=events) for events in ("end_of_step", "in_step")]
+        runs = [
+            scjax.simulate(
+                model, jnp.full(n, current), dt, solver=RK4(), spikes="times", events=events
+            )
+            for events in ("end_of_step", "in_step")
+        ]
         np.testing.assert_array_equal(np.asarray(runs[0].y), np.asarray(runs[1].y))
         times = runs[1].spike_times()
         times = times[times <= 100.0]
@@ -243,11 +301,14 @@ def test_crossing_model_gets_located_times_and_its_trajectory_unchanged():
     assert _slope(dts, errors) >= 3.5, errors
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"events": "exact"}, "events must be one of"),
-    ({"events": InStepEvents(max_spikes_per_step=0)}, "max_spikes_per_step"),
-    ({"events": "in_step", "surrogate": "sigmoid"}, "surrogate must be None"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"events": "exact"}, "events must be one of"),
+        ({"events": InStepEvents(max_spikes_per_step=0)}, "max_spikes_per_step"),
+        ({"events": "in_step", "surrogate": "sigmoid"}, "surrogate must be None"),
+    ],
+)
 def test_bad_arguments_are_value_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         scjax.simulate(scjax.LIF(), jnp.full(10, 20.0), 0.1, **kwargs)

@@ -50,33 +50,37 @@ def _random_states(model, key, count):
     return jnp.concatenate([v, gates], axis=1), current
 
 
-@pytest.mark.parametrize("model", [scjax.HodgkinHuxley(), scjax.MorrisLecar()],
-                         ids=["hh", "ml"])
+@pytest.mark.parametrize("model", [scjax.HodgkinHuxley(), scjax.MorrisLecar()], ids=["hh", "ml"])
 def test_linear_coefficients_reproduce_the_vector_field(model, getkey):
     ys, currents = _random_states(model, getkey(), 256)
     f = jax.jit(jax.vmap(lambda y, i: model.vector_field(0.0, y, i)))(ys, currents)
-    drift, rate = jax.jit(jax.vmap(lambda y, i: model.linear_coefficients(0.0, y, i)))(
-        ys, currents)
-    np.testing.assert_allclose(np.asarray(drift - rate * ys), np.asarray(f), rtol=1e-12,
-                               atol=1e-12 * float(jnp.max(jnp.abs(drift))))
+    drift, rate = jax.jit(jax.vmap(lambda y, i: model.linear_coefficients(0.0, y, i)))(ys, currents)
+    np.testing.assert_allclose(
+        np.asarray(drift - rate * ys),
+        np.asarray(f),
+        rtol=1e-12,
+        atol=1e-12 * float(jnp.max(jnp.abs(drift))),
+    )
     assert np.all(np.asarray(rate) > 0)
     # (x∞ − y)/τ is the same field.
     x_inf, tau = drift / rate, 1.0 / rate
-    np.testing.assert_allclose(np.asarray((x_inf - ys) / tau), np.asarray(f), rtol=1e-9,
-                               atol=1e-9)
+    np.testing.assert_allclose(np.asarray((x_inf - ys) / tau), np.asarray(f), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("model", [scjax.HodgkinHuxley(), scjax.MorrisLecar()],
-                         ids=["hh", "ml"])
+@pytest.mark.parametrize("model", [scjax.HodgkinHuxley(), scjax.MorrisLecar()], ids=["hh", "ml"])
 def test_coefficients_do_not_depend_on_their_own_component(model, getkey):
     """Conditional linearity: ∂aᵢ/∂yᵢ = ∂bᵢ/∂yᵢ = 0 — for every HH component, and for
     Morris–Lecar's w (its V coefficients depend on V through the instantaneous m∞(V))."""
     ys, currents = _random_states(model, getkey(), 32)
     jac = jax.jit(jax.vmap(jax.jacfwd(lambda y, i: model.linear_coefficients(0.0, y, i))))(
-        ys, currents)
+        ys, currents
+    )
     own = [np.abs(np.diagonal(np.asarray(j), axis1=-2, axis2=-1)).max(axis=0) for j in jac]
-    exact = [i for i, name in enumerate(model.state_names)
-             if isinstance(model, scjax.HodgkinHuxley) or name != "v"]
+    exact = [
+        i
+        for i, name in enumerate(model.state_names)
+        if isinstance(model, scjax.HodgkinHuxley) or name != "v"
+    ]
     for d in own:
         assert np.all(d[exact] == 0.0), own
     if isinstance(model, scjax.MorrisLecar):
@@ -140,11 +144,13 @@ def test_one_step_matches_numpy_transcription(name, membrane, model, numpy_step,
     assert solver == ExponentialEuler(membrane=membrane)
     ys, currents = _random_states(model, getkey(), 64)
     dt = 0.05
-    step = jax.jit(jax.vmap(lambda y, i: solver.step(ModelTerm(model), 0.0, dt, y, i, None,
-                                                     False)[0]))
+    step = jax.jit(
+        jax.vmap(lambda y, i: solver.step(ModelTerm(model), 0.0, dt, y, i, None, False)[0])
+    )
     ours = np.asarray(step(ys, currents))
-    theirs = np.stack([numpy_step(np.asarray(y), float(i), dt, membrane)
-                       for y, i in zip(ys, currents)])
+    theirs = np.stack(
+        [numpy_step(np.asarray(y), float(i), dt, membrane) for y, i in zip(ys, currents)]
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
@@ -165,11 +171,14 @@ def test_one_step_matches_numpy_transcription(name, membrane, model, numpy_step,
 def test_order_one(name, membrane, model, current, duration, dts):
     grid, n_max = dts[0], int(round(duration / dts[-1]))
     ref_dt = dts[-1] / 16
-    reference = _on_grid(model, scjax.solvers.RK4(), current, ref_dt, duration, grid,
-                         int(round(duration / ref_dt)))
+    reference = _on_grid(
+        model, scjax.solvers.RK4(), current, ref_dt, duration, grid, int(round(duration / ref_dt))
+    )
     solver = ExponentialEuler(membrane=membrane)
-    errors = [np.max(np.abs(_on_grid(model, solver, current, dt, duration, grid, n_max)
-                            - reference)) for dt in dts]
+    errors = [
+        np.max(np.abs(_on_grid(model, solver, current, dt, duration, grid, n_max) - reference))
+        for dt in dts
+    ]
     slope = loglog_slope(dts, errors)
     assert 0.9 <= slope <= 1.2, (name, errors, slope)
 
@@ -210,8 +219,14 @@ def test_fixed_step_in_diffeqsolve_matches_simulate(name, membrane):
     dt, n = 0.02, 250
     ours = scjax.simulate(scjax.HodgkinHuxley(integrator=name), jnp.full(n, 10.0), dt).y
     sol = diffrax.diffeqsolve(
-        ModelTerm(model), ExponentialEuler(membrane=membrane), 0.0, n * dt, dt,
-        model.initial_state(), args=10.0, saveat=diffrax.SaveAt(ts=jnp.arange(n + 1) * dt),
+        ModelTerm(model),
+        ExponentialEuler(membrane=membrane),
+        0.0,
+        n * dt,
+        dt,
+        model.initial_state(),
+        args=10.0,
+        saveat=diffrax.SaveAt(ts=jnp.arange(n + 1) * dt),
         max_steps=n + 1,
     )
     np.testing.assert_allclose(np.asarray(sol.ys), np.asarray(ours), rtol=1e-9, atol=1e-9)
@@ -231,8 +246,10 @@ def test_gradient_matches_finite_differences(name, membrane):
         return jnp.mean(scjax.simulate(model, current, 0.05).v)
 
     grad = jax.grad(loss, argnums=(0, 1))(36.0, 120.0)
-    fd = (_central_difference(lambda g: loss(g, 120.0), 36.0, 1e-3),
-          _central_difference(lambda g: loss(36.0, g), 120.0, 1e-3))
+    fd = (
+        _central_difference(lambda g: loss(g, 120.0), 36.0, 1e-3),
+        _central_difference(lambda g: loss(36.0, g), 120.0, 1e-3),
+    )
     np.testing.assert_allclose(np.asarray(grad), np.asarray(fd), rtol=1e-5)
 
 
@@ -263,15 +280,17 @@ def test_non_conductance_models_refuse_the_names(name):
     with pytest.raises(ValueError, match=f"{name}.*Izhikevich.*HodgkinHuxley.*MorrisLecar"):
         scjax.Izhikevich(integrator=name)
     with pytest.raises(ValueError, match=f"{name}.*Izhikevich.*HodgkinHuxley"):
-        scjax.simulate(scjax.Izhikevich(), jnp.full(10, 10.0), 0.1,
-                       solver=scjax.solvers.solver_from_name(name))
+        scjax.simulate(
+            scjax.Izhikevich(), jnp.full(10, 10.0), 0.1, solver=scjax.solvers.solver_from_name(name)
+        )
 
 
 def test_a_term_without_the_model_is_refused():
     model = scjax.HodgkinHuxley()
     with pytest.raises(ValueError, match="ModelTerm"):
-        diffrax.diffeqsolve(model.term(), ExponentialEuler(), 0.0, 1.0, 0.1,
-                            model.initial_state(), args=10.0)
+        diffrax.diffeqsolve(
+            model.term(), ExponentialEuler(), 0.0, 1.0, 0.1, model.initial_state(), args=10.0
+        )
     with pytest.raises(ValueError, match="membrane"):
         ExponentialEuler(membrane="implicit")
 
@@ -279,12 +298,14 @@ def test_a_term_without_the_model_is_refused():
 def test_simulate_batch_matches_single_runs():
     g_na = jnp.array([100.0, 120.0, 140.0])
     current = jnp.full(200, 10.0)
-    batch = scjax.simulate_batch(scjax.HodgkinHuxley(g_na=g_na, integrator="exponential_euler"),
-                                 current, 0.05)
+    batch = scjax.simulate_batch(
+        scjax.HodgkinHuxley(g_na=g_na, integrator="exponential_euler"), current, 0.05
+    )
     for i, g in enumerate(np.asarray(g_na)):
-        single = scjax.simulate(scjax.HodgkinHuxley(g_na=float(g),
-                                                    integrator="exponential_euler"),
-                                current, 0.05)
-        np.testing.assert_allclose(np.asarray(batch.y[i]), np.asarray(single.y), rtol=1e-12,
-                                   atol=1e-12)
+        single = scjax.simulate(
+            scjax.HodgkinHuxley(g_na=float(g), integrator="exponential_euler"), current, 0.05
+        )
+        np.testing.assert_allclose(
+            np.asarray(batch.y[i]), np.asarray(single.y), rtol=1e-12, atol=1e-12
+        )
         np.testing.assert_array_equal(np.asarray(batch.spikes[i]), np.asarray(single.spikes))

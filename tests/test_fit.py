@@ -1,5 +1,4 @@
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
@@ -22,9 +21,15 @@ def test_hh_recovers_conductances_within_one_percent():
     assert int(target.spike_count) == 2
     # 30 % off in every parameter, in the direction that silences the cell.
     guess = scjax.HodgkinHuxley(g_na=120.0 * 0.7, g_k=36.0 * 1.3, g_l=0.3 * 1.3)
-    result = fit(guess, current=current, dt=dt, target=target, params=tuple(HH_TRUE),
-                 loss="trace_mse",
-                 optimizer=[(optax.adam(0.1), 100), (optax.lbfgs(), 15)])
+    result = fit(
+        guess,
+        current=current,
+        dt=dt,
+        target=target,
+        params=tuple(HH_TRUE),
+        loss="trace_mse",
+        optimizer=[(optax.adam(0.1), 100), (optax.lbfgs(), 15)],
+    )
     assert isinstance(result, FitResult)
     for name, true in HH_TRUE.items():
         assert result.params[name] == pytest.approx(true, rel=1e-2), name
@@ -42,18 +47,27 @@ def test_restarts_equal_sequential_fits_with_the_same_keys():
     guess = scjax.HodgkinHuxley(g_na=100.0, g_k=40.0)
     opt = optax.adam(0.05)
     key = jax.random.key(3)
-    kw = dict(current=current, dt=dt, target=target, params=("g_na", "g_k"),
-              optimizer=opt, steps=15, init_spread=0.3)
+    kw = dict(
+        current=current,
+        dt=dt,
+        target=target,
+        params=("g_na", "g_k"),
+        optimizer=opt,
+        steps=15,
+        init_spread=0.3,
+    )
     batched = fit(guess, restarts=8, key=key, **kw)
     keys = jax.random.split(key, 8)
     single = [fit(guess, restarts=1, key=keys[r][None], **kw) for r in range(8)]
     seq_losses = np.array([s.loss for s in single])
     np.testing.assert_allclose(batched.restart_losses, seq_losses, rtol=1e-9)
     for name in ("g_na", "g_k"):
-        np.testing.assert_allclose(batched.restart_params[name],
-                                   [s.params[name] for s in single], rtol=1e-9)
-        np.testing.assert_allclose(batched.initial_params[name],
-                                   [s.initial_params[name][0] for s in single], rtol=1e-12)
+        np.testing.assert_allclose(
+            batched.restart_params[name], [s.params[name] for s in single], rtol=1e-9
+        )
+        np.testing.assert_allclose(
+            batched.initial_params[name], [s.initial_params[name][0] for s in single], rtol=1e-12
+        )
     assert batched.best_restart == int(np.argmin(seq_losses))
     assert batched.loss == pytest.approx(seq_losses.min(), rel=1e-9)
     # The restarts really differ.
@@ -64,13 +78,21 @@ def test_callback_sees_every_step_and_transforms_keep_range():
     current, dt, target = _hh_problem(t_ms=5.0)
     seen = []
     # A huge learning rate: softplus keeps g_l positive whatever the step.
-    result = fit(scjax.HodgkinHuxley(g_l=0.5), current=current, dt=dt, target=target,
-                 params={"g_l": Softplus(scale=0.5)}, optimizer=optax.sgd(50.0), steps=6,
-                 restarts=2, key=jax.random.key(0),
-                 callback=lambda i, losses: seen.append((int(i), np.asarray(losses))))
+    result = fit(
+        scjax.HodgkinHuxley(g_l=0.5),
+        current=current,
+        dt=dt,
+        target=target,
+        params={"g_l": Softplus(scale=0.5)},
+        optimizer=optax.sgd(50.0),
+        steps=6,
+        restarts=2,
+        key=jax.random.key(0),
+        callback=lambda i, losses: seen.append((int(i), np.asarray(losses))),
+    )
     assert [i for i, _ in seen] == list(range(6))
     assert all(loss.shape == (2,) for _, loss in seen)
-    np.testing.assert_allclose(np.stack([l for _, l in seen]).T, result.loss_history)
+    np.testing.assert_allclose(np.stack([loss for _, loss in seen]).T, result.loss_history)
     assert np.all(result.restart_params["g_l"] > 0)
 
 
@@ -93,15 +115,20 @@ def test_bad_input_raises_value_error_naming_the_problem():
     with pytest.raises(ValueError, match="target must be finite"):
         fit(hh, params=("g_na",), current=current, dt=dt, target=bad)
     with pytest.raises(ValueError, match="target spike times must lie"):
-        fit(hh, params=("g_na",), current=current, dt=dt, target=np.array([1.0, 50.0]),
-            loss="van_rossum")
+        fit(
+            hh,
+            params=("g_na",),
+            current=current,
+            dt=dt,
+            target=np.array([1.0, 50.0]),
+            loss="van_rossum",
+        )
     with pytest.raises(ValueError, match="loss must be one of"):
         fit(hh, params=("g_na",), loss="mae", **kw)
     with pytest.raises(ValueError, match="key is None but restarts = 4"):
         fit(hh, params=("g_na",), restarts=4, **kw)
     with pytest.raises(ValueError, match="key must be one PRNG key or a batch of 4"):
-        fit(hh, params=("g_na",), restarts=4, key=jax.random.split(jax.random.key(0), 3),
-            **kw)
+        fit(hh, params=("g_na",), restarts=4, key=jax.random.split(jax.random.key(0), 3), **kw)
     with pytest.raises(ValueError, match="initial g_l = 0.0 is outside"):
         fit(scjax.HodgkinHuxley(g_l=0.0), params={"g_l": Softplus(scale=1.0)}, **kw)
     with pytest.raises(ValueError, match="fi_curve"):
@@ -130,9 +157,13 @@ def _adex_problem(dt=0.1):
     def steps(levels):  # (duration ms, amplitude pA) segments
         return np.concatenate([np.full(int(round(d / dt)), amp) for d, amp in levels])
 
-    current = np.stack([steps([(150, -600.0), (150, 750.0)]),
-                        steps([(150, 450.0), (150, 750.0)]),
-                        steps([(10, 0.0), (100, 1200.0), (100, 0.0), (90, 900.0)])])
+    current = np.stack(
+        [
+            steps([(150, -600.0), (150, 750.0)]),
+            steps([(150, 450.0), (150, 750.0)]),
+            steps([(10, 0.0), (100, 1200.0), (100, 0.0), (90, 900.0)]),
+        ]
+    )
     v_peak = -50.4 + 5 * 2.0
     true = scjax.AdEx(v_peak=v_peak, **ADEX_TRUE)
     targets = [scjax.simulate(true, c, dt) for c in current]
@@ -143,11 +174,19 @@ def _adex_problem(dt=0.1):
 def test_adex_recovers_a_b_tau_w_within_five_percent_via_van_rossum(factors):
     current, dt, targets, v_peak = _adex_problem()
     assert [int(t.spike_count) for t in targets] == [4, 3, 10]
-    guess = scjax.AdEx(v_peak=v_peak, **{k: v * f for (k, v), f in zip(ADEX_TRUE.items(),
-                                                                       factors)})
-    result = fit(guess, current=current, dt=dt, target=targets, params=tuple(ADEX_TRUE),
-                 loss="van_rossum", tau=10.0, surrogate=scjax.SigmoidSurrogate(0.5),
-                 optimizer=optax.adam(0.02), steps=150)
+    guess = scjax.AdEx(v_peak=v_peak, **{k: v * f for (k, v), f in zip(ADEX_TRUE.items(), factors)})
+    result = fit(
+        guess,
+        current=current,
+        dt=dt,
+        target=targets,
+        params=tuple(ADEX_TRUE),
+        loss="van_rossum",
+        tau=10.0,
+        surrogate=scjax.SigmoidSurrogate(0.5),
+        optimizer=optax.adam(0.02),
+        steps=150,
+    )
     for name, true in ADEX_TRUE.items():
         assert result.params[name] == pytest.approx(true, rel=0.05), (name, result.params)
     # Started far off (several spikes missing or extra), ended on the data's spike train.
@@ -184,10 +223,19 @@ def test_izhikevich_fit_reproduces_spike_count_and_times_within_one_ms():
     start = scjax.simulate(guess, current, dt).spike_times()
     t_target = target.spike_times()
     assert len(t_target) == 4 and np.max(np.abs(start - t_target)) > 10.0
-    result = fit(guess, current=current, dt=dt, target=target_times, params=tuple("abcd"),
-                 loss=loss, surrogate=None,
-                 optimizer=[(optax.adam(0.02), 150), (optax.adam(0.003), 100)],
-                 restarts=8, init_spread=0.1, key=jax.random.key(0))
+    result = fit(
+        guess,
+        current=current,
+        dt=dt,
+        target=target_times,
+        params=tuple("abcd"),
+        loss=loss,
+        surrogate=None,
+        optimizer=[(optax.adam(0.02), 150), (optax.adam(0.003), 100)],
+        restarts=8,
+        init_spread=0.1,
+        key=jax.random.key(0),
+    )
     t_fit = scjax.simulate(result.model, current, dt).spike_times()
     assert len(t_fit) == len(t_target)
     assert np.max(np.abs(t_fit - t_target)) <= 1.0 + 1e-9, (t_fit, t_target)

@@ -38,8 +38,8 @@ def test_recording_times_remove_the_one_step_bias_in_g_na(hh_recording):
     shifted = fit(guess, target=Recording.sampled(v, dt, t_first=dt), **kw)
     bias_right = right.params["g_na"] / 120.0 - 1.0
     bias_shifted = shifted.params["g_na"] / 120.0 - 1.0
-    assert abs(bias_right) < 1e-9, bias_right           # measured: 1e-16
-    assert -0.06 < bias_shifted < -0.04, bias_shifted   # measured: −5.0 %
+    assert abs(bias_right) < 1e-9, bias_right  # measured: 1e-16
+    assert -0.06 < bias_shifted < -0.04, bias_shifted  # measured: −5.0 %
     assert right.loss < 1e-20
     assert shifted.loss > 0.1
     # Without times, a [T] trace is refused, and the error names the ways to align it.
@@ -57,19 +57,43 @@ def test_recording_on_a_coarser_grid_and_off_grid_times():
     t, v = np.asarray(truth.t), np.asarray(truth.v)
     # Every third sample, from t = 1.5 ms on: aligned by its times, the fit recovers τ_m.
     sub = Recording(t[3::3], v[3::3])
-    result = fit(scjax.LIF(tau_m=14.0), current=current, dt=dt, target=sub, params=("tau_m",),
-                 optimizer=optax.adam(0.05), steps=150)
+    result = fit(
+        scjax.LIF(tau_m=14.0),
+        current=current,
+        dt=dt,
+        target=sub,
+        params=("tau_m",),
+        optimizer=optax.adam(0.05),
+        steps=150,
+    )
     assert result.params["tau_m"] == pytest.approx(10.0, rel=1e-3)
     with pytest.raises(ValueError, match="on the simulation grid.*0.2 ms off"):
-        fit(scjax.LIF(), current=current, dt=dt, target=Recording(t + 0.2, v),
-            params=("tau_m",), steps=2)
+        fit(
+            scjax.LIF(),
+            current=current,
+            dt=dt,
+            target=Recording(t + 0.2, v),
+            params=("tau_m",),
+            steps=2,
+        )
     with pytest.raises(ValueError, match=r"lie in \[0.0, 60.0\]"):
-        fit(scjax.LIF(), current=current, dt=dt, target=Recording(t + 1.0, v),
-            params=("tau_m",), steps=2)
+        fit(
+            scjax.LIF(),
+            current=current,
+            dt=dt,
+            target=Recording(t + 1.0, v),
+            params=("tau_m",),
+            steps=2,
+        )
     with pytest.raises(ValueError, match="equally spaced"):
-        fit(scjax.LIF(), current=current, dt=dt,
-            target=Recording(np.r_[t[:3], t[4:]], np.r_[v[:3], v[4:]]), params=("tau_m",),
-            steps=2)
+        fit(
+            scjax.LIF(),
+            current=current,
+            dt=dt,
+            target=Recording(np.r_[t[:3], t[4:]], np.r_[v[:3], v[4:]]),
+            params=("tau_m",),
+            steps=2,
+        )
     with pytest.raises(ValueError, match="strictly increasing"):
         Recording([0.0, 0.0], [1.0, 2.0])
 
@@ -93,8 +117,16 @@ def test_a_failed_restart_is_marked_and_never_best():
 
     guess = scjax.FitzHughNagumo(a=0.7)
     key = jax.random.key(0)
-    result = fit(guess, params=("a",), loss=loss, optimizer=optax.adam(0.05), steps=60,
-                 restarts=4, key=key, init_spread=0.3)
+    result = fit(
+        guess,
+        params=("a",),
+        loss=loss,
+        optimizer=optax.adam(0.05),
+        steps=60,
+        restarts=4,
+        key=key,
+        init_spread=0.3,
+    )
     starts = result.initial_params["a"]
     assert np.any(starts > 0.7) and np.any(starts < 0.7), starts  # both kinds present
     np.testing.assert_array_equal(result.restart_failed, starts > 0.7)
@@ -112,8 +144,14 @@ def test_fit_makes_the_checks_simulate_makes_before_compiling():
     with pytest.raises(ValueError, match="differs from the dt = 0.1"):
         fit(scjax.models.FixedPointLIF(), dt=0.2, **kw)
     with pytest.raises(ValueError, match="too large for RosenbrockEuler on AdEx"):
-        fit(scjax.AdEx(integrator="rosenbrock"), current=np.full(10, 500.0), dt=0.1,
-            target=np.zeros(11), params=("a",), steps=2)
+        fit(
+            scjax.AdEx(integrator="rosenbrock"),
+            current=np.full(10, 500.0),
+            dt=0.1,
+            target=np.zeros(11),
+            params=("a",),
+            steps=2,
+        )
     with pytest.raises(ValueError, match="y0 must be finite"):
         fit(lif, dt=0.1, y0=np.array([np.nan]), **kw)
     with pytest.raises(ValueError, match=r"y0 must have shape \(1,\)"):
@@ -133,8 +171,14 @@ def test_fit_makes_the_checks_simulate_makes_before_compiling():
 def lif_fit_args():
     current, dt, truth = _lif_problem()
     # 39 steps + the evaluation of the last iterate: 40 calls, 4 chunks of 10.
-    return dict(current=current, dt=dt, target=truth, params=("tau_m",),
-                optimizer=optax.adam(0.05), steps=39)
+    return dict(
+        current=current,
+        dt=dt,
+        target=truth,
+        params=("tau_m",),
+        optimizer=optax.adam(0.05),
+        steps=39,
+    )
 
 
 def test_chunks_give_the_loss_history_of_one_compiled_scan(lif_fit_args):

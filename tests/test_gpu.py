@@ -36,8 +36,9 @@ def test_gpu_float64_matches_cpu():
 def test_gpu_batch_spike_counts_match_cpu():
     current = jnp.full(5000, 10.0)
     a = jnp.linspace(0.01, 0.1, 256)
-    run = jax.jit(jax.vmap(lambda a: scjax.simulate(scjax.Izhikevich(a=a), current, 0.1).spikes
-                           .sum()))
+    run = jax.jit(
+        jax.vmap(lambda a: scjax.simulate(scjax.Izhikevich(a=a), current, 0.1).spikes.sum())
+    )
     with jax.default_device(jax.devices("cpu")[0]):
         cpu = np.asarray(run(a))
     with jax.default_device(_gpus()[0]):

@@ -41,7 +41,8 @@ def test_van_rossum_textbook_values():
     s2 = np.zeros(1000)
     s2[130] = 1.0
     assert float(losses.van_rossum(s, s2, dt, tau)) == pytest.approx(
-        1.0 - np.exp(-3.0 / tau), rel=1e-12)
+        1.0 - np.exp(-3.0 / tau), rel=1e-12
+    )
 
 
 def test_exponential_filter_is_the_sampled_kernel():
@@ -50,8 +51,10 @@ def test_exponential_filter_is_the_sampled_kernel():
     s[[10, 11, 50]] = [1.0, 2.0, 1.0]
     f = np.asarray(losses.exponential_filter(jnp.asarray(s), dt, tau))
     n = np.arange(200)
-    ref = sum(w * np.where(n >= k, np.exp(-(n - k) * dt / tau), 0.0)
-              for k, w in [(10, 1.0), (11, 2.0), (50, 1.0)])
+    ref = sum(
+        w * np.where(n >= k, np.exp(-(n - k) * dt / tau), 0.0)
+        for k, w in [(10, 1.0), (11, 2.0), (50, 1.0)]
+    )
     np.testing.assert_allclose(f, ref, rtol=1e-13, atol=1e-15)
 
 
@@ -71,10 +74,12 @@ def test_trace_mse_and_subthreshold_mask():
     v_target = rng.uniform(-80, 30, 500)
     v = v_target + rng.normal(0, 2, 500)
     assert float(losses.trace_mse(v, v_target)) == pytest.approx(
-        np.mean((v - v_target) ** 2), rel=1e-13)
+        np.mean((v - v_target) ** 2), rel=1e-13
+    )
     mask = v_target < -50.0
     assert float(losses.trace_mse(v, v_target, subthreshold=-50.0)) == pytest.approx(
-        np.mean((v - v_target)[mask] ** 2), rel=1e-13)
+        np.mean((v - v_target)[mask] ** 2), rel=1e-13
+    )
     with pytest.raises(ValueError, match="target must have the shape"):
         losses.trace_mse(v, v_target[:-1])
 
@@ -133,8 +138,10 @@ def test_trace_loss_gradient_matches_finite_differences(label, model, names, cur
     grad = jax.jit(jax.grad(loss))(values)
     loss_jit = jax.jit(loss)
     for j, n in enumerate(names):
+
         def f(x, j=j):
             return float(loss_jit(values.at[j].set(x)))
+
         fd = _central_fd(f, float(values[j]))
         assert float(grad[j]) == pytest.approx(fd, rel=1e-5), n
 
@@ -164,10 +171,12 @@ def test_van_rossum_times_matches_the_closed_form_of_analysis_and_masks_out_padd
     t2 = np.array([4.0, 30.0])
     ref = float(aspikes.van_rossum_distance(t1, 3, t2, 2, tau=7.0)) ** 2
     # Hand value for one extra spike: D² = ½.
-    assert float(losses.van_rossum_times(np.array([5.0]), np.ones(1), np.zeros(0), np.zeros(0),
-                                         tau=3.0)) == pytest.approx(0.5, rel=1e-12)
-    padded = losses.van_rossum_times(np.r_[t1, 0.0, 99.0], np.r_[np.ones(3), 0.0, 0.0],
-                                     t2, np.ones(2), tau=7.0)
+    assert float(
+        losses.van_rossum_times(np.array([5.0]), np.ones(1), np.zeros(0), np.zeros(0), tau=3.0)
+    ) == pytest.approx(0.5, rel=1e-12)
+    padded = losses.van_rossum_times(
+        np.r_[t1, 0.0, 99.0], np.r_[np.ones(3), 0.0, 0.0], t2, np.ones(2), tau=7.0
+    )
     assert float(padded) == pytest.approx(ref, rel=1e-12)
 
 

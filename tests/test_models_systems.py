@@ -31,8 +31,15 @@ def test_stdp_closed_form_and_curve():
     np.testing.assert_allclose(tr.y, m.exact(tr.t), atol=1e-10)
     # Bi & Poo shape: potentiation for pre-before-post, depression after, decaying with |Δt|.
     w = np.asarray(m.curve(jnp.array([-30.0, -10.0, 10.0, 30.0])))
-    np.testing.assert_allclose(w, [-0.273 * np.exp(-30 / 33.7), -0.273 * np.exp(-10 / 33.7),
-                                   0.777 * np.exp(-10 / 16.8), 0.777 * np.exp(-30 / 16.8)])
+    np.testing.assert_allclose(
+        w,
+        [
+            -0.273 * np.exp(-30 / 33.7),
+            -0.273 * np.exp(-10 / 33.7),
+            0.777 * np.exp(-10 / 16.8),
+            0.777 * np.exp(-30 / 16.8),
+        ],
+    )
 
 
 def test_lindblad_dephasing_trace_hermitian():
@@ -43,8 +50,9 @@ def test_lindblad_dephasing_trace_hermitian():
     rho = np.asarray(M.Lindblad.to_matrix(tr.y))
     t = np.asarray(tr.t)
     # RK4 at dt = 0.1 ms: relative error ≈ n·|λ·dt|⁵/120 = 2000·0.05⁵/120 ≈ 5e-6 (λ = −2γ − iΔ).
-    np.testing.assert_allclose(rho[:, 0, 1], 0.5 * np.exp(-2 * 0.02 * t - 1j * 0.5 * t),
-                               rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(
+        rho[:, 0, 1], 0.5 * np.exp(-2 * 0.02 * t - 1j * 0.5 * t), rtol=1e-5, atol=1e-12
+    )
     # Driven case: trace 1, Hermitian, positive semi-definite at every sample.
     rho = np.asarray(M.Lindblad.to_matrix(_run(M.Lindblad(), 0.0, 2000).y))
     np.testing.assert_allclose(np.trace(rho, axis1=1, axis2=2), 1.0, atol=1e-12)
@@ -63,9 +71,11 @@ def test_lindblad_vector_field_equals_matrix_form():
         rho = (y[:4] + 1j * y[4:]).reshape(2, 2)
         h = 0.25 * sz + 0.5 * (1.0 + current) * sx
         d = -1j * (h @ rho - rho @ h) + 0.02 * (sz @ rho @ sz - rho)
-        np.testing.assert_allclose(m.vector_field(0.0, jnp.asarray(y), current),
-                                   np.concatenate([d.real.ravel(), d.imag.ravel()]),
-                                   atol=1e-14)
+        np.testing.assert_allclose(
+            m.vector_field(0.0, jnp.asarray(y), current),
+            np.concatenate([d.real.ravel(), d.imag.ravel()]),
+            atol=1e-14,
+        )
 
 
 def test_gamma_oscillation_in_gamma_band():
@@ -107,8 +117,9 @@ def test_predictive_coding_energy_is_lyapunov():
     assert np.all(np.diff(energy) <= 1e-12)
     # and the dynamics are the energy's negative gradient / τ (autodiff as second truth)
     y = tr.y[500]
-    np.testing.assert_allclose(m.vector_field(0.0, y, 0.0), -jax.jit(jax.grad(m.energy))(y) / 10.0,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        m.vector_field(0.0, y, 0.0), -jax.jit(jax.grad(m.energy))(y) / 10.0, atol=1e-12
+    )
 
 
 def test_homeostasis_integral_action_reaches_target():
@@ -134,7 +145,6 @@ def test_fixed_point_lif_is_integer_arithmetic():
     m = M.FixedPointLIF()
     # One step from rest at I = 20: dq = round(256·20·k/2¹⁶) with k = round(2¹⁶·0.005) = 328.
     dq = (20 * 256 * 328 + 2**15) >> 16
-    np.testing.assert_allclose(m.vector_field(0.0, m.initial_state(), 20.0)[0] * 0.1, dq,
-                               atol=1e-9)
+    np.testing.assert_allclose(m.vector_field(0.0, m.initial_state(), 20.0)[0] * 0.1, dq, atol=1e-9)
     with pytest.raises(ValueError, match="integrator"):
         M.FixedPointLIF(integrator="rk4")

@@ -35,8 +35,7 @@ def backend(request) -> str:
 
 # --- the ABI's small functions ---------------------------------------------------------------
 
-MODELS = {"izhikevich": scjax.Izhikevich, "hodgkin_huxley": scjax.HodgkinHuxley,
-          "adex": scjax.AdEx}
+MODELS = {"izhikevich": scjax.Izhikevich, "hodgkin_huxley": scjax.HodgkinHuxley, "adex": scjax.AdEx}
 
 
 def test_abi_sizes_and_defaults_match_the_python_models(backend):
@@ -66,6 +65,7 @@ def test_initial_state_matches_python(backend):
 
 # --- parity with JAX (defaults and 5 random parameter sets, 1 000 steps) --------------------
 
+
 def _parity_runs():
     """(model, integrator, label) for the suite of scjax.parity."""
     for name, case in parity.CASES.items():
@@ -84,11 +84,14 @@ def jax_reference():
         for i, params in enumerate(sets):
             model = case.model(params)
             y0 = np.asarray(model.initial_state())
-            tr = scjax.simulate(model, jnp.asarray(current), case.dt,
-                                solver=scjax.solvers.solver_from_name(
-                                    integrator, fast_mask=model.fast_mask), y0=y0)
-            out[name, integrator, i] = (model, current, y0, np.asarray(tr.y),
-                                        np.asarray(tr.spikes))
+            tr = scjax.simulate(
+                model,
+                jnp.asarray(current),
+                case.dt,
+                solver=scjax.solvers.solver_from_name(integrator, fast_mask=model.fast_mask),
+                y0=y0,
+            )
+            out[name, integrator, i] = (model, current, y0, np.asarray(tr.y), np.asarray(tr.spikes))
     return out
 
 
@@ -123,8 +126,7 @@ def test_three_languages_agree_bit_for_bit(name, integrator):
     case = parity.CASES[name]
     params = parity.random_params(case, 1)[0]
     model = case.model(params)
-    runs = [native.simulate(b, model, case.current(), case.dt, integrator=integrator)
-            for b in libs]
+    runs = [native.simulate(b, model, case.current(), case.dt, integrator=integrator) for b in libs]
     for b, tr in zip(libs[1:], runs[1:]):
         np.testing.assert_array_equal(tr.y, runs[0].y, err_msg=f"{b} vs {libs[0]}")
         np.testing.assert_array_equal(tr.spikes, runs[0].spikes)
@@ -149,8 +151,9 @@ def test_hh_removable_singularities_are_finite(backend):
         assert np.all(np.isfinite(tr.y))
         assert tr.y[1, 1] == pytest.approx(expect_m, rel=1e-14), gate
         assert tr.y[1, 3] == pytest.approx(expect_n, rel=1e-14), gate
-        jx = scjax.simulate(model, jnp.array([0.0]), dt, solver=scjax.solvers.Euler(),
-                            y0=jnp.asarray(y0))
+        jx = scjax.simulate(
+            model, jnp.array([0.0]), dt, solver=scjax.solvers.Euler(), y0=jnp.asarray(y0)
+        )
         np.testing.assert_allclose(tr.y, np.asarray(jx.y), rtol=1e-15, atol=0)
     del p
 
@@ -161,8 +164,9 @@ def test_adex_exponent_is_clipped_at_30(backend):
     model = scjax.AdEx(v_peak=1000.0)
     c, g_l, e_l, v_t, d_t = 281.0, 30.0, -70.6, -50.4, 2.0
     for v in (0.0, 50.0):
-        tr = native.simulate(backend, model, np.array([100.0]), 1e-11, integrator="euler",
-                             y0=np.array([v, 10.0]))
+        tr = native.simulate(
+            backend, model, np.array([100.0]), 1e-11, integrator="euler", y0=np.array([v, 10.0])
+        )
         arg = min((v - v_t) / d_t, 30.0)
         dv = (-g_l * (v - e_l) + g_l * d_t * math.exp(arg) - 10.0 + 100.0) / c
         assert not tr.spikes[0]
@@ -171,8 +175,7 @@ def test_adex_exponent_is_clipped_at_30(backend):
 
 def test_trajectory_schema_and_divergence(backend):
     model = scjax.Izhikevich()
-    tr = native.simulate(backend, model, np.full(50, 10.0), 0.5, integrator="half_euler",
-                         t0=2.0)
+    tr = native.simulate(backend, model, np.full(50, 10.0), 0.5, integrator="half_euler", t0=2.0)
     ref = scjax.simulate(model, jnp.full(50, 10.0), 0.5)
     assert isinstance(tr, scjax.Trajectory)
     assert tr.state_names == ref.state_names == ("v", "u")
@@ -184,26 +187,31 @@ def test_trajectory_schema_and_divergence(backend):
     np.testing.assert_array_equal(tr.y[0], np.asarray(model.initial_state()))
     # Explicit Euler on HH with dt = 1 ms blows up: no error, but `diverged`, as JAX's throw=False
     hh = native.simulate(backend, scjax.HodgkinHuxley(), np.full(200, 10.0), 1.0, "euler")
-    jx = scjax.simulate(scjax.HodgkinHuxley(), jnp.full(200, 10.0), 1.0,
-                        solver=scjax.solvers.Euler(), throw=False)
+    jx = scjax.simulate(
+        scjax.HodgkinHuxley(), jnp.full(200, 10.0), 1.0, solver=scjax.solvers.Euler(), throw=False
+    )
     assert bool(hh.diverged) and bool(jx.diverged)
 
 
 # --- bad input through the loader ----------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(current=np.array([])), "n_steps"),
-    (dict(dt=0.0), "dt"),
-    (dict(dt=-0.1), "dt"),
-    (dict(dt=float("nan")), "dt"),
-    (dict(dt=float("inf")), "dt"),
-    (dict(current=np.array([1.0, np.nan, 2.0])), r"current\[1\]"),
-    (dict(current=np.array([np.inf])), r"current\[0\]"),
-    (dict(params=[0.02, 0.2, -65.0, 8.0]), "n_params"),
-    (dict(params=[0.02, np.nan, -65.0, 8.0, 30.0]), r"params\[1\] \(b\)"),
-    (dict(y0=[np.nan, 0.0]), r"y0\[0\]"),
-    (dict(integrator="rk45"), "integrator"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(current=np.array([])), "n_steps"),
+        (dict(dt=0.0), "dt"),
+        (dict(dt=-0.1), "dt"),
+        (dict(dt=float("nan")), "dt"),
+        (dict(dt=float("inf")), "dt"),
+        (dict(current=np.array([1.0, np.nan, 2.0])), r"current\[1\]"),
+        (dict(current=np.array([np.inf])), r"current\[0\]"),
+        (dict(params=[0.02, 0.2, -65.0, 8.0]), "n_params"),
+        (dict(params=[0.02, np.nan, -65.0, 8.0, 30.0]), r"params\[1\] \(b\)"),
+        (dict(y0=[np.nan, 0.0]), r"y0\[0\]"),
+        (dict(integrator="rk45"), "integrator"),
+    ],
+)
 def test_loader_turns_bad_input_into_value_error(backend, kwargs, match):
     args = dict(current=np.full(10, 10.0), dt=0.1, integrator="rk4")
     args.update(kwargs)
@@ -219,8 +227,13 @@ def test_loader_rejects_models_it_has_no_library_for(backend):
     with pytest.raises(ValueError, match="noise_std"):
         native.simulate(backend, scjax.Izhikevich(noise_std=1.0), np.ones(5), 0.1)
     with pytest.raises(ValueError, match=r"params\[0\] \(c\) must be positive"):
-        native.simulate(backend, "adex", np.ones(5), 0.1,
-                        params=[-1.0, 30, -70.6, -50.4, 2, 144, 4, 80.5, -70.6, 20])
+        native.simulate(
+            backend,
+            "adex",
+            np.ones(5),
+            0.1,
+            params=[-1.0, 30, -70.6, -50.4, 2, 144, 4, 80.5, -70.6, 20],
+        )
     with pytest.raises(ValueError, match="backend"):
         native.simulate("fortran", scjax.Izhikevich(), np.ones(5), 0.1)
 
@@ -241,6 +254,7 @@ def test_unavailable_reasons_are_explicit(tmp_path, monkeypatch):
 
 # --- bad input straight through ctypes: every function, every library -----------------------
 
+
 def _raw(backend):
     lib = ctypes.CDLL(str(native.library_dir() / native.LIBRARIES[backend]))
     d = ctypes.POINTER(ctypes.c_double)
@@ -250,8 +264,16 @@ def _raw(backend):
     lib.scjax_initial_state.argtypes = [ctypes.c_char_p, d, ctypes.c_int64, d, ctypes.c_int64]
     lib.scjax_last_error.restype = ctypes.c_char_p
     lib.scjax_simulate.argtypes = [
-        ctypes.c_char_p, ctypes.c_char_p, d, ctypes.c_int64, d, d, ctypes.c_int64,
-        ctypes.c_double, d, ctypes.POINTER(ctypes.c_uint8),
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        d,
+        ctypes.c_int64,
+        d,
+        d,
+        ctypes.c_int64,
+        ctypes.c_double,
+        d,
+        ctypes.POINTER(ctypes.c_uint8),
     ]
     for f in (lib.scjax_default_params, lib.scjax_initial_state, lib.scjax_simulate):
         f.restype = ctypes.c_int32
@@ -280,8 +302,15 @@ def test_direct_ctypes_bad_input_returns_status_and_message(backend):
         args[index] = value
         return lib.scjax_simulate(*args), lib.scjax_last_error().decode()
 
-    names = {0: "model", 1: "integrator", 2: "params", 4: "y0", 5: "current",
-             8: "out_states", 9: "out_spikes"}
+    names = {
+        0: "model",
+        1: "integrator",
+        2: "params",
+        4: "y0",
+        5: "current",
+        8: "out_states",
+        9: "out_spikes",
+    }
     for index, name in names.items():
         code, msg = status(index, None)
         assert code == 1 and f"{name} is NULL" in msg, (name, code, msg)
@@ -340,8 +369,9 @@ def test_build_script_skips_a_missing_toolchain_with_a_reason(tmp_path):
             (tools / tool).symlink_to(found)
     script = pathlib.Path(__file__).resolve().parents[1] / "native" / "build.sh"
     env = {"PATH": str(tools), "HOME": str(tmp_path), "SCJAX_NO_MOJO_INSTALL": "1"}
-    out = subprocess.run([str(tools / "bash"), str(script)], env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [str(tools / "bash"), str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "native: rust skipped: cargo not found" in out.stdout
     assert "native: go skipped: go not found" in out.stdout
@@ -378,10 +408,14 @@ def test_izhikevich_is_bit_identical_to_jax_when_xla_cannot_fuse():
         pytest.skip(f"--xla_cpu_max_isa=AVX is an x86-64 flag; this is {platform.machine()}")
     if not any(ok is True for ok in native.available().values()):
         pytest.skip(f"no native library built: {native.available()}")
-    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_max_isa=AVX",
-           "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run([sys.executable, "-c", _BITWISE_SCRIPT], env=env, capture_output=True,
-                         text=True, timeout=300)
+    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_max_isa=AVX", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run(
+        [sys.executable, "-c", _BITWISE_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     n_backends, worst = out.stdout.split()
     assert int(n_backends) >= 1
@@ -389,6 +423,7 @@ def test_izhikevich_is_bit_identical_to_jax_when_xla_cannot_fuse():
 
 
 # --- loading: one object per library, one probe per folder -----------------------------------
+
 
 def _fresh_folder(tmp_path, monkeypatch) -> list[str]:
     """A folder never seen by this process, with symlinks to the built libraries."""
@@ -443,7 +478,8 @@ def test_a_folder_is_probed_once_per_process(tmp_path, monkeypatch):
     # one subprocess for every library of the folder together
     assert len(calls) == 1
     assert sorted(p.rsplit("/", 1)[1] for p in calls[0] if p.endswith(".so")) == sorted(
-        native.LIBRARIES[b] for b in built)
+        native.LIBRARIES[b] for b in built
+    )
 
 
 def test_build_script_copies_the_libraries_into_the_package(tmp_path):
@@ -467,8 +503,13 @@ def test_build_script_copies_the_libraries_into_the_package(tmp_path):
     env = {"PATH": str(tools), "HOME": str(tmp_path), "SCJAX_NO_MOJO_INSTALL": "1"}
 
     def build():
-        out = subprocess.run([str(tools / "bash"), str(tree / "native" / "build.sh")], env=env,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [str(tools / "bash"), str(tree / "native" / "build.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout
 
@@ -498,8 +539,11 @@ def test_library_dir_is_the_package_folder_unless_overridden(monkeypatch):
 
 def test_models_declare_their_native_name():
     # the ABI's model set is read off the models, and the ABI's sizes agree with them
-    assert native.native_models() == {"izhikevich": scjax.Izhikevich,
-                                      "hodgkin_huxley": scjax.HodgkinHuxley, "adex": scjax.AdEx}
+    assert native.native_models() == {
+        "izhikevich": scjax.Izhikevich,
+        "hodgkin_huxley": scjax.HodgkinHuxley,
+        "adex": scjax.AdEx,
+    }
     assert scjax.LIF.native_name is None and scjax.models.AbstractNeuronModel.native_name is None
     for name, cls in native.native_models().items():
         assert native.model_name(cls()) == native.model_name(name) == name

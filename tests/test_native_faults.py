@@ -25,9 +25,17 @@ import pytest
 import scjax
 from scjax.backends import _native_probe, native
 
-CODES = ("missing-shared-library", "unreadable-shared-library", "corrupt-shared-library",
-         "wrong-architecture", "missing-runtime", "abi-mismatch", "library-crashed",
-         "library-hung", "probe-failed")
+CODES = (
+    "missing-shared-library",
+    "unreadable-shared-library",
+    "corrupt-shared-library",
+    "wrong-architecture",
+    "missing-runtime",
+    "abi-mismatch",
+    "library-crashed",
+    "library-hung",
+    "probe-failed",
+)
 
 
 def _code(reason: str) -> str:
@@ -35,6 +43,7 @@ def _code(reason: str) -> str:
 
 
 # --- the real libraries, and folders that mix them with a broken one --------------------------
+
 
 def _trace(backend: str) -> np.ndarray:
     tr = native.simulate(backend, scjax.Izhikevich(), np.full(40, 10.0), 0.5, "rk4")
@@ -45,8 +54,11 @@ def _trace(backend: str) -> np.ndarray:
 def real() -> dict[str, tuple[pathlib.Path, np.ndarray]]:
     """backend → (its real library, its trajectory) for every backend that is built."""
     status = native.available()
-    return {b: (native.library_dir() / native.LIBRARIES[b], _trace(b))
-            for b, s in status.items() if s is True}
+    return {
+        b: (native.library_dir() / native.LIBRARIES[b], _trace(b))
+        for b, s in status.items()
+        if s is True
+    }
 
 
 def _source(real, prefer=("rust", "mojo", "go")) -> tuple[str, pathlib.Path]:
@@ -93,17 +105,27 @@ def _not_mapped_here(path: pathlib.Path) -> bool:
 
 def _dlopen_in_subprocess(path: pathlib.Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-c",
-         "import ctypes, sys; ctypes.CDLL(sys.argv[1]); print('loaded')", str(path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            "import ctypes, sys; ctypes.CDLL(sys.argv[1]); print('loaded')",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 # --- an empty or absent folder ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("exists", [True, False])
 def test_empty_or_absent_folder_names_the_build_command_and_the_override(
-        tmp_path, monkeypatch, exists):
+    tmp_path, monkeypatch, exists
+):
     folder = tmp_path / "empty"
     if exists:
         folder.mkdir()
@@ -120,12 +142,19 @@ def test_empty_or_absent_folder_names_the_build_command_and_the_override(
 
 # --- files cut short --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cut", ["empty", "3", "40", "1000", "half", "all_but_one"])
 def test_truncated_library_is_corrupt_and_the_others_load(tmp_path, monkeypatch, real, cut):
     backend, path = _source(real)
     data = path.read_bytes()
-    n = {"empty": 0, "3": 3, "40": 40, "1000": 1000, "half": len(data) // 2,
-         "all_but_one": len(data) - 1}[cut]
+    n = {
+        "empty": 0,
+        "3": 3,
+        "40": 40,
+        "1000": 1000,
+        "half": len(data) // 2,
+        "all_but_one": len(data) - 1,
+    }[cut]
     folder = _folder(tmp_path, monkeypatch, real, {backend: data[:n]})
     reason = native.available()[backend]
     assert reason.startswith(f"corrupt-shared-library: {folder / native.LIBRARIES[backend]}: ")
@@ -166,6 +195,7 @@ def test_the_probe_catches_a_crash_the_header_check_misses(tmp_path, monkeypatch
 
 # --- random bytes, mutated headers, another architecture -----------------------------------
 
+
 @pytest.mark.parametrize("seed", range(6))
 def test_random_bytes_are_corrupt_and_never_loaded(tmp_path, monkeypatch, real, seed):
     rng = random.Random(seed)
@@ -186,12 +216,15 @@ def test_mutated_headers_are_reported_or_load_never_crash(tmp_path, monkeypatch,
     # changed: each is either still a sound library (and then loads and runs) or is reported
     # with one of the codes; this process survives all of them.
     if "rust" not in real:
-        pytest.skip(f"needs the Rust library (a mutated copy of Go or Mojo may load a second "
-                    f"runtime into this process): {native.available()['rust']}")
+        pytest.skip(
+            f"needs the Rust library (a mutated copy of Go or Mojo may load a second "
+            f"runtime into this process): {native.available()['rust']}"
+        )
     data = real["rust"][0].read_bytes()
     phoff = int.from_bytes(data[32:40], "little")
-    headers_end = phoff + int.from_bytes(data[56:58], "little") * int.from_bytes(data[54:56],
-                                                                                 "little")
+    headers_end = phoff + int.from_bytes(data[56:58], "little") * int.from_bytes(
+        data[54:56], "little"
+    )
     rng = random.Random(1234)
     outcomes: dict[str, int] = {}
     for k in range(40):
@@ -208,16 +241,23 @@ def test_mutated_headers_are_reported_or_load_never_crash(tmp_path, monkeypatch,
     assert sum(outcomes.values()) == 40
     # many single-byte changes of these fields break the file (measured: 14 of 40, 2 of them
     # only caught by the subprocess probe), and it is said how
-    assert outcomes.get("corrupt-shared-library", 0) + outcomes.get("wrong-architecture", 0) \
-        + outcomes.get("library-crashed", 0) >= 10, outcomes
+    assert (
+        outcomes.get("corrupt-shared-library", 0)
+        + outcomes.get("wrong-architecture", 0)
+        + outcomes.get("library-crashed", 0)
+        >= 10
+    ), outcomes
 
 
-@pytest.mark.parametrize("patch,expect", [
-    ("machine", "wrong-architecture: {path}: built for "),
-    ("class32", "wrong-architecture: {path}: a 32-bit library, this Python is 64-bit"),
-    ("big_endian", "wrong-architecture: {path}: a big-endian library"),
-    ("executable", "corrupt-shared-library: {path}: not a shared object (ELF type 2)"),
-])
+@pytest.mark.parametrize(
+    "patch,expect",
+    [
+        ("machine", "wrong-architecture: {path}: built for "),
+        ("class32", "wrong-architecture: {path}: a 32-bit library, this Python is 64-bit"),
+        ("big_endian", "wrong-architecture: {path}: a big-endian library"),
+        ("executable", "corrupt-shared-library: {path}: not a shared object (ELF type 2)"),
+    ],
+)
 def test_another_architecture_is_named(tmp_path, monkeypatch, real, patch, expect):
     backend, path = _source(real)
     data = bytearray(path.read_bytes())
@@ -272,17 +312,38 @@ def _gcc(tmp_path, name: str, *defines: str, link: tuple[str, ...] = ()) -> path
     src = tmp_path / f"{name}.c"
     src.write_text(_FAKE_C)
     out = tmp_path / f"{name}.so"
-    subprocess.run([gcc, "-shared", "-fPIC", "-w", "-o", str(out), str(src),
-                    *(f"-D{d}" for d in defines), *link], check=True, capture_output=True)
+    subprocess.run(
+        [
+            gcc,
+            "-shared",
+            "-fPIC",
+            "-w",
+            "-o",
+            str(out),
+            str(src),
+            *(f"-D{d}" for d in defines),
+            *link,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
-@pytest.mark.parametrize("defines,expect", [
-    (("ABI=2",), "abi-mismatch: {path}: library has ABI 2, loader expects 1 (rebuild: make "
-                 "native)"),
-    (("ABI=1", "ONLY_VERSION"), "abi-mismatch: {path}: lacks scjax_state_size, "
-                                "scjax_param_size, scjax_default_params, "),
-])
+@pytest.mark.parametrize(
+    "defines,expect",
+    [
+        (
+            ("ABI=2",),
+            "abi-mismatch: {path}: library has ABI 2, loader expects 1 (rebuild: make native)",
+        ),
+        (
+            ("ABI=1", "ONLY_VERSION"),
+            "abi-mismatch: {path}: lacks scjax_state_size, "
+            "scjax_param_size, scjax_default_params, ",
+        ),
+    ],
+)
 def test_wrong_abi_is_reported(tmp_path, monkeypatch, real, defines, expect):
     lib = _gcc(tmp_path, "fake", *defines)
     folder = _folder(tmp_path, monkeypatch, real, {"mojo": lib})
@@ -305,10 +366,24 @@ def test_the_fake_library_is_otherwise_loadable(tmp_path):
 def test_missing_dependency_is_missing_runtime(tmp_path, monkeypatch, real):
     dep_src = tmp_path / "dep.c"
     dep_src.write_text("int dep(void) { return 1; }\n")
-    subprocess.run([shutil.which("gcc") or "gcc", "-shared", "-fPIC", "-o",
-                    str(tmp_path / "libscjaxdep.so"), str(dep_src)], check=True)
-    lib = _gcc(tmp_path, "fake", "ABI=1", "NEEDS_DEP",
-               link=(f"-L{tmp_path}", "-lscjaxdep", "-Wl,--no-as-needed"))
+    subprocess.run(
+        [
+            shutil.which("gcc") or "gcc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(tmp_path / "libscjaxdep.so"),
+            str(dep_src),
+        ],
+        check=True,
+    )
+    lib = _gcc(
+        tmp_path,
+        "fake",
+        "ABI=1",
+        "NEEDS_DEP",
+        link=(f"-L{tmp_path}", "-lscjaxdep", "-Wl,--no-as-needed"),
+    )
     (tmp_path / "libscjaxdep.so").unlink()
     folder = _folder(tmp_path, monkeypatch, real, {"go": lib})
     reason = native.available()["go"]
@@ -317,20 +392,26 @@ def test_missing_dependency_is_missing_runtime(tmp_path, monkeypatch, real):
     _others_still_work(real, {"go"})
 
 
-@pytest.mark.parametrize("on_load,expect", [
-    ("raise(SIGSEGV)", "ended a probe process with signal SIGSEGV"),
-    ('fprintf(stderr, "fatal: runtime init failed\\n"); _exit(3)',
-     "ended a probe process with exit status 3; it said: fatal: runtime init failed"),
-])
-def test_a_library_that_kills_its_loader_is_reported(tmp_path, monkeypatch, real, on_load,
-                                                     expect):
+@pytest.mark.parametrize(
+    "on_load,expect",
+    [
+        ("raise(SIGSEGV)", "ended a probe process with signal SIGSEGV"),
+        (
+            'fprintf(stderr, "fatal: runtime init failed\\n"); _exit(3)',
+            "ended a probe process with exit status 3; it said: fatal: runtime init failed",
+        ),
+    ],
+)
+def test_a_library_that_kills_its_loader_is_reported(tmp_path, monkeypatch, real, on_load, expect):
     lib = _gcc(tmp_path, "fake", "ABI=1", f"ON_LOAD={on_load}")
     # the control: dlopen really ends the process that calls it
     assert _dlopen_in_subprocess(lib).returncode != 0
     folder = _folder(tmp_path, monkeypatch, real, {"rust": lib})
     reason = native.available()["rust"]
-    assert reason.startswith(f"library-crashed: {folder / 'libscjax_rust.so'}: loading it and "
-                             "calling scjax_abi_version() "), reason
+    assert reason.startswith(
+        f"library-crashed: {folder / 'libscjax_rust.so'}: loading it and "
+        "calling scjax_abi_version() "
+    ), reason
     assert expect in reason and reason.endswith("(rebuild: make native)")
     _others_still_work(real, {"rust"})
 
@@ -340,12 +421,15 @@ def test_a_library_that_hangs_while_loading_is_reported(tmp_path, monkeypatch, r
     monkeypatch.setattr(_native_probe, "PROBE_TIMEOUT_S", 1.0)
     folder = _folder(tmp_path, monkeypatch, real, {"rust": lib})
     reason = native.available()["rust"]
-    assert reason == (f"library-hung: {folder / 'libscjax_rust.so'}: loading it did not finish "
-                      "within 1 s in a probe process (rebuild: make native)")
+    assert reason == (
+        f"library-hung: {folder / 'libscjax_rust.so'}: loading it did not finish "
+        "within 1 s in a probe process (rebuild: make native)"
+    )
     _others_still_work(real, {"rust"})
 
 
 # --- files that cannot be read ----------------------------------------------------------------
+
 
 def test_a_folder_or_fifo_in_the_librarys_place_is_unreadable(tmp_path, monkeypatch, real):
     folder = _folder(tmp_path, monkeypatch, real, {})
@@ -359,10 +443,12 @@ def test_a_folder_or_fifo_in_the_librarys_place_is_unreadable(tmp_path, monkeypa
     worker.start()
     worker.join(timeout=60)
     assert not worker.is_alive(), "available() blocked on a FIFO"
-    assert result["rust"].startswith(f"unreadable-shared-library: {folder}/libscjax_rust.so: "
-                                     "not a regular file (mode d")
-    assert result["go"].startswith(f"unreadable-shared-library: {folder}/libscjax_go.so: "
-                                   "not a regular file (mode p")
+    assert result["rust"].startswith(
+        f"unreadable-shared-library: {folder}/libscjax_rust.so: not a regular file (mode d"
+    )
+    assert result["go"].startswith(
+        f"unreadable-shared-library: {folder}/libscjax_go.so: not a regular file (mode p"
+    )
     _others_still_work(real, {"rust", "go"})
 
 

@@ -41,20 +41,46 @@ def driver(tmp_path_factory) -> pathlib.Path:
     if gcc is None:
         pytest.skip("gcc not installed (needed to compile native/abi_bad_input.c)")
     exe = tmp_path_factory.mktemp("driver") / "abi_bad_input"
-    subprocess.run([gcc, "-g", "-O1", "-Wall", "-Wextra", "-Werror", "-o", str(exe),
-                    str(DRIVER), "-ldl", "-lm"], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            gcc,
+            "-g",
+            "-O1",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-o",
+            str(exe),
+            str(DRIVER),
+            "-ldl",
+            "-lm",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return exe
 
 
-def _memcheck(valgrind, driver, library: pathlib.Path, log: pathlib.Path,
-              suppressions: pathlib.Path | None = None) -> tuple[subprocess.CompletedProcess,
-                                                                  str, int]:
-    cmd = [valgrind, "--tool=memcheck", "--error-exitcode=99", "--leak-check=no",
-           f"--log-file={log}"]
+def _memcheck(
+    valgrind,
+    driver,
+    library: pathlib.Path,
+    log: pathlib.Path,
+    suppressions: pathlib.Path | None = None,
+) -> tuple[subprocess.CompletedProcess, str, int]:
+    cmd = [
+        valgrind,
+        "--tool=memcheck",
+        "--error-exitcode=99",
+        "--leak-check=no",
+        f"--log-file={log}",
+    ]
     if suppressions is not None:
         cmd.append(f"--suppressions={suppressions}")
-    out = subprocess.run([*cmd, str(driver), str(library)], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [*cmd, str(driver), str(library)], capture_output=True, text=True, timeout=300
+    )
     text = log.read_text()
     errors = re.search(r"ERROR SUMMARY: (\d+) errors", text)
     assert errors is not None, text[-3000:]
@@ -67,10 +93,16 @@ def test_bad_input_is_clean_under_memcheck(valgrind, driver, tmp_path, backend):
     if status is not True:
         pytest.skip(f"{backend}: {status}")
     library = native.library_dir() / native.LIBRARIES[backend]
-    out, log, errors = _memcheck(valgrind, driver, library, tmp_path / "memcheck.log",
-                                 GO_SUPPRESSIONS if backend == "go" else None)
+    out, log, errors = _memcheck(
+        valgrind,
+        driver,
+        library,
+        tmp_path / "memcheck.log",
+        GO_SUPPRESSIONS if backend == "go" else None,
+    )
     assert "Unrecognised instruction" not in log, (
-        f"valgrind cannot run {library}: rebuild it for a baseline CPU (make native)")
+        f"valgrind cannot run {library}: rebuild it for a baseline CPU (make native)"
+    )
     assert errors == 0, log[-6000:]
     assert out.returncode == 0, out.stdout[-3000:] + log[-3000:]
     assert out.stdout.strip().splitlines()[-1] == f"cases {N_CASES} failed 0", out.stdout
@@ -82,8 +114,12 @@ def test_the_driver_passes_without_valgrind(driver):
     if not built:
         pytest.skip(f"no native library built: {native.available()}")
     for backend in built:
-        out = subprocess.run([str(driver), str(native.library_dir() / native.LIBRARIES[backend])],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [str(driver), str(native.library_dir() / native.LIBRARIES[backend])],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, (backend, out.stdout, out.stderr)
         assert out.stdout.strip() == f"cases {N_CASES} failed 0", out.stdout
 
@@ -110,14 +146,17 @@ int32_t scjax_simulate(const char *m, const char *i, const double *p, int64_t np
 """
 
 
-def test_memcheck_catches_a_library_that_reads_and_writes_past_its_buffers(valgrind, driver,
-                                                                          tmp_path):
+def test_memcheck_catches_a_library_that_reads_and_writes_past_its_buffers(
+    valgrind, driver, tmp_path
+):
     # the control: the harness fails on exactly the bugs it is there to find
     src = tmp_path / "broken.c"
     src.write_text(_BROKEN_C)
     lib = tmp_path / "libbroken.so"
-    subprocess.run([shutil.which("gcc") or "cc", "-shared", "-fPIC", "-g", "-w", "-o", str(lib),
-                    str(src)], check=True)
+    subprocess.run(
+        [shutil.which("gcc") or "cc", "-shared", "-fPIC", "-g", "-w", "-o", str(lib), str(src)],
+        check=True,
+    )
     out, log, errors = _memcheck(valgrind, driver, lib, tmp_path / "memcheck.log")
     assert out.returncode == 99 and errors >= 2
     assert "Invalid read of size 8" in log and "Invalid write of size 8" in log

@@ -20,8 +20,9 @@ def test_shared_current_is_deterministic_and_as_documented():
     expect = np.where(n >= 100, 600.0 + 400.0 * n / 1000, 0.0) + 25.0 * xi
     np.testing.assert_allclose(a, expect, rtol=1e-15, atol=1e-12)
     # each model gets its own noise
-    assert not np.allclose(parity.CASES["izhikevich"].current(),
-                           parity.CASES["hodgkin_huxley"].current())
+    assert not np.allclose(
+        parity.CASES["izhikevich"].current(), parity.CASES["hodgkin_huxley"].current()
+    )
 
 
 def test_random_params_are_seeded_perturbations_of_the_defaults():
@@ -49,27 +50,41 @@ def test_compare_measures_normwise_errors_per_component():
     y_ref = np.array([[10.0, 0.0], [-20.0, 1.0], [5.0, -2.0]])
     spikes = np.array([False, True])
     other = y_ref + np.array([[0.0, 0.0], [2e-9, 0.0], [0.0, 4e-11]])
-    r = parity.compare(_Fake(y_ref, spikes), _Fake(other, spikes), rtol=1e-10,
-                       model_name="izhikevich")
+    r = parity.compare(
+        _Fake(y_ref, spikes), _Fake(other, spikes), rtol=1e-10, model_name="izhikevich"
+    )
     assert r["max_abs"] == pytest.approx(2e-9)
     # v: 2e-9 / 20 = 1e-10; u: 4e-11 / 2 = 2e-11
     assert r["max_rel"] == pytest.approx(1e-10)
     assert r["max_abs_per_state"] == pytest.approx({"v": 2e-9, "u": 4e-11})
     assert r["spikes_identical"] and r["spike_count_diff"] == 0
     # v is at its tolerance 1e-10 * 20: half the error passes, 1.5 times fails
-    half = parity.compare(_Fake(y_ref, spikes), _Fake(y_ref + (other - y_ref) / 2, spikes),
-                          rtol=1e-10, model_name="izhikevich")
+    half = parity.compare(
+        _Fake(y_ref, spikes),
+        _Fake(y_ref + (other - y_ref) / 2, spikes),
+        rtol=1e-10,
+        model_name="izhikevich",
+    )
     assert half["passed"] and half["max_rel"] == pytest.approx(5e-11)
-    more = parity.compare(_Fake(y_ref, spikes), _Fake(y_ref + (other - y_ref) * 1.5, spikes),
-                          rtol=1e-10, model_name="izhikevich")
+    more = parity.compare(
+        _Fake(y_ref, spikes),
+        _Fake(y_ref + (other - y_ref) * 1.5, spikes),
+        rtol=1e-10,
+        model_name="izhikevich",
+    )
     assert not more["passed"]
     # one extra spike fails even with identical states
-    r = parity.compare(_Fake(y_ref, spikes), _Fake(y_ref, [True, True]), rtol=1e-10,
-                       model_name="izhikevich")
+    r = parity.compare(
+        _Fake(y_ref, spikes), _Fake(y_ref, [True, True]), rtol=1e-10, model_name="izhikevich"
+    )
     assert not r["passed"] and r["spike_count_diff"] == 1 and r["max_abs"] == 0.0
     # NaN in the candidate is an infinite error, never a pass
-    r = parity.compare(_Fake(y_ref, spikes), _Fake(np.full_like(y_ref, np.nan), spikes),
-                       rtol=1e-10, model_name="izhikevich")
+    r = parity.compare(
+        _Fake(y_ref, spikes),
+        _Fake(np.full_like(y_ref, np.nan), spikes),
+        rtol=1e-10,
+        model_name="izhikevich",
+    )
     assert not r["passed"] and r["max_abs"] == np.inf
 
 
@@ -78,10 +93,12 @@ def test_compare_uses_the_absolute_voltage_tolerance_for_hodgkin_huxley():
     y_ref = np.array([[-65.0, 0.05, 0.6, 0.3], [40.0, 0.9, 0.2, 0.7]])
     other = y_ref + np.array([[0.0] * 4, [8e-10, 0.0, 0.0, 0.0]])
     s = np.array([False])
-    hh = parity.compare(_Fake(y_ref, s, names), _Fake(other, s, names), rtol=1e-12,
-                        model_name="hodgkin_huxley")
-    izh = parity.compare(_Fake(y_ref, s, names), _Fake(other, s, names), rtol=1e-12,
-                         model_name="izhikevich")
+    hh = parity.compare(
+        _Fake(y_ref, s, names), _Fake(other, s, names), rtol=1e-12, model_name="hodgkin_huxley"
+    )
+    izh = parity.compare(
+        _Fake(y_ref, s, names), _Fake(other, s, names), rtol=1e-12, model_name="izhikevich"
+    )
     assert hh["passed"] and not izh["passed"]
 
 
@@ -127,8 +144,9 @@ def test_adaptive_backends_are_judged_by_the_rate_rule():
     # 10 exact spikes: one more is 10 %, past the 5 % rate rule
     assert not parity.compare_spike_rate(fake(11), fake(10), model_name="izhikevich")["passed"]
     # the state errors are reported, not judged
-    r = parity.compare_spike_rate(_Fake(np.ones((201, 2)), fake(40).spikes), fake(40),
-                                  model_name="izhikevich")
+    r = parity.compare_spike_rate(
+        _Fake(np.ones((201, 2)), fake(40).spikes), fake(40), model_name="izhikevich"
+    )
     assert r["passed"] and r["max_abs"] == 1.0
 
 
@@ -137,8 +155,9 @@ def test_scipy_joins_parity_as_an_adaptive_reference():
 
     if not jax.config.jax_enable_x64:
         pytest.skip("parity needs float64")
-    report = parity.run_parity(models=["izhikevich"], backends=["scipy"], n_random=0,
-                               integrators=["euler", "rk4"])
+    report = parity.run_parity(
+        models=["izhikevich"], backends=["scipy"], n_random=0, integrators=["euler", "rk4"]
+    )
     rows = report["rows"]
     assert [r["integrator"] for r in rows] == ["euler", "rk4"] and report["passed"]
     assert all(r["rule"] == "spike_rate" and r["spikes_ref"] == 5 for r in rows)

@@ -14,13 +14,15 @@ AMPS = jnp.array([6.0, 9.0, 12.0, 15.0])  # Izhikevich RS: 0 to ~10 spikes in 20
 
 @pytest.fixture(scope="module")
 def full():
-    return scjax.simulate_batch(scjax.Izhikevich.preset("RS"), st.Constant(AMPS), DT,
-                                n_steps=N_STEPS)
+    return scjax.simulate_batch(
+        scjax.Izhikevich.preset("RS"), st.Constant(AMPS), DT, n_steps=N_STEPS
+    )
 
 
 def _run(**kwargs):
-    return scjax.simulate_batch(scjax.Izhikevich.preset("RS"), st.Constant(AMPS), DT,
-                                n_steps=N_STEPS, **kwargs)
+    return scjax.simulate_batch(
+        scjax.Izhikevich.preset("RS"), st.Constant(AMPS), DT, n_steps=N_STEPS, **kwargs
+    )
 
 
 def test_count_equals_raster_sum(full):
@@ -36,11 +38,11 @@ def test_times_equal_raster_times(full):
     tr = _run(spikes="times", max_spikes=32)
     assert tr.spikes is None and not np.any(np.asarray(tr.spike_overflow))
     for i in range(4):
-        expected = jax.tree.map(lambda x: x[i], full).spike_times()
+        expected = jax.tree.map(lambda x, i=i: x[i], full).spike_times()
         got = np.asarray(tr.spike_time_buffer[i])
         np.testing.assert_array_equal(got[: len(expected)], expected)
-        assert np.all(np.isposinf(got[len(expected):]))
-        np.testing.assert_array_equal(jax.tree.map(lambda x: x[i], tr).spike_times(), expected)
+        assert np.all(np.isposinf(got[len(expected) :]))
+        np.testing.assert_array_equal(jax.tree.map(lambda x, i=i: x[i], tr).spike_times(), expected)
 
 
 def test_times_overflow_keeps_the_first_and_counts_all(full):
@@ -97,8 +99,21 @@ def _temp_bytes(n_steps: int, spikes: str) -> int:
     axes = jax.tree.map(lambda _: None, model)
 
     def run(drive, y0):
-        return run_loop(model, solver, drive, jnp.asarray(0.5), y0, jnp.asarray(0.0), None,
-                        n_steps, rec, False, None, axes, drive.batch_axes())
+        return run_loop(
+            model,
+            solver,
+            drive,
+            jnp.asarray(0.5),
+            y0,
+            jnp.asarray(0.0),
+            None,
+            n_steps,
+            rec,
+            False,
+            None,
+            axes,
+            drive.batch_axes(),
+        )
 
     compiled = jax.jit(run).lower(drive, y0).compile()
     return compiled.memory_analysis().temp_size_in_bytes

@@ -74,8 +74,9 @@ def test_max_spikes_is_a_result_code_with_its_message():
     sol = adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0, max_spikes=2, throw=False)
     assert bool(sol.result == adaptive.RESULTS.max_spikes_reached)
     assert adaptive.RESULTS[sol.result].startswith("max_spikes reached")
-    np.testing.assert_allclose(sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 3),
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        sol.spike_times_array(), 20.0 * np.log(4.0) * np.arange(1, 3), atol=1e-8
+    )
     with pytest.raises(RuntimeError, match="max_spikes = 2"):
         adaptive.solve(scjax.LIF(), (0.0, 100.0), 20.0, max_spikes=2)
 

@@ -14,8 +14,15 @@ def test_order_five():
     hs = np.array([0.2, 0.1, 0.05, 0.025])
     errs = []
     for h in hs:
-        sol = diffrax.diffeqsolve(term, Rodas5P(), 0.0, 2.0, jnp.asarray(h), jnp.array([1.0, 1.0]),
-                                  stepsize_controller=diffrax.ConstantStepSize())
+        sol = diffrax.diffeqsolve(
+            term,
+            Rodas5P(),
+            0.0,
+            2.0,
+            jnp.asarray(h),
+            jnp.array([1.0, 1.0]),
+            stepsize_controller=diffrax.ConstantStepSize(),
+        )
         errs.append(np.abs(np.asarray(sol.ys[-1]) - exact).max())
     slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
     assert 4.7 < slope < 5.5, (slope, errs)
@@ -27,8 +34,14 @@ def test_van_der_pol_mu_1000_adaptive():
     mu = 1000.0
     term = diffrax.ODETerm(lambda t, y, a: jnp.stack([y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]]))
     sol = diffrax.diffeqsolve(
-        term, Rodas5P(), 0.0, 3000.0, 1e-6, jnp.array([2.0, 0.0]),
-        stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10), max_steps=20_000,
+        term,
+        Rodas5P(),
+        0.0,
+        3000.0,
+        1e-6,
+        jnp.array([2.0, 0.0]),
+        stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
+        max_steps=20_000,
     )
     y = np.asarray(sol.ys[-1])
     np.testing.assert_allclose(y, radau, rtol=1e-6)
@@ -40,7 +53,6 @@ def test_upstroke_limit_separates_working_from_failing_steps():
     # Izhikevich RS, 200 ms at I = 10: 5 spikes (RK4 at dt = 0.002 agrees). Rodas5P as a
     # fixed-step method spikes correctly just below its upstroke limit; just above it the step
     # map loses spikes, and scjax.simulate refuses that dt.
-    import jax
     import pytest
 
     import scjax
@@ -52,6 +64,12 @@ def test_upstroke_limit_separates_working_from_failing_steps():
     assert int(tr.spike_count) == 5
     with pytest.raises(ValueError, match="upstroke"):
         scjax.simulate(model, jnp.full(10, 10.0), bad_dt, solver=Rodas5P())
-    stalled = scjax.simulate(model, jnp.full(int(200.0 / bad_dt), 10.0), bad_dt,
-                             solver=Rodas5P(), check_step=False, throw=False)
+    stalled = scjax.simulate(
+        model,
+        jnp.full(int(200.0 / bad_dt), 10.0),
+        bad_dt,
+        solver=Rodas5P(),
+        check_step=False,
+        throw=False,
+    )
     assert int(stalled.spike_count) < 5

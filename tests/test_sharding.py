@@ -19,8 +19,10 @@ def _batched_run(g_na, current):
 def test_sharded_batch_equals_unsharded():
     devices = jax.devices()
     if len(devices) < 2:
-        pytest.skip(f"needs 2 devices, found {len(devices)} (tests/conftest.py asks XLA for 2 "
-                    "host devices; a backend that ignores the flag gives 1)")
+        pytest.skip(
+            f"needs 2 devices, found {len(devices)} (tests/conftest.py asks XLA for 2 "
+            "host devices; a backend that ignores the flag gives 1)"
+        )
     g_na = jnp.linspace(100.0, 140.0, 8)
     current = jnp.full(300, 10.0)
     sharded = scjax.shard_batch(g_na)
@@ -39,8 +41,10 @@ def test_shard_batch_rejects_a_ragged_batch():
 
 # --- simulate_batch over sharded inputs: no communication inside the loop -------------------
 
-_COLLECTIVE = re.compile(r"\b(all-gather|all-reduce|all-to-all|collective-permute|"
-                         r"reduce-scatter)(-start)?\(")
+_COLLECTIVE = re.compile(
+    r"\b(all-gather|all-reduce|all-to-all|collective-permute|"
+    r"reduce-scatter)(-start)?\("
+)
 _CALLED = re.compile(r"\b(?:body|condition|calls|to_apply)=%?([\w.\-]+)")
 _BRANCHES = re.compile(r"branch_computations=\{([^}]*)\}")
 
@@ -64,8 +68,11 @@ def collectives_inside_loops(hlo: str) -> set[str]:
     """The collective operations in every computation a `while` body reaches (its fusions,
     reductions and nested loops included)."""
     computations = _computations(hlo)
-    stack = [m.group(1) for text in computations.values()
-             for m in re.finditer(r"\bbody=%?([\w.\-]+)", text)]
+    stack = [
+        m.group(1)
+        for text in computations.values()
+        for m in re.finditer(r"\bbody=%?([\w.\-]+)", text)
+    ]
     seen, ops = set(), set()
     while stack:
         name = stack.pop()
@@ -82,8 +89,9 @@ def collectives_inside_loops(hlo: str) -> set[str]:
 
 
 def _izhikevich_batch(model, stimulus):
-    return scjax.simulate_batch(model, stimulus, 0.25, n_steps=200, spikes="count",
-                                save_every=200, key=jax.random.key(3))
+    return scjax.simulate_batch(
+        model, stimulus, 0.25, n_steps=200, spikes="count", save_every=200, key=jax.random.key(3)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +99,9 @@ def sharded_batch():
     if len(jax.devices()) < 2:
         pytest.skip(f"needs 2 devices, found {len(jax.devices())}")
     batch = 8
-    stimulus = (scjax.stimulus.Constant(jnp.linspace(4.0, 14.0, batch))
-                + scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=jnp.linspace(0.5, 3.0, batch),
-                                                   tau=2.0))
+    stimulus = scjax.stimulus.Constant(
+        jnp.linspace(4.0, 14.0, batch)
+    ) + scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=jnp.linspace(0.5, 3.0, batch), tau=2.0)
     inputs = (scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, batch)), stimulus)
     run = jax.jit(_izhikevich_batch)
     sharded = scjax.shard_batch(inputs)
@@ -128,6 +136,7 @@ def test_the_loop_check_sees_a_collective_in_a_loop_body():
     def coupled(x):
         def step(c, _):
             return c * 0.5 + jnp.sum(x * c), None
+
         return jax.lax.scan(step, x, None, length=10)[0]
 
     hlo = jax.jit(coupled).lower(scjax.shard_batch(jnp.arange(8.0))).compile().as_text()

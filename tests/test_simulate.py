@@ -4,12 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scjax
 
-
 # --- known behaviour ------------------------------------------------------------------------
+
 
 def _isis(tr):
     return np.diff(tr.spike_times())
@@ -32,7 +33,9 @@ def test_izhikevich_rs_tonic_and_ib_bursting_at_10():
 def hh_sweep():
     """HH (default Euler, dt 0.01) over 200 ms for currents 0, 0.25, ..., 12."""
     currents = jnp.arange(0.0, 12.01, 0.25)
-    run = jax.vmap(lambda i: scjax.simulate(scjax.HodgkinHuxley(), jnp.full(20_000, i), 0.01).spikes)
+    run = jax.vmap(
+        lambda i: scjax.simulate(scjax.HodgkinHuxley(), jnp.full(20_000, i), 0.01).spikes
+    )
     return np.asarray(currents), np.asarray(run(currents))
 
 
@@ -52,6 +55,7 @@ def test_hh_rheobase_for_sustained_firing(hh_sweep):
 
 
 # --- gradients --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("field", ["g_na", "g_k", "c_m"])
 def test_hh_rk4_gradient_matches_central_differences(field):
@@ -84,12 +88,14 @@ def test_rosenbrock_gradient_uses_second_derivatives():
 
 def test_user_example_gradient_is_finite():
     current = jnp.full(1000, 10.0)
-    g = jax.grad(lambda gna: scjax.simulate(scjax.HodgkinHuxley(g_na=gna), current, 0.01)
-                 .y[:, 0].mean())(120.0)
+    g = jax.grad(
+        lambda gna: scjax.simulate(scjax.HodgkinHuxley(g_na=gna), current, 0.01).y[:, 0].mean()
+    )(120.0)
     assert np.isfinite(float(g)) and float(g) != 0.0
 
 
 # --- batching ---------------------------------------------------------------------------------
+
 
 def test_vmap_over_64_parameter_sets_equals_separate_runs():
     current = jnp.full(1000, 10.0)
@@ -104,13 +110,15 @@ def test_vmap_over_64_parameter_sets_equals_separate_runs():
 def test_vmap_over_currents_hh():
     currents = jnp.stack([jnp.full(500, i) for i in (0.0, 5.0, 10.0, 15.0)])
     batch = jax.vmap(lambda c: scjax.simulate(scjax.HodgkinHuxley(integrator="rk4"), c, 0.02).y)(
-        currents)
+        currents
+    )
     for i in range(4):
         single = scjax.simulate(scjax.HodgkinHuxley(integrator="rk4"), currents[i], 0.02).y
         np.testing.assert_array_equal(np.asarray(batch[i]), np.asarray(single))
 
 
 # --- noise --------------------------------------------------------------------------------------
+
 
 def test_noise_is_reproducible_and_needs_a_key(getkey):
     model = scjax.Izhikevich(noise_std=5.0)
@@ -131,6 +139,7 @@ def test_noise_is_reproducible_and_needs_a_key(getkey):
 
 
 # --- trajectory -------------------------------------------------------------------------------
+
 
 def test_trajectory_schema():
     tr = scjax.simulate(scjax.HodgkinHuxley(), jnp.full(300, 10.0), 0.05, t0=5.0)
@@ -188,8 +197,9 @@ def test_non_finite_current_is_rejected(n, index, bad):
         scjax.simulate(scjax.LIF(), current, 0.1)
 
 
-@pytest.mark.parametrize("current", [np.ones(0), np.ones((3, 4)), np.float64(1.0),
-                                     np.array(["a", "b"])])
+@pytest.mark.parametrize(
+    "current", [np.ones(0), np.ones((3, 4)), np.float64(1.0), np.array(["a", "b"])]
+)
 def test_malformed_current_is_rejected(current):
     with pytest.raises(ValueError, match="current"):
         scjax.simulate(scjax.LIF(), current, 0.1)
@@ -212,8 +222,9 @@ def test_other_bad_inputs():
     with pytest.raises(ValueError, match="y0"):
         scjax.simulate(scjax.HodgkinHuxley(), jnp.ones(10), 0.1, y0=jnp.zeros(3))
     with pytest.raises(ValueError, match="y0"):
-        scjax.simulate(scjax.HodgkinHuxley(), jnp.ones(10), 0.1,
-                       y0=jnp.array([jnp.nan, 0.0, 0.0, 0.0]))
+        scjax.simulate(
+            scjax.HodgkinHuxley(), jnp.ones(10), 0.1, y0=jnp.array([jnp.nan, 0.0, 0.0, 0.0])
+        )
     with pytest.raises(ValueError, match="model"):
         scjax.simulate("hh", jnp.ones(10), 0.1)
     with pytest.raises(ValueError, match="solver"):

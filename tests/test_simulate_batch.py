@@ -20,8 +20,9 @@ def test_hh_parameter_batch_equals_vmap():
     g_na = jnp.linspace(100.0, 140.0, 6)
     current = jnp.full(1500, 10.0)  # 30 ms: two spikes each
     batch = scjax.simulate_batch(scjax.HodgkinHuxley(g_na=g_na, integrator="rk4"), current, 0.02)
-    vmapped = jax.vmap(lambda g: scjax.simulate(scjax.HodgkinHuxley(g_na=g, integrator="rk4"),
-                                                current, 0.02))(g_na)
+    vmapped = jax.vmap(
+        lambda g: scjax.simulate(scjax.HodgkinHuxley(g_na=g, integrator="rk4"), current, 0.02)
+    )(g_na)
     assert batch.y.shape == (6, 1501, 4) and batch.spikes.shape == (6, 1500)
     assert int(batch.spike_count.sum()) > 6
     _assert_same(batch, vmapped)
@@ -33,7 +34,8 @@ def test_izhikevich_currents_and_y0_batch_equals_vmap():
     model = scjax.Izhikevich.preset("CH")
     batch = scjax.simulate_batch(model, currents, 0.1, y0=y0, save_every=10)
     vmapped = jax.vmap(lambda c, y: scjax.simulate(model, c, 0.1, y0=y, save_every=10))(
-        currents, y0)
+        currents, y0
+    )
     _assert_same(batch, vmapped)
 
 
@@ -43,14 +45,22 @@ def test_batch_surrogate_gradient_equals_vmap():
     def loss(b, batched):
         s = scjax.SigmoidSurrogate(0.5)
         if batched:
-            return scjax.simulate_batch(scjax.AdEx(b=b, v_peak=-40.4), current, 0.1,
-                                        surrogate=s).spike_signal.sum()
-        return jax.vmap(lambda bb: scjax.simulate(scjax.AdEx(b=bb, v_peak=-40.4), current, 0.1,
-                                                  surrogate=s).spike_signal.sum())(b).sum()
+            return scjax.simulate_batch(
+                scjax.AdEx(b=b, v_peak=-40.4), current, 0.1, surrogate=s
+            ).spike_signal.sum()
+        return jax.vmap(
+            lambda bb: scjax.simulate(
+                scjax.AdEx(b=bb, v_peak=-40.4), current, 0.1, surrogate=s
+            ).spike_signal.sum()
+        )(b).sum()
 
     b = jnp.array([60.0, 80.5, 100.0, 120.0])
-    np.testing.assert_allclose(np.asarray(jax.grad(loss)(b, True)),
-                               np.asarray(jax.grad(loss)(b, False)), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        np.asarray(jax.grad(loss)(b, True)),
+        np.asarray(jax.grad(loss)(b, False)),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 def test_batch_accepts_surrogate_names_and_simulate_refuses_batched_models():
@@ -67,11 +77,13 @@ def test_batch_bad_input():
     with pytest.raises(ValueError, match="tau_m"):
         scjax.simulate_batch(scjax.LIF(tau_m=jnp.ones((2, 2))), jnp.ones(10), 0.1)
     with pytest.raises(ValueError, match="current"):
-        scjax.simulate_batch(scjax.LIF(tau_m=jnp.ones(2) * 20.0),
-                             jnp.ones((2, 10)).at[1, 3].set(jnp.nan), 0.1)
+        scjax.simulate_batch(
+            scjax.LIF(tau_m=jnp.ones(2) * 20.0), jnp.ones((2, 10)).at[1, 3].set(jnp.nan), 0.1
+        )
     with pytest.raises(ValueError, match="upstroke"):
-        scjax.simulate_batch(scjax.Izhikevich(a=jnp.full(4, 0.02), integrator="rosenbrock2"),
-                             jnp.ones(10), 0.1)
+        scjax.simulate_batch(
+            scjax.Izhikevich(a=jnp.full(4, 0.02), integrator="rosenbrock2"), jnp.ones(10), 0.1
+        )
 
 
 def _single(model, i, axes):
@@ -83,12 +95,17 @@ def _single(model, i, axes):
 @pytest.mark.parametrize("with_y0", [False, True])
 def test_every_combination_equals_single_runs(params, drive, with_y0):
     B, T = 3, 300
-    model = scjax.Izhikevich.preset("RS", d=jnp.array([8.0, 6.0, 4.0])) if params == "batched" \
+    model = (
+        scjax.Izhikevich.preset("RS", d=jnp.array([8.0, 6.0, 4.0]))
+        if params == "batched"
         else scjax.Izhikevich.preset("RS")
+    )
     amps = np.array([8.0, 11.0, 14.0])
-    current = {"shared_trace": jnp.full(T, 10.0),
-               "batch_trace": jnp.asarray(np.repeat(amps[:, None], T, axis=1)),
-               "stimulus": scjax.stimulus.Constant(jnp.asarray(amps))}[drive]
+    current = {
+        "shared_trace": jnp.full(T, 10.0),
+        "batch_trace": jnp.asarray(np.repeat(amps[:, None], T, axis=1)),
+        "stimulus": scjax.stimulus.Constant(jnp.asarray(amps)),
+    }[drive]
     y0 = jnp.array([[-65.0, -13.0], [-60.0, -12.0], [-70.0, -14.0]]) if with_y0 else None
     if params == "shared" and drive == "shared_trace" and not with_y0:
         with pytest.raises(ValueError, match="none of them has a batch axis"):
@@ -97,10 +114,14 @@ def test_every_combination_equals_single_runs(params, drive, with_y0):
     batch = scjax.simulate_batch(model, current, 0.1, y0=y0, n_steps=T)
     axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
     for i in range(B):
-        cur_i = {"shared_trace": current, "batch_trace": current[i] if drive == "batch_trace"
-                 else None, "stimulus": scjax.stimulus.Constant(float(amps[i]))}[drive]
-        single = scjax.simulate(_single(model, i, axes), cur_i, 0.1, n_steps=T,
-                                y0=None if y0 is None else y0[i])
+        cur_i = {
+            "shared_trace": current,
+            "batch_trace": current[i] if drive == "batch_trace" else None,
+            "stimulus": scjax.stimulus.Constant(float(amps[i])),
+        }[drive]
+        single = scjax.simulate(
+            _single(model, i, axes), cur_i, 0.1, n_steps=T, y0=None if y0 is None else y0[i]
+        )
         np.testing.assert_array_equal(np.asarray(batch.y[i]), np.asarray(single.y))
         np.testing.assert_array_equal(np.asarray(batch.spikes[i]), np.asarray(single.spikes))
 
@@ -111,8 +132,11 @@ def test_batch_validation_names_the_argument():
     bad[1, 7] = np.nan
     with pytest.raises(ValueError, match=r"current must be finite, got nan at index \(1, 7\)"):
         scjax.simulate_batch(model, bad, 0.1)
-    with pytest.raises(ValueError, match=r"agree on one batch size B, got model: \[2\], "
-                                         r"current: \[3\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"agree on one batch size B, got model: \[2\], "
+        r"current: \[3\]",
+    ):
         scjax.simulate_batch(model, np.zeros((3, 50)), 0.1)
     with pytest.raises(ValueError, match=r"y0 must have shape \(2, 1\)"):
         scjax.simulate_batch(model, np.zeros(50), 0.1, y0=np.zeros((2, 2)))
@@ -129,5 +153,6 @@ def test_blow_up_is_flagged_per_neuron_even_when_reset():
     assert np.all(np.isfinite(np.asarray(tr.y[0]))) and np.all(np.isnan(np.asarray(tr.y[1, 1:])))
     np.testing.assert_array_equal(np.asarray(tr.diverged), [False, True])
     with pytest.raises(Exception, match="non-finite"):
-        jax.block_until_ready(scjax.simulate_batch(model, current, 0.1,
-                                                   y0=np.full((2, 1), -65.0)).y)
+        jax.block_until_ready(
+            scjax.simulate_batch(model, current, 0.1, y0=np.full((2, 1), -65.0)).y
+        )

@@ -17,8 +17,9 @@ def _trace_on_grid(model, solver, dt, duration, amplitude, grid):
     """The trajectory sampled every `grid` ms (a multiple of dt)."""
     n = int(round(duration / dt))
     # Sub-threshold windows: no upstroke, so large Rosenbrock steps are legitimate here.
-    y = np.asarray(scjax.simulate(model, jnp.full(n, amplitude), dt, solver=solver,
-                                  check_step=False).y)
+    y = np.asarray(
+        scjax.simulate(model, jnp.full(n, amplitude), dt, solver=solver, check_step=False).y
+    )
     return y[:: int(round(grid / dt))]
 
 
@@ -36,8 +37,7 @@ def _trace_on_grid(model, solver, dt, duration, amplitude, grid):
 def test_convergence_order(name, cls, order, model, amplitude, duration, dts):
     solver = scjax.solvers.solver_from_name(name, fast_mask=model.fast_mask)
     grid = dts[0]
-    reference = _trace_on_grid(model, scjax.solvers.RK4(), dts[-1] / 16, duration, amplitude,
-                               grid)
+    reference = _trace_on_grid(model, scjax.solvers.RK4(), dts[-1] / 16, duration, amplitude, grid)
     # Global error: the maximum over the whole window, not one end point (where an error
     # that oscillates in sign can cancel by chance).
     errors = [
@@ -70,8 +70,15 @@ def test_fixed_step_in_diffeqsolve_matches_simulate(name, cls, order):
     dt, n = 0.02, 250
     ours = scjax.simulate(model, jnp.full(n, 2.0), dt, solver=solver).y
     sol = diffrax.diffeqsolve(
-        model.term(), solver, 0.0, n * dt, dt, model.initial_state(), args=2.0,
-        saveat=diffrax.SaveAt(ts=jnp.arange(n + 1) * dt), max_steps=n + 1,
+        model.term(),
+        solver,
+        0.0,
+        n * dt,
+        dt,
+        model.initial_state(),
+        args=2.0,
+        saveat=diffrax.SaveAt(ts=jnp.arange(n + 1) * dt),
+        max_steps=n + 1,
     )
     np.testing.assert_allclose(np.asarray(sol.ys), np.asarray(ours), rtol=1e-9, atol=1e-9)
 
@@ -85,14 +92,21 @@ def test_adaptive_use(name, cls, order):
     kwargs = dict(args=0.5, stepsize_controller=controller, max_steps=100_000)
     if not isinstance(solver, diffrax.AbstractAdaptiveSolver):
         with pytest.raises(Exception, match="error estimates"):
-            diffrax.diffeqsolve(model.term(), solver, 0.0, 20.0, 0.1, model.initial_state(),
-                                **kwargs)
+            diffrax.diffeqsolve(
+                model.term(), solver, 0.0, 20.0, 0.1, model.initial_state(), **kwargs
+            )
         return
-    sol = diffrax.diffeqsolve(model.term(), solver, 0.0, 20.0, 0.1, model.initial_state(),
-                              **kwargs)
+    sol = diffrax.diffeqsolve(model.term(), solver, 0.0, 20.0, 0.1, model.initial_state(), **kwargs)
     truth = diffrax.diffeqsolve(
-        model.term(), diffrax.Tsit5(), 0.0, 20.0, 0.1, model.initial_state(), args=0.5,
-        stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12), max_steps=100_000,
+        model.term(),
+        diffrax.Tsit5(),
+        0.0,
+        20.0,
+        0.1,
+        model.initial_state(),
+        args=0.5,
+        stepsize_controller=diffrax.PIDController(rtol=1e-12, atol=1e-12),
+        max_steps=100_000,
     )
     assert np.max(np.abs(np.asarray(sol.ys[-1]) - np.asarray(truth.ys[-1]))) < 1e-3
     assert int(sol.stats["num_accepted_steps"]) < 20_000
@@ -101,8 +115,9 @@ def test_adaptive_use(name, cls, order):
 def test_half_euler_needs_fast_mask_in_diffeqsolve():
     model = scjax.Izhikevich()
     with pytest.raises(ValueError, match="fast_mask"):
-        diffrax.diffeqsolve(model.term(), scjax.solvers.HalfEuler(), 0.0, 1.0, 0.1,
-                            model.initial_state(), args=10.0)
+        diffrax.diffeqsolve(
+            model.term(), scjax.solvers.HalfEuler(), 0.0, 1.0, 0.1, model.initial_state(), args=10.0
+        )
 
 
 def test_stiffness_rosenbrock_stays_bounded_where_euler_diverges():
@@ -123,8 +138,9 @@ def test_stiffness_rosenbrock_stays_bounded_where_euler_diverges():
     # so simulate refuses it, naming the dt it would accept.
     with pytest.raises(ValueError, match="upstroke"):
         scjax.simulate(model, current, 0.1, solver=scjax.solvers.Rosenbrock2())
-    stalled = scjax.simulate(model, current, 0.1, solver=scjax.solvers.Rosenbrock2(),
-                             check_step=False)
+    stalled = scjax.simulate(
+        model, current, 0.1, solver=scjax.solvers.Rosenbrock2(), check_step=False
+    )
     y = np.asarray(stalled.y)
     assert np.all(np.isfinite(y)) and np.all((y[:, 0] > -100) & (y[:, 0] < 60))
     assert int(stalled.spike_count) < len(reference)
@@ -171,8 +187,13 @@ def test_upstroke_limit_separates_working_from_stalling_steps(
     with pytest.raises(ValueError, match="upstroke"):
         _spike_times(model, solver, refused_dt, 200.0, amplitude)
     # The refusal is not over-cautious: just past the limit the step really stalls.
-    stalled = scjax.simulate(model, jnp.full(int(200.0 / refused_dt), amplitude), refused_dt,
-                             solver=solver, check_step=False)
+    stalled = scjax.simulate(
+        model,
+        jnp.full(int(200.0 / refused_dt), amplitude),
+        refused_dt,
+        solver=solver,
+        check_step=False,
+    )
     assert int(stalled.spike_count) < len(reference)
 
 
@@ -195,6 +216,7 @@ def test_vmapped_over_solvers_state():
     model = scjax.FitzHughNagumo(integrator="rk4")
     y0s = jnp.stack([jnp.array([v, -0.5]) for v in np.linspace(-2, 2, 8)])
     batch = jax.vmap(lambda y0: scjax.simulate(model, jnp.full(100, 0.5), 0.1, y0=y0).y)(y0s)
-    single = np.stack([np.asarray(scjax.simulate(model, jnp.full(100, 0.5), 0.1, y0=y).y)
-                       for y in y0s])
+    single = np.stack(
+        [np.asarray(scjax.simulate(model, jnp.full(100, 0.5), 0.1, y0=y).y) for y in y0s]
+    )
     np.testing.assert_array_equal(np.asarray(batch), single)

@@ -25,16 +25,22 @@ def _samples(stimulus, n_steps=N_STEPS, dt=DT, t0=T0, key=None):
     return np.asarray(jax.lax.scan(body, state, (jnp.arange(n_steps), ts[:-1]))[1])
 
 
-@pytest.mark.parametrize("stimulus, numpy_current", [
-    (st.Constant(7.5), lambda t: np.full_like(t, 7.5)),
-    (st.Pulse(onset=10.0, duration=15.0, amplitude=12.0),
-     lambda t: np.where((t >= 10.0) & (t < 25.0), 12.0, 0.0)),
-    (st.Step(onset=20.0, amplitude=-3.0), lambda t: np.where(t >= 20.0, -3.0, 0.0)),
-    (st.Ramp(onset=5.0, duration=20.0, slope=0.5),
-     lambda t: 0.5 * np.clip(t - 5.0, 0.0, 20.0)),
-    (st.Sine(amplitude=4.0, frequency=40.0, phase=0.3, offset=6.0),
-     lambda t: 6.0 + 4.0 * np.sin(2 * np.pi * 40.0 * t / 1000.0 + 0.3)),
-])
+@pytest.mark.parametrize(
+    "stimulus, numpy_current",
+    [
+        (st.Constant(7.5), lambda t: np.full_like(t, 7.5)),
+        (
+            st.Pulse(onset=10.0, duration=15.0, amplitude=12.0),
+            lambda t: np.where((t >= 10.0) & (t < 25.0), 12.0, 0.0),
+        ),
+        (st.Step(onset=20.0, amplitude=-3.0), lambda t: np.where(t >= 20.0, -3.0, 0.0)),
+        (st.Ramp(onset=5.0, duration=20.0, slope=0.5), lambda t: 0.5 * np.clip(t - 5.0, 0.0, 20.0)),
+        (
+            st.Sine(amplitude=4.0, frequency=40.0, phase=0.3, offset=6.0),
+            lambda t: 6.0 + 4.0 * np.sin(2 * np.pi * 40.0 * t / 1000.0 + 0.3),
+        ),
+    ],
+)
 def test_deterministic_samples_match_numpy(stimulus, numpy_current):
     np.testing.assert_allclose(_samples(stimulus), numpy_current(T_N), rtol=1e-14, atol=1e-14)
 
@@ -68,9 +74,13 @@ def test_per_neuron_parameters_equal_single_runs():
     batch = scjax.simulate_batch(model, stimulus, DT, n_steps=N_STEPS)
     assert batch.y.shape == (3, N_STEPS + 1, 1)
     for i in range(3):
-        single = scjax.simulate(model, st.Pulse(onset=float(onsets[i]), duration=30.0,
-                                                amplitude=float(amps[i])) + st.Constant(1.0),
-                                DT, n_steps=N_STEPS)
+        single = scjax.simulate(
+            model,
+            st.Pulse(onset=float(onsets[i]), duration=30.0, amplitude=float(amps[i]))
+            + st.Constant(1.0),
+            DT,
+            n_steps=N_STEPS,
+        )
         np.testing.assert_array_equal(np.asarray(batch.y[i]), np.asarray(single.y))
     assert list(np.asarray(batch.spike_count)) != [0, 0, 0]
 
@@ -88,8 +98,9 @@ def test_white_noise_statistics():
 @pytest.mark.parametrize("dt", [0.1, 5.0])  # exact transition: any dt, even dt = τ
 def test_ornstein_uhlenbeck_statistics(dt):
     mu, sigma, tau, n = -1.0, 3.0, 5.0, 200_000
-    x = _samples(st.OrnsteinUhlenbeck(mean=mu, std=sigma, tau=tau), n_steps=n, dt=dt,
-                 key=jax.random.key(2))
+    x = _samples(
+        st.OrnsteinUhlenbeck(mean=mu, std=sigma, tau=tau), n_steps=n, dt=dt, key=jax.random.key(2)
+    )
     rho = np.exp(-dt / tau)
     # Effective sample size of an AR(1) series with coefficient rho.
     n_eff = n * (1 - rho) / (1 + rho)
@@ -101,8 +112,9 @@ def test_ornstein_uhlenbeck_statistics(dt):
 def test_stochastic_batch_neuron_equals_single_run_with_its_key():
     key = jax.random.key(3)
     model = scjax.LIF()
-    stimulus = st.Constant(jnp.array([14.0, 15.0, 16.0, 17.0])) \
-        + st.OrnsteinUhlenbeck(mean=0.0, std=4.0, tau=3.0)
+    stimulus = st.Constant(jnp.array([14.0, 15.0, 16.0, 17.0])) + st.OrnsteinUhlenbeck(
+        mean=0.0, std=4.0, tau=3.0
+    )
     batch = scjax.simulate_batch(model, stimulus, DT, n_steps=N_STEPS, key=key)
     keys = jax.random.split(key, 4)
     for i in (0, 3):
@@ -112,8 +124,13 @@ def test_stochastic_batch_neuron_equals_single_run_with_its_key():
         np.testing.assert_allclose(np.asarray(batch.y[i]), np.asarray(single.y), rtol=1e-13)
         np.testing.assert_array_equal(np.asarray(batch.spikes[i]), np.asarray(single.spikes))
     # Independent noise per neuron: two neurons with the same drive differ.
-    same = scjax.simulate_batch(model, st.Constant(jnp.array([15.0, 15.0])) + stimulus.terms[1],
-                                DT, n_steps=N_STEPS, key=key)
+    same = scjax.simulate_batch(
+        model,
+        st.Constant(jnp.array([15.0, 15.0])) + stimulus.terms[1],
+        DT,
+        n_steps=N_STEPS,
+        key=key,
+    )
     assert not np.array_equal(np.asarray(same.y[0]), np.asarray(same.y[1]))
 
 
@@ -122,15 +139,18 @@ def test_float32_stimulus_gives_a_float32_run():
     assert tr.y.dtype == jnp.float32
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: st.Constant(float("nan")), "amplitude must be finite"),
-    (lambda: st.Constant(np.ones((2, 2))), "amplitude must be a real scalar or 1-D"),
-    (lambda: st.Pulse(onset=0.0, duration=-1.0, amplitude=1.0), "duration must be >= 0"),
-    (lambda: st.WhiteNoise(std=np.float32(-1.0)), "std must be >= 0"),
-    (lambda: st.OrnsteinUhlenbeck(mean=0.0, std=1.0, tau=jnp.asarray(0.0)), "tau must be > 0"),
-    (lambda: st.Sampled(jnp.zeros((0,))), "values must have shape"),
-    (lambda: st.Constant(1.0) + 3.0, "unsupported operand"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: st.Constant(float("nan")), "amplitude must be finite"),
+        (lambda: st.Constant(np.ones((2, 2))), "amplitude must be a real scalar or 1-D"),
+        (lambda: st.Pulse(onset=0.0, duration=-1.0, amplitude=1.0), "duration must be >= 0"),
+        (lambda: st.WhiteNoise(std=np.float32(-1.0)), "std must be >= 0"),
+        (lambda: st.OrnsteinUhlenbeck(mean=0.0, std=1.0, tau=jnp.asarray(0.0)), "tau must be > 0"),
+        (lambda: st.Sampled(jnp.zeros((0,))), "values must have shape"),
+        (lambda: st.Constant(1.0) + 3.0, "unsupported operand"),
+    ],
+)
 def test_bad_stimulus_parameters(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
@@ -145,11 +165,13 @@ def test_bad_stimulus_use():
     with pytest.raises(ValueError, match="use scjax.simulate_batch"):
         scjax.simulate(model, st.Constant(jnp.ones(3)), DT, n_steps=10)
     with pytest.raises(ValueError, match="share one length B"):
-        scjax.simulate_batch(model, st.Constant(jnp.ones(3)) + st.Constant(jnp.ones(2)), DT,
-                             n_steps=10)
+        scjax.simulate_batch(
+            model, st.Constant(jnp.ones(3)) + st.Constant(jnp.ones(2)), DT, n_steps=10
+        )
     with pytest.raises(ValueError, match="noise_std > 0 needs a current array"):
-        scjax.simulate(scjax.Izhikevich(noise_std=1.0), st.Constant(1.0), DT, n_steps=10,
-                       key=jax.random.key(0))
+        scjax.simulate(
+            scjax.Izhikevich(noise_std=1.0), st.Constant(1.0), DT, n_steps=10, key=jax.random.key(0)
+        )
 
 
 def test_sample_trace_is_what_the_loop_sees():
@@ -163,9 +185,11 @@ def test_sample_trace_is_what_the_loop_sees():
     np.testing.assert_allclose(np.asarray(inloop.y), np.asarray(dense.y), rtol=1e-13)
     np.testing.assert_array_equal(np.asarray(inloop.spikes), np.asarray(dense.spikes))
     np.testing.assert_array_equal(
-        np.asarray(st.sample_trace(st.Pulse(onset=10.0, duration=5.0, amplitude=2.0), N_STEPS,
-                                   DT, t0=T0)),
-        np.where((T_N >= 10.0) & (T_N < 15.0), 2.0, 0.0))
+        np.asarray(
+            st.sample_trace(st.Pulse(onset=10.0, duration=5.0, amplitude=2.0), N_STEPS, DT, t0=T0)
+        ),
+        np.where((T_N >= 10.0) & (T_N < 15.0), 2.0, 0.0),
+    )
     with pytest.raises(ValueError, match="key is None"):
         st.sample_trace(st.WhiteNoise(std=1.0), 10, DT)
 
@@ -175,14 +199,28 @@ def test_fit_and_adaptive_reference_accept_stimuli():
     dense = st.sample_trace(pulse, 200, 0.05)
     model = scjax.HodgkinHuxley(integrator="rk4")
     target = scjax.simulate(model, dense, 0.05)
-    res = scjax.fit(scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"), params=["g_na"],
-                    current=pulse, n_steps=200, dt=0.05, target=target, steps=40)
-    ref = scjax.fit(scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"), params=["g_na"],
-                    current=dense, dt=0.05, target=target, steps=40)
+    res = scjax.fit(
+        scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"),
+        params=["g_na"],
+        current=pulse,
+        n_steps=200,
+        dt=0.05,
+        target=target,
+        steps=40,
+    )
+    ref = scjax.fit(
+        scjax.HodgkinHuxley(g_na=100.0, integrator="rk4"),
+        params=["g_na"],
+        current=dense,
+        dt=0.05,
+        target=target,
+        steps=40,
+    )
     np.testing.assert_array_equal(np.asarray(res.loss_history), np.asarray(ref.loss_history))
     a = scjax.adaptive.solve(scjax.LIF(), (0.0, 10.0), pulse, current_dt=0.05, saveat=0.1)
-    b = scjax.adaptive.solve(scjax.LIF(), (0.0, 10.0), np.asarray(dense), current_dt=0.05,
-                             saveat=0.1)
+    b = scjax.adaptive.solve(
+        scjax.LIF(), (0.0, 10.0), np.asarray(dense), current_dt=0.05, saveat=0.1
+    )
     np.testing.assert_array_equal(np.asarray(a.trajectory.y), np.asarray(b.trajectory.y))
     with pytest.raises(ValueError, match="n_steps is None"):
         scjax.fit(model, params=["g_na"], current=pulse, dt=0.05, target=target, steps=2)

@@ -8,8 +8,9 @@ import pytest
 import scjax
 
 
-@pytest.mark.parametrize("surrogate", [scjax.SigmoidSurrogate(4.0),
-                                       scjax.FastSigmoidSurrogate(4.0)])
+@pytest.mark.parametrize(
+    "surrogate", [scjax.SigmoidSurrogate(4.0), scjax.FastSigmoidSurrogate(4.0)]
+)
 def test_heaviside_forward_and_derivative(surrogate):
     x = jnp.linspace(-2.0, 2.0, 41)
     np.testing.assert_array_equal(np.asarray(surrogate.heaviside(x)), np.asarray(x >= 0, float))

@@ -20,36 +20,56 @@ ARRAY_TYPES = {
     "jnp.asarray": lambda x: jnp.asarray(x),
 }
 
-NEURON_MODELS = [models.AdEx, models.HodgkinHuxley, models.Izhikevich, models.LIF,
-                 models.MorrisLecar, models.FitzHughNagumo, models.FixedPointLIF]
-ALL_MODELS = NEURON_MODELS + [models.BiolekMemristor, models.GammaOscillation,
-                              models.Homeostasis, models.Kuramoto, models.Lindblad,
-                              models.PredictiveCoding, models.SCEquilibrium, models.STDPCurve]
+NEURON_MODELS = [
+    models.AdEx,
+    models.HodgkinHuxley,
+    models.Izhikevich,
+    models.LIF,
+    models.MorrisLecar,
+    models.FitzHughNagumo,
+    models.FixedPointLIF,
+]
+ALL_MODELS = NEURON_MODELS + [
+    models.BiolekMemristor,
+    models.GammaOscillation,
+    models.Homeostasis,
+    models.Kuramoto,
+    models.Lindblad,
+    models.PredictiveCoding,
+    models.SCEquilibrium,
+    models.STDPCurve,
+]
 
 
 # --- parameter domains ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ARRAY_TYPES)
-@pytest.mark.parametrize("cls,name,value", [
-    (models.LIF, "tau_m", 0.0),
-    (models.HodgkinHuxley, "c_m", 0.0),
-    (models.FitzHughNagumo, "tau_w", 0.0),
-    (models.MorrisLecar, "v4", 0.0),
-    (models.AdEx, "c", -1.0),
-    (models.AdEx, "tau_w", -1e-300),
-    (models.HodgkinHuxley, "g_na", -1.0),
-    (models.Lindblad, "gamma", -0.1),
-    (models.FixedPointLIF, "dt", 0.0),
-])
+@pytest.mark.parametrize(
+    "cls,name,value",
+    [
+        (models.LIF, "tau_m", 0.0),
+        (models.HodgkinHuxley, "c_m", 0.0),
+        (models.FitzHughNagumo, "tau_w", 0.0),
+        (models.MorrisLecar, "v4", 0.0),
+        (models.AdEx, "c", -1.0),
+        (models.AdEx, "tau_w", -1e-300),
+        (models.HodgkinHuxley, "g_na", -1.0),
+        (models.Lindblad, "gamma", -0.1),
+        (models.FixedPointLIF, "dt", 0.0),
+    ],
+)
 def test_unphysical_parameters_are_refused_whatever_their_type(cls, name, value, kind):
     with pytest.raises(ValueError, match=rf"{cls.__name__}: {name} must be (> 0|>= 0)"):
         cls(**{name: ARRAY_TYPES[kind](value)})
 
 
 def test_every_element_of_a_batch_is_checked():
-    with pytest.raises(ValueError, match=r"c must be > 0 \(pF\), got \[281.0, -281.0\] "
-                                         r"\(element 1 = -281.0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"c must be > 0 \(pF\), got \[281.0, -281.0\] "
+        r"\(element 1 = -281.0\)",
+    ):
         models.AdEx(c=[281, -281])
     with pytest.raises(ValueError, match="element 1"):
         models.AdEx(c=jnp.array([281.0, -281.0]))
@@ -58,15 +78,17 @@ def test_every_element_of_a_batch_is_checked():
 
 
 def test_boundaries_follow_the_declared_kind():
-    assert models.HodgkinHuxley(g_l=0.0).g_l == 0.0     # a conductance may be zero
+    assert models.HodgkinHuxley(g_l=0.0).g_l == 0.0  # a conductance may be zero
     assert models.HodgkinHuxley(g_l=5e-324).g_l > 0.0
     with pytest.raises(ValueError, match="c_m must be > 0"):
         models.HodgkinHuxley(c_m=-0.0)
-    np.testing.assert_array_equal(Domain.positive().contains([-1.0, 0.0, 1e-300, np.inf]),
-                                  [False, False, True, False])
+    np.testing.assert_array_equal(
+        Domain.positive().contains([-1.0, 0.0, 1e-300, np.inf]), [False, False, True, False]
+    )
     np.testing.assert_array_equal(Domain.nonnegative().contains([-1e-300, 0.0]), [False, True])
-    np.testing.assert_array_equal(Domain.interval(0, 1).contains([0.0, 1.0, 1.0 + 1e-15]),
-                                  [True, True, False])
+    np.testing.assert_array_equal(
+        Domain.interval(0, 1).contains([0.0, 1.0, 1.0 + 1e-15]), [True, True, False]
+    )
     assert Domain.interval(0, 1, open=True).describe() == "(0, 1)"
     with pytest.raises(ValueError, match="low <= high"):
         Domain.interval(1.0, 0.0)
@@ -112,8 +134,9 @@ def test_default_transforms_come_from_the_domains_as_before(name):
     for field in cls.param_names:
         value = float(getattr(m, field))
         scale = abs(value) or 1.0
-        expected = (Softplus(scale=scale) if field in OLD_POSITIVE_FIELDS[name]
-                    else Affine(scale=scale))
+        expected = (
+            Softplus(scale=scale) if field in OLD_POSITIVE_FIELDS[name] else Affine(scale=scale)
+        )
         assert default_transform(m, field, value) == expected, field
 
 
@@ -152,17 +175,19 @@ def test_loss_hyperparameters_get_the_same_answer_whatever_their_type(spike_sign
             losses.firing_rate(a, 10.0, dt=wrap(bad))
     reference = float(losses.van_rossum(a, b, 0.1, tau=10.0))
     assert float(losses.van_rossum(a, b, wrap(0.1), tau=wrap(10.0))) == pytest.approx(
-        reference, rel=1e-6)
+        reference, rel=1e-6
+    )
     # 40 ms window, N spikes: r = N / 0.04 s.
-    assert float(losses.firing_rate_of(a, wrap(0.1))) == pytest.approx(a.sum() / 0.04,
-                                                                     rel=1e-6)
+    assert float(losses.firing_rate_of(a, wrap(0.1))) == pytest.approx(a.sum() / 0.04, rel=1e-6)
 
 
 def test_subnormal_or_vanishing_dt_is_refused_not_overflowed(spike_signals):
     a, b = spike_signals
-    for call in (lambda: losses.van_rossum(a, b, 5e-324),
-                 lambda: losses.firing_rate(a, 10.0, dt=5e-324),
-                 lambda: losses.spike_times_to_signal([1.0], 10, 5e-324)):
+    for call in (
+        lambda: losses.van_rossum(a, b, 5e-324),
+        lambda: losses.firing_rate(a, 10.0, dt=5e-324),
+        lambda: losses.spike_times_to_signal([1.0], 10, 5e-324),
+    ):
         with pytest.raises(ValueError, match="dt = 5e-324 is too small"):
             call()
     with pytest.raises(ValueError, match="too small for the span"):
@@ -172,8 +197,9 @@ def test_subnormal_or_vanishing_dt_is_refused_not_overflowed(spike_signals):
 def test_traced_hyperparameters_are_checked_at_run_time(spike_signals):
     a, b = spike_signals
     f = jax.jit(lambda dt, tau: losses.van_rossum(a, b, dt, tau))
-    assert float(f(0.1, 10.0)) == pytest.approx(float(losses.van_rossum(a, b, 0.1, 10.0)),
-                                                rel=1e-12)
+    assert float(f(0.1, 10.0)) == pytest.approx(
+        float(losses.van_rossum(a, b, 0.1, 10.0)), rel=1e-12
+    )
     with pytest.raises(Exception, match="tau must be positive"):
         f(0.1, -1.0).block_until_ready()
     with pytest.raises(Exception, match="dt must be positive"):

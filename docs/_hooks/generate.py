@@ -58,8 +58,10 @@ def model_facts(cls_name: str) -> str:
     if issubclass(cls, models.AbstractPlainSystem):
         rule = "none (a smooth system: the spike trace is all False)"
     elif issubclass(cls, models.AbstractResettingModel):
-        rule = (f"threshold and reset: `{cls.spike_state} ≥ spike_threshold()` after a step, "
-                "then `reset(y)`")
+        rule = (
+            f"threshold and reset: `{cls.spike_state} ≥ spike_threshold()` after a step, "
+            "then `reset(y)`"
+        )
     else:
         rule = f"upward crossing of `spike_threshold()` by `{cls.spike_state}`"
     accepted = [n for n in INTEGRATORS if n not in CONDUCTANCE_INTEGRATORS]
@@ -91,8 +93,19 @@ def izhikevich_presets() -> str:
 def adex_presets() -> str:
     from scjax.models import ADEX_PRESETS
 
-    head = ["preset", "C (pF)", "g_L (nS)", "E_L (mV)", "V_T (mV)", "Δ_T (mV)", "τ_w (ms)",
-            "a (nS)", "b (pA)", "V_r (mV)", "I (pA)"]
+    head = [
+        "preset",
+        "C (pF)",
+        "g_L (nS)",
+        "E_L (mV)",
+        "V_T (mV)",
+        "Δ_T (mV)",
+        "τ_w (ms)",
+        "a (nS)",
+        "b (pA)",
+        "V_r (mV)",
+        "I (pA)",
+    ]
     return _table(head, [[f"`{k}`", *v, current] for k, (v, current) in ADEX_PRESETS.items()])
 
 
@@ -100,8 +113,16 @@ def reference_systems() -> str:
     """The reference suite: system, class, drive, whether it spikes, span."""
     from scjax.adaptive import SYSTEMS
 
-    rows = [[f"`{name}`", f"`{s.model_class.__name__}`", s.current,
-             "yes" if s.spiking else "no", s.span] for name, s in SYSTEMS.items()]
+    rows = [
+        [
+            f"`{name}`",
+            f"`{s.model_class.__name__}`",
+            s.current,
+            "yes" if s.spiking else "no",
+            s.span,
+        ]
+        for name, s in SYSTEMS.items()
+    ]
     return _table(["system", "class", "input current", "fires", "span (ms)"], rows)
 
 
@@ -119,12 +140,15 @@ def solver_table() -> str:
         adaptive = issubclass(cls, diffrax.AbstractAdaptiveSolver)
         rosenbrock = issubclass(cls, AbstractRosenbrockSolver)
         extra = ' (`membrane="euler"`)' if name == "rush_larsen" else ""
-        rows.append([
-            f'`"{name}"`', f"[`{cls.__name__}`](../api/solvers.md#scjax.solvers.{cls.__name__})"
-            + extra, "yes" if adaptive else "no (fixed step)",
-            _g(cls.gamma, 4) if rosenbrock else "—",
-            _g(cls.upstroke_limit) if rosenbrock else "—",
-        ])
+        rows.append(
+            [
+                f'`"{name}"`',
+                f"[`{cls.__name__}`](../api/solvers.md#scjax.solvers.{cls.__name__})" + extra,
+                "yes" if adaptive else "no (fixed step)",
+                _g(cls.gamma, 4) if rosenbrock else "—",
+                _g(cls.upstroke_limit) if rosenbrock else "—",
+            ]
+        )
     return _table(["name", "solver", "error estimate (adaptive)", "γ", "upstroke limit"], rows)
 
 
@@ -159,59 +183,112 @@ def exponential_euler_accuracy() -> str:
     rows = []
     for model, r in data.items():
         for name, s in r["summary"].items():
-            rows.append([f"`{model}`", r["current"], f"`{name}`",
-                         ", ".join(_g(dt) for dt in s["stable_dts"]),
-                         _g(s["loglog_slope"]), _g(s["error_over_dt_median"])])
-    return _table(["model", "current", "integrator", "finite at dt (ms)", "order (slope)",
-                   "spike-time error / dt"], rows)
+            rows.append(
+                [
+                    f"`{model}`",
+                    r["current"],
+                    f"`{name}`",
+                    ", ".join(_g(dt) for dt in s["stable_dts"]),
+                    _g(s["loglog_slope"]),
+                    _g(s["error_over_dt_median"]),
+                ]
+            )
+    return _table(
+        [
+            "model",
+            "current",
+            "integrator",
+            "finite at dt (ms)",
+            "order (slope)",
+            "spike-time error / dt",
+        ],
+        rows,
+    )
 
 
 def exponential_euler_runs(model: str) -> str:
     r = _results("accuracy_exponential_euler")["results"][model]
-    rows = [[f"`{run['integrator']}`", run["dt"],
-             "diverged" if run["diverged"] else f"{run['n_spikes']}",
-             "" if run["diverged"] else _g(run["max_spike_time_error_ms"])]
-            for run in r["runs"]]
-    head = ["integrator", "dt (ms)", f"spikes (reference {r['reference']['n_spikes']})",
-            "max spike-time error (ms)"]
+    rows = [
+        [
+            f"`{run['integrator']}`",
+            run["dt"],
+            "diverged" if run["diverged"] else f"{run['n_spikes']}",
+            "" if run["diverged"] else _g(run["max_spike_time_error_ms"]),
+        ]
+        for run in r["runs"]
+    ]
+    head = [
+        "integrator",
+        "dt (ms)",
+        f"spikes (reference {r['reference']['n_spikes']})",
+        "max spike-time error (ms)",
+    ]
     return _table(head, rows)
 
 
 def golden_deviation() -> str:
     """cross_validation.json: the in-process Tsit5 reference vs the SciPy golden traces."""
     data = _results("cross_validation")["golden"]
-    rows = [[f"`{name}`", r["span_ms"], f"{r['max_rel_dev']:.2e}",
-             f"{r['n_spikes']}/{r['n_spikes_ref']}",
-             f"{r['max_spike_time_diff_ms']:.2e}" if "max_spike_time_diff_ms" in r else "—"]
-            for name, r in data.items()]
-    return _table(["system", "span (ms)", "max relative deviation", "spikes / golden",
-                   "max spike-time difference (ms)"], rows)
+    rows = [
+        [
+            f"`{name}`",
+            r["span_ms"],
+            f"{r['max_rel_dev']:.2e}",
+            f"{r['n_spikes']}/{r['n_spikes_ref']}",
+            f"{r['max_spike_time_diff_ms']:.2e}" if "max_spike_time_diff_ms" in r else "—",
+        ]
+        for name, r in data.items()
+    ]
+    return _table(
+        [
+            "system",
+            "span (ms)",
+            "max relative deviation",
+            "spikes / golden",
+            "max spike-time difference (ms)",
+        ],
+        rows,
+    )
 
 
 def fixed_point_lif() -> str:
     data = _results("cross_validation")["fixed_point"]
-    rows = [[current, variant, _g(r["rate_hz"], 5), _g(r["rate_ref_hz"], 5), f"{r['rel_dev']:.2%}"]
-            for current, per in data.items() for variant, r in per.items()]
-    return _table(["current (nA)", "variant", "rate (Hz)", "continuous LIF (Hz)", "deviation"],
-                  rows)
+    rows = [
+        [current, variant, _g(r["rate_hz"], 5), _g(r["rate_ref_hz"], 5), f"{r['rel_dev']:.2%}"]
+        for current, per in data.items()
+        for variant, r in per.items()
+    ]
+    return _table(
+        ["current (nA)", "variant", "rate (Hz)", "continuous LIF (Hz)", "deviation"], rows
+    )
 
 
 def parity_tolerances() -> str:
     from scjax import parity
 
     rows = [
-        ["native (Rust, Go, Mojo)", "the same fixed-step recurrence",
-         f"every component: max abs error ≤ max({parity.NATIVE_RTOL:g}·max|ref|, atol), "
-         f"atol = {parity.HH_VOLTAGE_ATOL:g} mV on the HH voltage, 0 elsewhere; identical "
-         "spike trains"],
-        ["SciPy (DOP853 / Radau)", "the exact solution (adaptive, events)",
-         f"spike count within ±{parity.SPIKE_COUNT_ATOL} and within "
-         f"{parity.SPIKE_RATE_RTOL:.0%} of the reference's; state errors reported"],
-        ["Julia (DifferentialEquations.jl)", "the exact solution (adaptive, callbacks)",
-         "as SciPy"],
+        [
+            "native (Rust, Go, Mojo)",
+            "the same fixed-step recurrence",
+            f"every component: max abs error ≤ max({parity.NATIVE_RTOL:g}·max|ref|, atol), "
+            f"atol = {parity.HH_VOLTAGE_ATOL:g} mV on the HH voltage, 0 elsewhere; identical "
+            "spike trains",
+        ],
+        [
+            "SciPy (DOP853 / Radau)",
+            "the exact solution (adaptive, events)",
+            f"spike count within ±{parity.SPIKE_COUNT_ATOL} and within "
+            f"{parity.SPIKE_RATE_RTOL:.0%} of the reference's; state errors reported",
+        ],
+        [
+            "Julia (DifferentialEquations.jl)",
+            "the exact solution (adaptive, callbacks)",
+            "as SciPy",
+        ],
     ]
     return _table(["backend", "compares against", "passes when"], rows) + (
-        f"\n\nShared trace: {parity.TRACE_STEPS} steps, seed {parity.TRACE_SEED}.")
+        f"\n\nShared trace: {parity.TRACE_STEPS} steps, seed {parity.TRACE_SEED}."
+    )
 
 
 def bench_population() -> str:
@@ -222,12 +299,19 @@ def bench_population() -> str:
             if c.get("status") != "ok":
                 continue
             agreement = c.get("agreement", {})
-            rows.append([f"`{workload}`", contender,
-                         f"{c['neuron_steps_per_s_median']:.3g}",
-                         _g(c["setup_s_median"]),
-                         "✓" if agreement.get("pass") else agreement.get("criterion", "")])
-    return _table(["workload", "contender", "neuron-steps/s", "setup (s)",
-                   "identical counts"], rows) + f"\n\nStatus: {data['status']}"
+            rows.append(
+                [
+                    f"`{workload}`",
+                    contender,
+                    f"{c['neuron_steps_per_s_median']:.3g}",
+                    _g(c["setup_s_median"]),
+                    "✓" if agreement.get("pass") else agreement.get("criterion", ""),
+                ]
+            )
+    return (
+        _table(["workload", "contender", "neuron-steps/s", "setup (s)", "identical counts"], rows)
+        + f"\n\nStatus: {data['status']}"
+    )
 
 
 def bench_simulate(*names: str) -> str:
@@ -237,12 +321,31 @@ def bench_simulate(*names: str) -> str:
         data = _results(name)
         device = ", ".join(data["machine"]["devices"])
         for r in data["results"]:
-            rows.append([f"`{name}.json`", device, r["dtype"], f"{r['neurons']:,}", r["steps"],
-                         _g(r["compile_s"]), _g(r["run_s_median"]),
-                         f"{r['neuron_steps_per_s']:.3g}"])
-    return _table(["results file", "device", "dtype", "neurons", "steps", "compile (s)",
-                   "run (s)", "neuron-steps/s"], rows) + (
-        f"\n\nWorkload: {_results(names[0])['benchmark']}.")
+            rows.append(
+                [
+                    f"`{name}.json`",
+                    device,
+                    r["dtype"],
+                    f"{r['neurons']:,}",
+                    r["steps"],
+                    _g(r["compile_s"]),
+                    _g(r["run_s_median"]),
+                    f"{r['neuron_steps_per_s']:.3g}",
+                ]
+            )
+    return _table(
+        [
+            "results file",
+            "device",
+            "dtype",
+            "neurons",
+            "steps",
+            "compile (s)",
+            "run (s)",
+            "neuron-steps/s",
+        ],
+        rows,
+    ) + (f"\n\nWorkload: {_results(names[0])['benchmark']}.")
 
 
 # --- fitting --------------------------------------------------------------------------------
@@ -254,14 +357,30 @@ def fit_config() -> str:
 
     rows = []
     for key in CONFIG:
-        default = ("*unset*" if key.default is UNSET else
-                   "**required**" if key.default is REQUIRED else f"`{json.dumps(key.default)}`")
-        text = key.help + ("; one of " + ", ".join(f"`{c}`" for c in key.choices)
-                           if key.choices else "")
-        rows.append([f"`[{key.section}]`" if key.section else "top level", f"`{key.name}`",
-                     f"`{key.type}`", default, text])
-    note = ("\n\nTables whose other keys are passed on rather than rejected: "
-            + ", ".join(f"`[{t}]`" for t in OPEN_TABLES) + ".")
+        default = (
+            "*unset*"
+            if key.default is UNSET
+            else "**required**"
+            if key.default is REQUIRED
+            else f"`{json.dumps(key.default)}`"
+        )
+        text = key.help + (
+            "; one of " + ", ".join(f"`{c}`" for c in key.choices) if key.choices else ""
+        )
+        rows.append(
+            [
+                f"`[{key.section}]`" if key.section else "top level",
+                f"`{key.name}`",
+                f"`{key.type}`",
+                default,
+                text,
+            ]
+        )
+    note = (
+        "\n\nTables whose other keys are passed on rather than rejected: "
+        + ", ".join(f"`[{t}]`" for t in OPEN_TABLES)
+        + "."
+    )
     return _table(["table", "key", "type", "default", "meaning"], rows) + note
 
 
@@ -276,13 +395,27 @@ def fit_config_example() -> str:
     return "```toml\n" + body.rstrip() + "\n```"
 
 
-GENERATORS = {f.__name__: f for f in (
-    domain_table, model_facts, izhikevich_presets, adex_presets, reference_systems,
-    solver_table, fixed_step_accuracy, exponential_euler_accuracy, exponential_euler_runs,
-    golden_deviation, fixed_point_lif, parity_tolerances, bench_population, bench_simulate,
-    fit_config,
-    fit_config_example,
-)}
+GENERATORS = {
+    f.__name__: f
+    for f in (
+        domain_table,
+        model_facts,
+        izhikevich_presets,
+        adex_presets,
+        reference_systems,
+        solver_table,
+        fixed_step_accuracy,
+        exponential_euler_accuracy,
+        exponential_euler_runs,
+        golden_deviation,
+        fixed_point_lif,
+        parity_tolerances,
+        bench_population,
+        bench_simulate,
+        fit_config,
+        fit_config_example,
+    )
+}
 
 
 def render(markdown: str) -> str:

@@ -29,8 +29,9 @@ class Population(bp.DynamicalSystem):
     def __init__(self):
         super().__init__()
         if spec["model"] == "hh":
-            self.neurons = bp.dyn.HHLTC(size, method=spec["method"], gL=0.3, V_th=0.0,
-                                        V_initializer=bp.init.Constant(-65.0))
+            self.neurons = bp.dyn.HHLTC(
+                size, method=spec["method"], gL=0.3, V_th=0.0, V_initializer=bp.init.Constant(-65.0)
+            )
         self.count = bm.Variable(bm.zeros(size, dtype=bm.int32))
         if spec["model"] == "izh":
             self.v = bm.Variable(bm.full(size, -65.0, dtype=dtype))
@@ -73,5 +74,14 @@ counts = np.asarray(population.count.value)
 run_s = time.perf_counter() - start
 setup_s = (start - setup_start) - first_s + max(first_s - run_s, 0.0)
 np.save(spec["counts_out"], counts.astype(np.int64))
-print(json.dumps({"setup_s": setup_s, "run_s": run_s, "path": f"bp.DSRunner {spec['method']}",
-                  "version": bp.__version__, "first_run_s": first_s}))
+print(
+    json.dumps(
+        {
+            "setup_s": setup_s,
+            "run_s": run_s,
+            "path": f"bp.DSRunner {spec['method']}",
+            "version": bp.__version__,
+            "first_run_s": first_s,
+        }
+    )
+)

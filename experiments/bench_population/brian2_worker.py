@@ -28,8 +28,7 @@ if spec["model"] == "hh":
     I : 1 (constant)
     above : boolean
     """
-    group = NeuronGroup(size, eqs, method="rk4", threshold="v >= 0 and not above",
-                        reset="")
+    group = NeuronGroup(size, eqs, method="rk4", threshold="v >= 0 and not above", reset="")
     group.run_regularly("above = v >= 0", when="end")
     v0 = -65.0
     am, bm = 2.5 / np.expm1(2.5), 4.0
@@ -46,11 +45,14 @@ else:
     I : 1 (constant)
     """
     group = NeuronGroup(size, eqs, threshold="v >= 30", reset="v = -65\nu = u + 8")
-    group.run_regularly("""
+    group.run_regularly(
+        """
     v = v + 0.25*(0.04*v*v + 5*v + 140 - u + I)
     v = v + 0.25*(0.04*v*v + 5*v + 140 - u + I)
     u = u + 0.5*(0.02*(0.2*v - u))
-    """, when="groups")
+    """,
+        when="groups",
+    )
     group.v, group.u = -65.0, 0.2 * -65.0
 group.I = 5.0 + 10.0 * np.arange(size) / size
 monitor = SpikeMonitor(group, record=False)
@@ -61,5 +63,13 @@ run_s = float(device._last_run_time)
 np.save(spec["counts_out"], np.asarray(monitor.count[:], dtype=np.int64))
 import brian2
 
-print(json.dumps({"setup_s": total_s - run_s, "run_s": run_s, "path": "cpp_standalone",
-                  "version": brian2.__version__}))
+print(
+    json.dumps(
+        {
+            "setup_s": total_s - run_s,
+            "run_s": run_s,
+            "path": "cpp_standalone",
+            "version": brian2.__version__,
+        }
+    )
+)

@@ -5,7 +5,8 @@ experiments/bench_population.py, so its peak RSS is its own).
                            "dtype": "float64"|"float32", "n": N, "steps": T, "counts_out": PATH}'
 
 Setup (trace + XLA compile, ahead of time where possible; otherwise a first call minus the
-timed second) and one execution are timed separately; prints one JSON line with setup_s, run_s and the path that ran.
+timed second) and one execution are timed separately; prints one JSON line with setup_s, run_s
+and the path that ran.
 """
 
 import json
@@ -41,9 +42,16 @@ def run_scjax(model_name, amplitude, dt, n_steps):
         model = scjax.Izhikevich.preset("RS")
     n = amplitude.shape[0]
     if hasattr(scjax, "stimulus"):
+
         def counts(amp):
-            tr = scjax.simulate_batch(model, scjax.stimulus.Constant(amp), dt, n_steps=n_steps,
-                                      spikes="count", save_every=n_steps)
+            tr = scjax.simulate_batch(
+                model,
+                scjax.stimulus.Constant(amp),
+                dt,
+                n_steps=n_steps,
+                spikes="count",
+                save_every=n_steps,
+            )
             return tr.spike_count
 
         # Called as a user would, not under an outer jit: simulate_batch's noise_std check
@@ -61,6 +69,7 @@ def run_scjax(model_name, amplitude, dt, n_steps):
             dense = jnp.broadcast_to(amp[:, None], (n, n_steps))
             tr = scjax.simulate_batch(model, dense, dt, y0=y0, save_every=n_steps)
             return tr.spikes.sum(-1)
+
         path = "dense [N,T] current, save_every=T, spikes.sum(-1) (jit)"
     try:
         compiled = jax.jit(counts).lower(amplitude).compile()
@@ -82,8 +91,10 @@ def hh_field(v, m, h, n, i):
     i_l = 0.3 * (v + 54.387)
     dv = i - i_na - i_k - i_l
     dm = 1.0 / exprel(-(v + 40.0) / 10.0) * (1.0 - m) - 4.0 * jnp.exp(-(v + 65.0) / 18.0) * m
-    dh = (0.07 * jnp.exp(-(v + 65.0) / 20.0) * (1.0 - h)
-          - 1.0 / (1.0 + jnp.exp(-(v + 35.0) / 10.0)) * h)
+    dh = (
+        0.07 * jnp.exp(-(v + 65.0) / 20.0) * (1.0 - h)
+        - 1.0 / (1.0 + jnp.exp(-(v + 35.0) / 10.0)) * h
+    )
     dn = 0.1 / exprel(-(v + 55.0) / 10.0) * (1.0 - n) - 0.125 * jnp.exp(-(v + 65.0) / 80.0) * n
     return dv, dm, dh, dn
 
@@ -106,8 +117,10 @@ def run_plain(model_name, amplitude, dt, n_steps):
             k2 = hh_field(*(a + 0.5 * dt * b for a, b in zip(y, k1)), amplitude)
             k3 = hh_field(*(a + 0.5 * dt * b for a, b in zip(y, k2)), amplitude)
             k4 = hh_field(*(a + dt * b for a, b in zip(y, k3)), amplitude)
-            y_next = tuple(a + dt / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
-                           for a, b1, b2, b3, b4 in zip(y, k1, k2, k3, k4))
+            y_next = tuple(
+                a + dt / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4)
+                for a, b1, b2, b3, b4 in zip(y, k1, k2, k3, k4)
+            )
             count = count + ((y[0] < 0.0) & (y_next[0] >= 0.0)).astype(jnp.int32)
             return (y_next, count), None
     else:
@@ -120,8 +133,10 @@ def run_plain(model_name, amplitude, dt, n_steps):
             vv = vv + half * (0.04 * vv * vv + 5.0 * vv + 140.0 - u + amplitude)
             uu = u + dt * (0.02 * (0.2 * vv - u))
             spike = vv >= 30.0
-            return ((jnp.where(spike, -65.0, vv), jnp.where(spike, uu + 8.0, uu)),
-                    count + spike.astype(jnp.int32)), None
+            return (
+                (jnp.where(spike, -65.0, vv), jnp.where(spike, uu + 8.0, uu)),
+                count + spike.astype(jnp.int32),
+            ), None
 
     def counts():
         y0 = tuple(jnp.full(n, x, dtype) for x in init)
@@ -134,8 +149,9 @@ def run_plain(model_name, amplitude, dt, n_steps):
 def main():
     amplitude = currents(spec["n"], getattr(jnp, spec["dtype"]))
     build = run_scjax if spec["contender"] == "scjax" else run_plain
-    fn, path, compiles_on_first_call = build(spec["model"], amplitude, DT[spec["model"]],
-                                             spec["steps"])
+    fn, path, compiles_on_first_call = build(
+        spec["model"], amplitude, DT[spec["model"]], spec["steps"]
+    )
     first_s = 0.0
     if compiles_on_first_call:
         start = time.perf_counter()
@@ -147,8 +163,11 @@ def main():
     run_s = time.perf_counter() - start
     setup_s -= min(run_s, first_s)  # the warm-up call's run is not setup
     np.save(spec["counts_out"], counts.astype(np.int64))
-    print(json.dumps({"setup_s": setup_s, "run_s": run_s, "path": path,
-                      "jax_version": jax.__version__}))
+    print(
+        json.dumps(
+            {"setup_s": setup_s, "run_s": run_s, "path": path, "jax_version": jax.__version__}
+        )
+    )
 
 
 main()

@@ -15,10 +15,21 @@ from ._arguments import MAX_SAMPLES as MAX_SAMPLES
 from ._compile import CPU_COMPILER_OPTIONS as CPU_COMPILER_OPTIONS
 from ._event_solve import (
     DTMIN as DTMIN,
+)
+from ._event_solve import (
     WINDOW_BYTES as WINDOW_BYTES,
+)
+from ._event_solve import (
     WINDOW_LARGE as WINDOW_LARGE,
+)
+from ._event_solve import (
     WINDOW_MAX_STATE as WINDOW_MAX_STATE,
 )
-from ._solution import RESULTS as RESULTS, Solution as Solution, spike_raster as spike_raster
-from ._solve import MAX_SPIKES as MAX_SPIKES, MAX_STEPS as MAX_STEPS, solve as solve
-from ._suite import SYSTEMS as SYSTEMS, System as System
+from ._solution import RESULTS as RESULTS
+from ._solution import Solution as Solution
+from ._solution import spike_raster as spike_raster
+from ._solve import MAX_SPIKES as MAX_SPIKES
+from ._solve import MAX_STEPS as MAX_STEPS
+from ._solve import solve as solve
+from ._suite import SYSTEMS as SYSTEMS
+from ._suite import System as System

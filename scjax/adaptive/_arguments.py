@@ -45,8 +45,9 @@ def save_grid(t_span, saveat) -> tuple[float, float, np.ndarray]:
         raise ValueError(f"t_span must have t1 > t0, got {t_span!r}")
     n_float = (t1 - t0) / saveat
     if not n_float <= MAX_SAMPLES:
-        raise ValueError(f"saveat = {saveat} gives (t1 - t0)/saveat = {n_float} samples, "
-                         f"more than {MAX_SAMPLES}")
+        raise ValueError(
+            f"saveat = {saveat} gives (t1 - t0)/saveat = {n_float} samples, more than {MAX_SAMPLES}"
+        )
     n = int(round(n_float))
     if abs(n_float - n) > 1e-9 * max(1.0, n_float):
         raise ValueError(f"(t1 - t0)/saveat must be an integer, got {n_float}")
@@ -74,7 +75,8 @@ def piecewise_current(current, t0: float, current_dt):
         raise ValueError(f"current must be a real scalar or 1-D trace, got {current!r}") from None
     if arr.ndim > 1 or arr.size == 0:
         raise ValueError(
-            f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}")
+            f"current must be a scalar or a non-empty 1-D trace, got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError("current must be finite")
     trace = arr.reshape(-1)

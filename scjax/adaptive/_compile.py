@@ -12,8 +12,16 @@ from ._event_solve import event_solve
 #: 1.7 → 1.3 s) at the same run time; it is an option of this one program, not global
 #: configuration.
 CPU_COMPILER_OPTIONS: dict[str, object] = {"xla_cpu_use_fusion_emitters": False}
-_STATIC_ARGNAMES = ("static_model", "static_solver", "kind", "rtol", "atol", "window",
-                    "max_spikes", "max_steps")
+_STATIC_ARGNAMES = (
+    "static_model",
+    "static_solver",
+    "kind",
+    "rtol",
+    "atol",
+    "window",
+    "max_spikes",
+    "max_steps",
+)
 
 
 @ft.cache

@@ -33,9 +33,11 @@ class ContinuedController(diffrax.AbstractAdaptiveStepSizeController):
         dt = jnp.asarray(t_next - t0)
         return t_next, (state, dt, dt)
 
-    def adapt_step_size(self, t0, t1, y0, y1_candidate, args, y_error, error_order,
-                        controller_state):
+    def adapt_step_size(
+        self, t0, t1, y0, y1_candidate, args, y_error, error_order, controller_state
+    ):
         state, last, _ = controller_state
         keep, next_t0, next_t1, made_jump, state, result = self.controller.adapt_step_size(
-            t0, t1, y0, y1_candidate, args, y_error, error_order, state)
+            t0, t1, y0, y1_candidate, args, y_error, error_order, state
+        )
         return keep, next_t0, next_t1, made_jump, (state, next_t1 - next_t0, last), result

@@ -73,9 +73,24 @@ class _CurrentTerm(diffrax.AbstractTerm):
         return vf * control
 
 
-def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, current_dt,
-                grid, jump_ts, *, kind: str, rtol: float, atol: float, window: int,
-                max_spikes: int, max_steps: int) -> Solution:
+def event_solve(
+    dyn_model,
+    static_model,
+    dyn_solver,
+    static_solver,
+    y0,
+    trace,
+    current_dt,
+    grid,
+    jump_ts,
+    *,
+    kind: str,
+    rtol: float,
+    atol: float,
+    window: int,
+    max_spikes: int,
+    max_steps: int,
+) -> Solution:
     """The windowed event solve (traced once per static configuration; `scjax.adaptive.solve`
     is its checked front). `kind` is "reset", "cross" or "plain" (see the module docstring)."""
     model = eqx.combine(dyn_model, static_model)
@@ -96,8 +111,7 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
     # interpolate the save grid to second order: make every save time a step end instead.
     step_ts = grid if solver.interpolation_cls is diffrax.LocalLinearInterpolation else None
     if jump_ts is not None or step_ts is not None:
-        controller = diffrax.ClipStepSizeController(controller, step_ts=step_ts,
-                                                    jump_ts=jump_ts)
+        controller = diffrax.ClipStepSizeController(controller, step_ts=step_ts, jump_ts=jump_ts)
     controller = ContinuedController(controller)
     error_order = solver.error_order(term)
 
@@ -112,6 +126,7 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
         sign0 = jnp.ones((), dtype)
         max_events = 0
     else:
+
         def cond_fn(t, y, args, **kwargs):
             # sign = +1: look for an upward crossing; −1: for a downward one (crossing models
             # alternate, so restarting exactly at a crossing can never re-trigger it).
@@ -123,8 +138,9 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
             _, sign = args
             return sign * (y[i_spk] - threshold) * _EVENT_SCALE
 
-        event = diffrax.Event(cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10),
-                              direction=True)
+        event = diffrax.Event(
+            cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10), direction=True
+        )
         if kind == "cross":
             sign0 = jnp.where(y0[i_spk] >= threshold, -1.0, 1.0).astype(dtype)
             max_events = 2 * max_spikes + 1
@@ -134,8 +150,7 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
     n_windows = (n_out - 2) // (window - 1) + 1
     max_iter = n_windows + max_events + 2
     spacing = grid[1] - grid[0]
-    grid_pad = jnp.concatenate([grid, t_end_all + spacing * jnp.arange(1, window + 1,
-                                                                         dtype=dtype)])
+    grid_pad = jnp.concatenate([grid, t_end_all + spacing * jnp.arange(1, window + 1, dtype=dtype)])
 
     def first_at_or_after(t):
         """The first grid index n with grid[n] >= t (searchsorted 'left' on the uniform
@@ -147,22 +162,35 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
         above = (n > 0) & (grid_pad[jnp.maximum(n - 1, 0)] >= t)
         return jnp.minimum(jnp.where(above, n - 1, n), n_out)
 
-    saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=grid_pad[:window]),
-                                  diffrax.SubSaveAt(t1=True)],
-                            solver_state=True, controller_state=True, made_jump=True)
+    saveat = diffrax.SaveAt(
+        subs=[diffrax.SubSaveAt(ts=grid_pad[:window]), diffrax.SubSaveAt(t1=True)],
+        solver_state=True,
+        controller_state=True,
+        made_jump=True,
+    )
 
     def body(state):
-        (t, y, idx, ys, spike_times, n_spikes, sign, n_iter, n_acc, result, dt0, fsal,
-         jump) = state
+        (t, y, idx, ys, spike_times, n_spikes, sign, n_iter, n_acc, result, dt0, fsal, jump) = state
         ts = jax.lax.dynamic_slice(grid_pad, (idx,), (window,))
         t_end = jnp.minimum(ts[-1], t_end_all)
         ts = jnp.clip(ts, t, t_end)
         args = (args_current, sign)
         sol = diffrax.diffeqsolve(
-            term, solver, t, t_end, dt0, y, args,
+            term,
+            solver,
+            t,
+            t_end,
+            dt0,
+            y,
+            args,
             saveat=eqx.tree_at(lambda s: s.subs[0].ts, saveat, ts),
-            stepsize_controller=controller, event=event, max_steps=max_steps, throw=False,
-            adjoint=_ADJOINT, solver_state=fsal, made_jump=jump,
+            stepsize_controller=controller,
+            event=event,
+            max_steps=max_steps,
+            throw=False,
+            adjoint=_ADJOINT,
+            solver_state=fsal,
+            made_jump=jump,
         )
         saved, t_final, y_final = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
         valid = (sol.ts[0] < jnp.inf) & ((idx + jnp.arange(window)) < n_out)
@@ -179,7 +207,8 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
             is_spike = happened & (sign > 0)
             # One in-place write (an out-of-range index when there is no spike: dropped).
             spike_times = spike_times.at[jnp.where(is_spike, n_spikes, max_spikes)].set(
-                t_final, mode="drop")
+                t_final, mode="drop"
+            )
             n_spikes = n_spikes + is_spike.astype(int)
             if kind == "reset":
                 y_next = jnp.where(happened, model.reset(y_final), y_final)
@@ -189,40 +218,85 @@ def event_solve(dyn_model, static_model, dyn_solver, static_solver, y0, trace, c
             else:
                 y_next = y_final
                 sign_next = jnp.where(happened, -sign, sign)
-        idx_next = jnp.where(happened, first_at_or_after(t_final),
-                             idx + window - 1)
+        idx_next = jnp.where(happened, first_at_or_after(t_final), idx + window - 1)
         result = RESULTS.where(ok, result, RESULTS.solve_failed)
         t_next = jnp.where(ok, t_final, t_end_all)  # a failed solve ends the loop
         # An event ends a solve between steps: the FSAL state belongs to the step's end, not
         # to the event time, so the next solve re-evaluates f there (made_jump).
         jump_next = jnp.asarray(sol.made_jump) | happened
-        return (t_next, y_next, idx_next.astype(int), ys, spike_times, n_spikes, sign_next,
-                n_iter + 1, n_acc + sol.stats["num_accepted_steps"], result, dt_next,
-                sol.solver_state, jump_next)
+        return (
+            t_next,
+            y_next,
+            idx_next.astype(int),
+            ys,
+            spike_times,
+            n_spikes,
+            sign_next,
+            n_iter + 1,
+            n_acc + sol.stats["num_accepted_steps"],
+            result,
+            dt_next,
+            sol.solver_state,
+            jump_next,
+        )
 
     def cond(state):
         t, n_spikes, n_iter, result = state[0], state[5], state[7], state[9]
-        return ((t < t_end_all) & (n_spikes < max_spikes) & (n_iter < max_iter)
-                & (result == RESULTS.successful))
+        return (
+            (t < t_end_all)
+            & (n_spikes < max_spikes)
+            & (n_iter < max_iter)
+            & (result == RESULTS.successful)
+        )
 
     args0 = (args_current, sign0)
     dt_first = fresh_dt(t_start, y0, args0)
     fsal0 = solver.init(term, t_start, t_start + dt_first, y0, args0)
     ys0 = jnp.full((n_out + window, n_state), jnp.nan, dtype).at[0].set(y0)
-    state0 = (t_start, y0, jnp.zeros((), int), ys0, jnp.full((max_spikes,), jnp.inf, dtype),
-              jnp.zeros((), int), sign0, jnp.zeros((), int), jnp.zeros((), int),
-              RESULTS.successful, dt_first, fsal0, jnp.zeros((), bool))
+    state0 = (
+        t_start,
+        y0,
+        jnp.zeros((), int),
+        ys0,
+        jnp.full((max_spikes,), jnp.inf, dtype),
+        jnp.zeros((), int),
+        sign0,
+        jnp.zeros((), int),
+        jnp.zeros((), int),
+        RESULTS.successful,
+        dt_first,
+        fsal0,
+        jnp.zeros((), bool),
+    )
     final = jax.lax.while_loop(cond, body, state0)
-    t_last, ys, spike_times, n_spikes, n_acc, result = (final[0], final[3], final[4], final[5],
-                                                        final[8], final[9])
+    t_last, ys, spike_times, n_spikes, n_acc, result = (
+        final[0],
+        final[3],
+        final[4],
+        final[5],
+        final[8],
+        final[9],
+    )
     unfinished = (result == RESULTS.successful) & (t_last < t_end_all)
-    result = RESULTS.where(unfinished & (n_spikes >= max_spikes), RESULTS.max_spikes_reached,
-                           result)
+    result = RESULTS.where(
+        unfinished & (n_spikes >= max_spikes), RESULTS.max_spikes_reached, result
+    )
     result = RESULTS.where(unfinished & (n_spikes < max_spikes), RESULTS.solve_failed, result)
     ys = ys[:n_out]
     spikes = spike_raster(grid, spike_times, n_spikes)
     diverged = ~jnp.all(jnp.isfinite(ys))
-    traj = Trajectory(t=grid, y=ys, spikes=spikes, spike_signal=None,
-                      state_names=model.state_names, diverged=diverged)
-    return Solution(trajectory=traj, spike_times=spike_times, n_spikes=n_spikes,
-                    n_steps=jnp.asarray(n_acc, int), result=result)
+    traj = Trajectory(
+        t=grid,
+        y=ys,
+        spikes=spikes,
+        spike_signal=None,
+        state_names=model.state_names,
+        diverged=diverged,
+    )
+    return Solution(
+        trajectory=traj,
+        spike_times=spike_times,
+        n_spikes=n_spikes,
+        n_steps=jnp.asarray(n_acc, int),
+        result=result,
+    )

@@ -76,10 +76,19 @@ def solution_from_samples(
     ys = np.asarray(ys, np.float64)
     spike_times = np.asarray(spike_times, np.float64).reshape(-1)
     spikes = spike_raster(grid, spike_times, spike_times.size)
-    traj = Trajectory(t=grid, y=ys, spikes=spikes, spike_signal=None,
-                      state_names=tuple(model.state_names),
-                      diverged=np.bool_(~np.all(np.isfinite(ys))),
-                      spike_count=np.int64(spikes.sum()))
-    return Solution(trajectory=traj, spike_times=spike_times,
-                    n_spikes=np.int64(spike_times.size), n_steps=np.int64(n_steps),
-                    result=RESULTS.successful)
+    traj = Trajectory(
+        t=grid,
+        y=ys,
+        spikes=spikes,
+        spike_signal=None,
+        state_names=tuple(model.state_names),
+        diverged=np.bool_(~np.all(np.isfinite(ys))),
+        spike_count=np.int64(spikes.sum()),
+    )
+    return Solution(
+        trajectory=traj,
+        spike_times=spike_times,
+        n_spikes=np.int64(spike_times.size),
+        n_steps=np.int64(n_steps),
+        result=RESULTS.successful,
+    )

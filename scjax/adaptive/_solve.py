@@ -121,14 +121,22 @@ def solve(
     if isinstance(current, AbstractStimulus):
         # Sampled on its own grid, so the solver restarts exactly at every jump.
         if current_dt is None:
-            raise ValueError("current_dt is None: give the step on which the "
-                             f"{type(current).__name__} stimulus is sampled")
-        current = np.asarray(sample_trace(
-            current, max(1, int(np.ceil((float(t_span[1]) - t0) / current_dt - 1e-9))),
-            current_dt, t0,
-            key=key))
+            raise ValueError(
+                "current_dt is None: give the step on which the "
+                f"{type(current).__name__} stimulus is sampled"
+            )
+        current = np.asarray(
+            sample_trace(
+                current,
+                max(1, int(np.ceil((float(t_span[1]) - t0) / current_dt - 1e-9))),
+                current_dt,
+                t0,
+                key=key,
+            )
+        )
     trace, current_dt, jump_ts = piecewise_current(
-        current, t0, saveat if current_dt is None else current_dt)
+        current, t0, saveat if current_dt is None else current_dt
+    )
     y0 = _initial_state(model, y0)
     if isinstance(model, AbstractResettingModel):
         kind = "reset"
@@ -136,14 +144,26 @@ def solve(
         kind = "cross"
     else:
         kind = "plain"
-    dyn_model, static_model = eqx.partition(jax.tree.map(_as_float64_leaf, model),
-                                            eqx.is_array_like)
+    dyn_model, static_model = eqx.partition(
+        jax.tree.map(_as_float64_leaf, model), eqx.is_array_like
+    )
     # Solver leaves that are not arrays (Python floats of a tableau) stay static, as before.
     dyn_solver, static_solver = eqx.partition(solver, eqx.is_array)
     out = compiled_event_solve()(
-        dyn_model, static_model, dyn_solver, static_solver, y0, trace, np.float64(current_dt),
-        grid, jump_ts, kind=kind, rtol=float(rtol), atol=float(atol),
-        window=window_size(model.n_state, grid.size), max_spikes=max_spikes,
+        dyn_model,
+        static_model,
+        dyn_solver,
+        static_solver,
+        y0,
+        trace,
+        np.float64(current_dt),
+        grid,
+        jump_ts,
+        kind=kind,
+        rtol=float(rtol),
+        atol=float(atol),
+        window=window_size(model.n_state, grid.size),
+        max_spikes=max_spikes,
         max_steps=max_steps,
     )
     if throw:

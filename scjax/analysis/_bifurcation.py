@@ -58,8 +58,9 @@ def _fold_newton(model, y0, i0):
 
     def fold(z, _):
         y, i = z[:-1], z[-1]
-        return jnp.concatenate([model.vector_field(0.0, y, i),
-                                jnp.linalg.det(jacobian(model, y, i))[None]])
+        return jnp.concatenate(
+            [model.vector_field(0.0, y, i), jnp.linalg.det(jacobian(model, y, i))[None]]
+        )
 
     z0 = jnp.concatenate([y0, i0[None]])
     tol = newton_tolerance(z0.dtype)
@@ -86,8 +87,12 @@ def _saddle_node(model, lo, hi, a: list[FixedPoint], b: list[FixedPoint], width,
     i, y, lam, ok = _fold_newton(model, jnp.asarray(y0, dtype), jnp.asarray(i_seed, dtype))
     span = hi - lo
     i, y = float(i), np.asarray(y)
-    duplicate = any(f.kind == "saddle-node" and abs(f.current - i) <= 1e-8 * span
-                    and np.max(np.abs(f.state - y) / width) < 1e-6 for f in found)
+    duplicate = any(
+        f.kind == "saddle-node"
+        and abs(f.current - i) <= 1e-8 * span
+        and np.max(np.abs(f.state - y) / width) < 1e-6
+        for f in found
+    )
     if bool(ok) and lo - 1e-6 * span <= i <= hi + 1e-6 * span and not duplicate:
         return Bifurcation("saddle-node", i, y, np.asarray(lam))
     return None
@@ -106,9 +111,14 @@ def _hopf_points(model, lo, hi, a: list[FixedPoint], b: list[FixedPoint], width)
         if p.n_unstable == q.n_unstable or np.sign(det_p) != np.sign(det_q):
             continue
         index = min(p.n_unstable, q.n_unstable)  # the eigenvalue (pair) that crosses
-        i, y, lam, ok = _bisect_crossing(model, jnp.asarray(lo, dtype), jnp.asarray(hi, dtype),
-                                         jnp.asarray(p.state, dtype),
-                                         jnp.asarray(q.state, dtype), index)
+        i, y, lam, ok = _bisect_crossing(
+            model,
+            jnp.asarray(lo, dtype),
+            jnp.asarray(hi, dtype),
+            jnp.asarray(p.state, dtype),
+            jnp.asarray(q.state, dtype),
+            index,
+        )
         if bool(ok) and abs(np.imag(np.asarray(lam)[index])) > 0:
             out.append(Bifurcation("hopf", float(i), np.asarray(y), np.asarray(lam)))
     return out
@@ -174,5 +184,6 @@ def bifurcation_scan(
         traj, start = simulate_currents(model, currents, dt, duration, transient, solver, None)
         v = np.asarray(traj.y[:, start:, model.spike_index])
         v_min, v_max = v.min(axis=1), v.max(axis=1)
-    return BifurcationScan(currents=currents, fixed_points=fps, bifurcations=bifurcations,
-                           v_min=v_min, v_max=v_max)
+    return BifurcationScan(
+        currents=currents, fixed_points=fps, bifurcations=bifurcations, v_min=v_min, v_max=v_max
+    )

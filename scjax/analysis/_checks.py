@@ -17,7 +17,9 @@ def check_bounds(model, bounds, *, n_dims: int | None = None) -> np.ndarray:
     try:
         arr = np.asarray(bounds, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"bounds must be {n} (low, high) pairs of numbers, got {bounds!r}")
+        raise ValueError(
+            f"bounds must be {n} (low, high) pairs of numbers, got {bounds!r}"
+        ) from None
     if arr.size == 0:
         raise ValueError(f"bounds must be {n} (low, high) pairs, got an empty sequence")
     if arr.shape != (n, 2):

@@ -12,8 +12,13 @@ import numpy as np
 
 #: The labels `classify` returns.
 KINDS: tuple[str, ...] = (
-    "stable node", "stable focus", "unstable node", "unstable focus", "saddle",
-    "centre-like", "non-hyperbolic",
+    "stable node",
+    "stable focus",
+    "unstable node",
+    "unstable focus",
+    "saddle",
+    "centre-like",
+    "non-hyperbolic",
 )
 
 

@@ -34,8 +34,9 @@ def spike_times(
     n = n_t if max_spikes is None else int(max_spikes)
     if n < 1:
         raise ValueError(f"max_spikes must be >= 1, got {max_spikes}")
-    return _spike_times(raster, jnp.asarray(dt, jnp.result_type(float)),
-                        jnp.asarray(t0, jnp.result_type(float)), n)
+    return _spike_times(
+        raster, jnp.asarray(dt, jnp.result_type(float)), jnp.asarray(t0, jnp.result_type(float)), n
+    )
 
 
 @eqx.filter_jit
@@ -78,7 +79,8 @@ def to_neo(
         import quantities as pq
     except ImportError as err:
         raise ImportError(
-            "to_neo needs the optional dependency neo: pip install 'scjax[neo]'") from err
+            "to_neo needs the optional dependency neo: pip install 'scjax[neo]'"
+        ) from err
     t = np.asarray(spike_times, dtype=float)
     if t.ndim != 1:
         raise ValueError(f"spike_times must be one train of shape [N], got shape {t.shape}")
@@ -93,12 +95,17 @@ def to_neo(
     if t.size and not (np.all(np.isfinite(t)) and t.min() >= t_start and t.max() <= t_stop):
         raise ValueError(
             f"spike_times must be finite and inside [t_start, t_stop] = [{t_start}, {t_stop}], "
-            f"got [{t.min()}, {t.max()}]")
+            f"got [{t.min()}, {t.max()}]"
+        )
     try:
         unit = pq.Quantity(1.0, units)
     except LookupError as err:
         raise ValueError(f"units must be a time unit known to quantities, got {units!r}") from err
     if unit.simplified.dimensionality != pq.s.dimensionality:
         raise ValueError(f"units must be a time unit (ms, s, ...), got {units!r}")
-    return neo.SpikeTrain(t * unit.units, t_stop=float(t_stop) * unit.units,
-                          t_start=float(t_start) * unit.units, **kwargs)
+    return neo.SpikeTrain(
+        t * unit.units,
+        t_stop=float(t_stop) * unit.units,
+        t_start=float(t_start) * unit.units,
+        **kwargs,
+    )

@@ -5,9 +5,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from ..simulation import simulate
 from .._validation import check_dt, check_finite_scalar
 from ..models._base import AbstractNeuronModel
+from ..simulation import simulate
 from ._checks import check_currents, check_model, float_dtype
 
 

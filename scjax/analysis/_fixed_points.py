@@ -78,16 +78,17 @@ def _chunked(fn, model, currents, states):
     pad = (-n) % _CHUNK
     currents = jnp.concatenate([currents, jnp.repeat(currents[-1:], pad, axis=0)])
     states = jnp.concatenate([states, jnp.repeat(states[-1:], pad, axis=0)])
-    outs = [fn(model, currents[k:k + _CHUNK], states[k:k + _CHUNK])
-            for k in range(0, n + pad, _CHUNK)]
+    outs = [
+        fn(model, currents[k : k + _CHUNK], states[k : k + _CHUNK])
+        for k in range(0, n + pad, _CHUNK)
+    ]
     return jax.tree.map(lambda *xs: np.concatenate([np.asarray(x) for x in xs])[:n], *outs)
 
 
 def _solve_seeds(model, currents, seeds):
     """Newton from every seed at every current: (roots [C, S, n], converged [C, S])."""
     c, s = currents.shape[0], seeds.shape[0]
-    roots, ok = _chunked(_solve_pairs, model, jnp.repeat(currents, s),
-                         jnp.tile(seeds, (c, 1)))
+    roots, ok = _chunked(_solve_pairs, model, jnp.repeat(currents, s), jnp.tile(seeds, (c, 1)))
     return roots.reshape(c, s, -1), ok.reshape(c, s)
 
 
@@ -117,14 +118,19 @@ def fixed_points_at_currents(
     flat_currents = [c for c, states in zip(currents, per_current) for _ in states]
     if not flat_states:
         return [[] for _ in currents]
-    lam = _chunked(_eigenvalues_pairs, model, jnp.asarray(flat_currents, dtype),
-                   jnp.asarray(np.stack(flat_states), dtype))
+    lam = _chunked(
+        _eigenvalues_pairs,
+        model,
+        jnp.asarray(flat_currents, dtype),
+        jnp.asarray(np.stack(flat_states), dtype),
+    )
     out, k = [], 0
     for c, states in zip(currents, per_current):
         pts = []
         for s in states:
-            pts.append(FixedPoint(state=s, current=float(c), eigenvalues=lam[k],
-                                  kind=classify(lam[k])))
+            pts.append(
+                FixedPoint(state=s, current=float(c), eigenvalues=lam[k], kind=classify(lam[k]))
+            )
             k += 1
         out.append(pts)
     return out

@@ -152,12 +152,11 @@ def _edge_corrected_train(t, n, t_start, t_stop) -> _EdgeCorrectedTrain:
     return _EdgeCorrectedTrain(
         count=count,
         knots=jnp.concatenate([t_start[None], s, t_stop[None]]),
-        first_isi=jnp.where(several, jnp.maximum(first - t_start, second - first),
-                            first - t_start),
-        last_isi=jnp.where(several, jnp.maximum(t_stop - last, last - before_last),
-                           t_stop - last),
+        first_isi=jnp.where(several, jnp.maximum(first - t_start, second - first), first - t_start),
+        last_isi=jnp.where(several, jnp.maximum(t_stop - last, last - before_last), t_stop - last),
         candidates=jnp.concatenate(
-            [aux_start[None], jnp.where(position < count, s, aux_stop), aux_stop[None]]),
+            [aux_start[None], jnp.where(position < count, s, aux_stop), aux_stop[None]]
+        ),
     )
 
 
@@ -188,10 +187,14 @@ def _spike_distance_corrected(t1, n1, t2, n2, t_start, t_stop):
 
 
 _SIGNATURE = "(n),(),(m),(),(),()->()"
-_ISI = {False: jax.jit(jnp.vectorize(_isi_distance, signature=_SIGNATURE)),
-        True: jax.jit(jnp.vectorize(_isi_distance_corrected, signature=_SIGNATURE))}
-_SPIKE = {False: jax.jit(jnp.vectorize(_spike_distance, signature=_SIGNATURE)),
-          True: jax.jit(jnp.vectorize(_spike_distance_corrected, signature=_SIGNATURE))}
+_ISI = {
+    False: jax.jit(jnp.vectorize(_isi_distance, signature=_SIGNATURE)),
+    True: jax.jit(jnp.vectorize(_isi_distance_corrected, signature=_SIGNATURE)),
+}
+_SPIKE = {
+    False: jax.jit(jnp.vectorize(_spike_distance, signature=_SIGNATURE)),
+    True: jax.jit(jnp.vectorize(_spike_distance_corrected, signature=_SIGNATURE)),
+}
 
 
 def _distance_inputs(times1, counts1, times2, counts2, t_start, t_stop, edge_correction):
@@ -201,12 +204,26 @@ def _distance_inputs(times1, counts1, times2, counts2, t_start, t_stop, edge_cor
     times2, counts2 = check_train("times2", times2, counts2)
     check_window(t_start, t_stop)
     dtype = jnp.result_type(times1.dtype, times2.dtype)
-    return (times1.astype(dtype), counts1, times2.astype(dtype), counts2,
-            jnp.asarray(t_start, dtype), jnp.asarray(t_stop, dtype))
+    return (
+        times1.astype(dtype),
+        counts1,
+        times2.astype(dtype),
+        counts2,
+        jnp.asarray(t_start, dtype),
+        jnp.asarray(t_stop, dtype),
+    )
 
 
-def isi_distance(times1, counts1, times2, counts2, t_start: float, t_stop: float, *,
-                 edge_correction: bool = False):
+def isi_distance(
+    times1,
+    counts1,
+    times2,
+    counts2,
+    t_start: float,
+    t_stop: float,
+    *,
+    edge_correction: bool = False,
+):
     r"""ISI-distance (Kreuz, Haas, Morelli, Abarbanel & Politi 2007, J. Neurosci. Methods
     165:151): with $x_n(t)$ the inter-spike interval of train n that contains t,
 
@@ -229,8 +246,16 @@ def isi_distance(times1, counts1, times2, counts2, t_start: float, t_stop: float
     return _ISI[edge_correction](*args)
 
 
-def spike_distance(times1, counts1, times2, counts2, t_start: float, t_stop: float, *,
-                   edge_correction: bool = False):
+def spike_distance(
+    times1,
+    counts1,
+    times2,
+    counts2,
+    t_start: float,
+    t_stop: float,
+    *,
+    edge_correction: bool = False,
+):
     r"""SPIKE-distance (Kreuz, Chicharro, Houghton, Andrzejak & Mormann 2013,
     J. Neurophysiol. 109:1457). At time t, for train n: previous spike $t_P^{(n)}$,
     following spike $t_F^{(n)}$, $x_P = t - t_P$, $x_F = t_F - t$, $x_\text{ISI} = t_F - t_P$;

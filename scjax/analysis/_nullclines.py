@@ -140,7 +140,11 @@ def nullclines(
         z = values[..., k]
         # contourpy wants z[y, x]; the serial algorithm puts every point on a grid edge.
         polylines = contourpy.contour_generator(
-            xs_np, ys_np, z.T, name="serial", line_type=contourpy.LineType.Separate,
+            xs_np,
+            ys_np,
+            z.T,
+            name="serial",
+            line_type=contourpy.LineType.Separate,
             quad_as_tri=False,
         ).lines(0.0)
         if not polylines:
@@ -148,10 +152,12 @@ def nullclines(
             continue
         points = np.concatenate(polylines)
         a, b, found = _edges_of(points, xs_np, ys_np, z > 0)
-        refined = np.asarray(_refine_on_edges(model, i, k, jnp.asarray(_padded(a), dtype),
-                                              jnp.asarray(_padded(b), dtype)))[:len(points)]
+        refined = np.asarray(
+            _refine_on_edges(
+                model, i, k, jnp.asarray(_padded(a), dtype), jnp.asarray(_padded(b), dtype)
+            )
+        )[: len(points)]
         refined = np.where(found[:, None], refined, points)
         splits = np.cumsum([len(p) for p in polylines])[:-1]
         lines[name] = np.split(refined, splits)
-    return Nullclines(state_names=tuple(model.state_names), current=float(current),
-                      lines=lines)
+    return Nullclines(state_names=tuple(model.state_names), current=float(current), lines=lines)

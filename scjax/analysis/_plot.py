@@ -44,8 +44,13 @@ def plot_phase_portrait(
     colors = ("tab:blue", "tab:orange")
     for (name, lines), color in zip(nc.lines.items(), colors):
         for k, line in enumerate(lines):
-            ax.plot(line[:, 0], line[:, 1], color=color, lw=1.6,
-                    label=f"d{name}/dt = 0" if k == 0 else None)
+            ax.plot(
+                line[:, 0],
+                line[:, 1],
+                color=color,
+                lw=1.6,
+                label=f"d{name}/dt = 0" if k == 0 else None,
+            )
     gx = np.linspace(*bounds[0], arrows)
     gy = np.linspace(*bounds[1], arrows)
     xx, yy = np.meshgrid(gx, gy, indexing="xy")
@@ -56,17 +61,30 @@ def plot_phase_portrait(
     u, v = field[:, 0] / scale[0], field[:, 1] / scale[1]
     norm = np.hypot(u, v)
     norm[norm == 0] = 1.0
-    ax.quiver(xx.ravel(), yy.ravel(), u / norm * scale[0], v / norm * scale[1],
-              color="0.6", angles="xy", scale_units="xy",
-              scale=arrows / 0.6, width=0.003)
+    ax.quiver(
+        xx.ravel(),
+        yy.ravel(),
+        u / norm * scale[0],
+        v / norm * scale[1],
+        color="0.6",
+        angles="xy",
+        scale_units="xy",
+        scale=arrows / 0.6,
+        width=0.003,
+    )
     if trajectory is not None:
         y = np.asarray(getattr(trajectory, "y", trajectory))
         ax.plot(y[:, 0], y[:, 1], color="tab:red", lw=0.9, label="trajectory")
     for p in fixed_points(model, current, bounds, n_seeds):
-        ax.plot(p.state[0], p.state[1], linestyle="none",
-                **(_STABLE_STYLE if p.stable else _UNSTABLE_STYLE))
-        ax.annotate(p.kind, (p.state[0], p.state[1]), textcoords="offset points",
-                    xytext=(6, 6), fontsize=7)
+        ax.plot(
+            p.state[0],
+            p.state[1],
+            linestyle="none",
+            **(_STABLE_STYLE if p.stable else _UNSTABLE_STYLE),
+        )
+        ax.annotate(
+            p.kind, (p.state[0], p.state[1]), textcoords="offset points", xytext=(6, 6), fontsize=7
+        )
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_xlabel(model.state_names[0])
@@ -81,22 +99,34 @@ def plot_bifurcation(scan: BifurcationScan, *, ax=None, state: int = 0):
     stable, dashed unstable), the simulated min/max envelope of V, and the located Hopf (HB)
     and saddle-node (SN) points. Returns the axes."""
     ax = _axes(ax)
-    for stable, style in ((True, dict(color="k", ls="none", marker=".", ms=3)),
-                          (False, dict(color="tab:red", ls="none", marker="x", ms=3))):
+    for stable, style in (
+        (True, dict(color="k", ls="none", marker=".", ms=3)),
+        (False, dict(color="tab:red", ls="none", marker="x", ms=3)),
+    ):
         xs = [p.current for pts in scan.fixed_points for p in pts if p.stable == stable]
         ys = [p.state[state] for pts in scan.fixed_points for p in pts if p.stable == stable]
-        ax.plot(xs, ys, label="stable fixed point" if stable else "unstable fixed point",
-                **style)
+        ax.plot(xs, ys, label="stable fixed point" if stable else "unstable fixed point", **style)
     if scan.v_min is not None:
-        ax.fill_between(scan.currents, scan.v_min, scan.v_max, color="tab:blue", alpha=0.2,
-                        label="simulated min/max of V")
+        ax.fill_between(
+            scan.currents,
+            scan.v_min,
+            scan.v_max,
+            color="tab:blue",
+            alpha=0.2,
+            label="simulated min/max of V",
+        )
     for b in scan.bifurcations:
         tag = "HB" if b.kind == "hopf" else "SN"
         ax.plot(b.current, b.state[state], "s", color="tab:green", ms=6)
-        ax.annotate(f"{tag} {b.current:.4g}", (b.current, b.state[state]),
-                    textcoords="offset points", xytext=(4, -12), fontsize=7)
+        ax.annotate(
+            f"{tag} {b.current:.4g}",
+            (b.current, b.state[state]),
+            textcoords="offset points",
+            xytext=(4, -12),
+            fontsize=7,
+        )
     ax.set_xlabel("current")
-    ax.set_ylabel("fixed point / envelope (state %d)" % state)
+    ax.set_ylabel(f"fixed point / envelope (state {state})")
     ax.legend(fontsize=7, loc="best")
     return ax
 

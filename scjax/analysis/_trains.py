@@ -31,7 +31,8 @@ def check_train(name: str, times, counts) -> tuple[jax.Array, jax.Array]:
             raise ValueError(f"counts of {name} must be >= 0, got {c}")
         if is_concrete(times) and np.any(c > np.shape(times)[-1]):
             raise ValueError(
-                f"counts of {name} exceed its padded length {np.shape(times)[-1]}: {c}")
+                f"counts of {name} exceed its padded length {np.shape(times)[-1]}: {c}"
+            )
     if is_concrete(times) and is_concrete(counts):
         t = np.asarray(times, dtype=float)
         c = np.broadcast_to(np.asarray(counts), t.shape[:-1])
@@ -46,7 +47,8 @@ def check_train(name: str, times, counts) -> tuple[jax.Array, jax.Array]:
             bad = np.argwhere(unsorted)[0]
             raise ValueError(
                 f"{name} must be sorted (non-decreasing) within counts; unsorted at index "
-                f"{tuple(int(b) for b in bad[:-1])} position {int(bad[-1]) + 1}")
+                f"{tuple(int(b) for b in bad[:-1])} position {int(bad[-1]) + 1}"
+            )
     times = jnp.asarray(times)
     if not jnp.issubdtype(times.dtype, jnp.floating):
         times = times.astype(jnp.result_type(float))
@@ -72,5 +74,6 @@ def check_window(t_start, t_stop):
     check_finite_scalar("t_start", t_start)
     check_finite_scalar("t_stop", t_stop)
     if is_concrete(t_start) and is_concrete(t_stop) and not float(t_stop) > float(t_start):
-        raise ValueError(f"t_stop must be greater than t_start = {float(t_start)}, "
-                         f"got {float(t_stop)}")
+        raise ValueError(
+            f"t_stop must be greater than t_start = {float(t_start)}, got {float(t_stop)}"
+        )

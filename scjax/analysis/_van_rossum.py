@@ -33,12 +33,12 @@ def _van_rossum_sq(t1, n1, t2, n2, tau):
         lag = jnp.abs(x[:, None] - y[None, :])
         return jnp.sum(jnp.where(mx[:, None] & my[None, :], jnp.exp(-lag / tau), 0.0))
 
-    return 0.5 * (kernel_sum(a, ma, a, ma) + kernel_sum(b, mb, b, mb)
-                  - 2.0 * kernel_sum(a, ma, b, mb))
+    return 0.5 * (
+        kernel_sum(a, ma, a, ma) + kernel_sum(b, mb, b, mb) - 2.0 * kernel_sum(a, ma, b, mb)
+    )
 
 
-_van_rossum_sq_vec = jax.jit(
-    jnp.vectorize(_van_rossum_sq, signature="(n),(),(m),(),()->()"))
+_van_rossum_sq_vec = jax.jit(jnp.vectorize(_van_rossum_sq, signature="(n),(),(m),(),()->()"))
 
 
 def van_rossum_distance(times1, counts1, times2, counts2, tau: float) -> Float[Array, "..."]:

@@ -15,20 +15,39 @@ Chaos*, §5–6; Izhikevich 2007, *Dynamical Systems in Neuroscience*, ch. 4): s
 """
 
 from ._bifurcation import bifurcation_scan as bifurcation_scan
-from ._classify import KINDS as KINDS, classify as classify
+from ._classify import KINDS as KINDS
+from ._classify import classify as classify
 from ._fi_curve import fi_curve as fi_curve
-from ._fixed_points import fixed_points as fixed_points, solve_fixed_point as solve_fixed_point
-from ._jacobian import eigenvalues as eigenvalues, jacobian as jacobian
+from ._fixed_points import fixed_points as fixed_points
+from ._fixed_points import solve_fixed_point as solve_fixed_point
+from ._jacobian import eigenvalues as eigenvalues
+from ._jacobian import jacobian as jacobian
 from ._nullclines import nullclines as nullclines
 from ._results import (
     Bifurcation as Bifurcation,
+)
+from ._results import (
     BifurcationScan as BifurcationScan,
+)
+from ._results import (
     FixedPoint as FixedPoint,
+)
+from ._results import (
     Nullclines as Nullclines,
 )
 
 __all__ = [
-    "KINDS", "Bifurcation", "BifurcationScan", "FixedPoint", "Nullclines", "bifurcation_scan",
-    "classify", "eigenvalues", "fi_curve", "fixed_points", "jacobian", "nullclines",
+    "KINDS",
+    "Bifurcation",
+    "BifurcationScan",
+    "FixedPoint",
+    "Nullclines",
+    "bifurcation_scan",
+    "classify",
+    "eigenvalues",
+    "fi_curve",
+    "fixed_points",
+    "jacobian",
+    "nullclines",
     "solve_fixed_point",
 ]

@@ -16,17 +16,32 @@ not inspected. Padding is replaced by a safe value before any arithmetic, so it 
 NaN into values or gradients, and +inf padding raises no NumPy warning.
 """
 
-from ._conversion import spike_times as spike_times, to_neo as to_neo
-from ._isi_spike_distances import isi_distance as isi_distance, spike_distance as spike_distance
-from ._isi_statistics import cv_isi as cv_isi, isi as isi
-from ._rates import fano_factor as fano_factor, mean_rate as mean_rate
+from ._conversion import spike_times as spike_times
+from ._conversion import to_neo as to_neo
+from ._isi_spike_distances import isi_distance as isi_distance
+from ._isi_spike_distances import spike_distance as spike_distance
+from ._isi_statistics import cv_isi as cv_isi
+from ._isi_statistics import isi as isi
+from ._rates import fano_factor as fano_factor
+from ._rates import mean_rate as mean_rate
 from ._synchrony import synchrony as synchrony
 from ._van_rossum import (
     exponential_traces as exponential_traces,
+)
+from ._van_rossum import (
     van_rossum_distance as van_rossum_distance,
 )
 
 __all__ = [
-    "cv_isi", "exponential_traces", "fano_factor", "isi", "isi_distance", "mean_rate",
-    "spike_distance", "spike_times", "synchrony", "to_neo", "van_rossum_distance",
+    "cv_isi",
+    "exponential_traces",
+    "fano_factor",
+    "isi",
+    "isi_distance",
+    "mean_rate",
+    "spike_distance",
+    "spike_times",
+    "synchrony",
+    "to_neo",
+    "van_rossum_distance",
 ]

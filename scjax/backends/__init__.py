@@ -9,4 +9,5 @@ Each implements `AbstractBackend` (`name`, `supports_adaptive`, `available() -> 
 `SciPyBackend()`, `JuliaBackend()`. Import the submodule you need.
 """
 
-from ._base import AbstractBackend as AbstractBackend, BackendUnavailable as BackendUnavailable
+from ._base import AbstractBackend as AbstractBackend
+from ._base import BackendUnavailable as BackendUnavailable

@@ -38,15 +38,22 @@ class AbstractBackend(eqx.Module):
         """True, or the reason the backend cannot run (checked without running it)."""
 
     @abc.abstractmethod
-    def simulate(self, model, current, dt, integrator: str | None = None,
-                 y0=None) -> Trajectory:
+    def simulate(self, model, current, dt, integrator: str | None = None, y0=None) -> Trajectory:
         """`scjax.simulate`'s interface: `current[n]` holds over [n·dt, (n+1)·dt) and the
         trajectory is sampled every `dt` (`t [T+1]`, `y [T+1, n_state]`, `spikes [T]`).
         `integrator` names the fixed-step method (scjax names); adaptive backends take
         None. Raises `NotImplementedError` for an integrator the backend does not have."""
 
     @abc.abstractmethod
-    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
-              current_dt: float | None = None, y0=None) -> Solution:
+    def solve(
+        self,
+        model,
+        t_span,
+        current=0.0,
+        *,
+        saveat: float = 0.1,
+        current_dt: float | None = None,
+        y0=None,
+    ) -> Solution:
         """An adaptive solution on the save grid (see `scjax.adaptive.solve`); raises
         `ValueError` on a backend whose `supports_adaptive` is False."""

@@ -48,11 +48,31 @@ _ET_DYN = 3
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 #: e_machine codes of the architectures Python commonly runs on, by `platform.machine()`.
 _HOST_MACHINES = {
-    "x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183, "ppc64le": 21, "ppc64": 21,
-    "s390x": 22, "riscv64": 243, "i386": 3, "i686": 3, "armv7l": 40, "loongarch64": 258,
+    "x86_64": 62,
+    "amd64": 62,
+    "aarch64": 183,
+    "arm64": 183,
+    "ppc64le": 21,
+    "ppc64": 21,
+    "s390x": 22,
+    "riscv64": 243,
+    "i386": 3,
+    "i686": 3,
+    "armv7l": 40,
+    "loongarch64": 258,
 }
-_MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 22: "s390",
-                  40: "ARM", 62: "x86-64", 183: "AArch64", 243: "RISC-V", 258: "LoongArch"}
+_MACHINE_NAMES = {
+    3: "i386",
+    8: "MIPS",
+    20: "PowerPC",
+    21: "PowerPC64",
+    22: "s390",
+    40: "ARM",
+    62: "x86-64",
+    183: "AArch64",
+    243: "RISC-V",
+    258: "LoongArch",
+}
 
 
 def _host_elf() -> tuple[int, int, int | None]:
@@ -71,14 +91,15 @@ def elf_problem(path: pathlib.Path) -> str | None:
         return f"unreadable-shared-library: {path}: {e.strerror} (fix the file or {REBUILD})"
     if not stat.S_ISREG(info.st_mode):
         # a folder, FIFO or device in the library's place: opening a FIFO would block forever
-        return (f"unreadable-shared-library: {path}: not a regular file "
-                f"(mode {stat.filemode(info.st_mode)}; remove it and {REBUILD})")
+        return (
+            f"unreadable-shared-library: {path}: not a regular file "
+            f"(mode {stat.filemode(info.st_mode)}; remove it and {REBUILD})"
+        )
     try:
         with open(path, "rb") as f:
             return _elf_header_problem(f, path, info.st_size)
     except OSError as e:
-        return (f"unreadable-shared-library: {path}: {e.strerror} "
-                f"(fix its permissions or {REBUILD})")
+        return f"unreadable-shared-library: {path}: {e.strerror} (fix its permissions or {REBUILD})"
 
 
 def _corrupt(path, detail: str) -> str:
@@ -94,12 +115,16 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
         return _corrupt(path, f"invalid ELF identification {head[:16]!r}")
     bits = {1: 32, 2: 64}
     if head[4] != host_class:
-        return (f"wrong-architecture: {path}: a {bits[head[4]]}-bit library, this Python is "
-                f"{bits[host_class]}-bit (rebuild on this machine: make native)")
+        return (
+            f"wrong-architecture: {path}: a {bits[head[4]]}-bit library, this Python is "
+            f"{bits[host_class]}-bit (rebuild on this machine: make native)"
+        )
     if head[5] != host_data:
         order = {1: "little", 2: "big"}
-        return (f"wrong-architecture: {path}: a {order[head[5]]}-endian library, this machine "
-                f"is {sys.byteorder}-endian (rebuild on this machine: make native)")
+        return (
+            f"wrong-architecture: {path}: a {order[head[5]]}-endian library, this machine "
+            f"is {sys.byteorder}-endian (rebuild on this machine: make native)"
+        )
     is64 = head[4] == 2
     end = "<" if head[5] == 1 else ">"
     header_size = 64 if is64 else 52
@@ -113,26 +138,33 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
         return _corrupt(path, f"not a shared object (ELF type {e_type})")
     if host_machine is not None and e_machine != host_machine:
         built = _MACHINE_NAMES.get(e_machine, f"ELF machine {e_machine}")
-        return (f"wrong-architecture: {path}: built for {built}, this machine is "
-                f"{platform.machine()} (rebuild on this machine: make native)")
+        return (
+            f"wrong-architecture: {path}: built for {built}, this machine is "
+            f"{platform.machine()} (rebuild on this machine: make native)"
+        )
     phdr_size = 56 if is64 else 32
     if e_phnum == 0 or e_phentsize < phdr_size:
         return _corrupt(path, "no program headers")
     phdrs_end = e_phoff + e_phnum * e_phentsize
     if phdrs_end > size:
-        return _corrupt(path, f"truncated: program headers end at byte {phdrs_end}, the file "
-                              f"has {size}")
+        return _corrupt(
+            path, f"truncated: program headers end at byte {phdrs_end}, the file has {size}"
+        )
     f.seek(e_phoff)
     table = f.read(e_phnum * e_phentsize)
-    segments = [_segment(table[k * e_phentsize:(k + 1) * e_phentsize], is64, end)
-                for k in range(e_phnum)]
+    segments = [
+        _segment(table[k * e_phentsize : (k + 1) * e_phentsize], is64, end) for k in range(e_phnum)
+    ]
     problem = _segments_problem(segments, size)
     if problem is not None:
         return _corrupt(path, problem)
     # not needed to load, but a file cut short loses them first (they are at its end)
     if e_shoff and e_shoff + e_shnum * e_shentsize > size:
-        return _corrupt(path, f"truncated: section headers end at byte "
-                              f"{e_shoff + e_shnum * e_shentsize}, the file has {size}")
+        return _corrupt(
+            path,
+            f"truncated: section headers end at byte "
+            f"{e_shoff + e_shnum * e_shentsize}, the file has {size}",
+        )
     return None
 
 
@@ -140,10 +172,12 @@ def _segment(entry: bytes, is64: bool, end: str) -> tuple[int, int, int, int, in
     """(p_type, p_offset, p_vaddr, p_filesz, p_memsz, p_align) of one program header."""
     if is64:
         p_type, _flags, off, vaddr, _paddr, filesz, memsz, align = struct.unpack_from(
-            end + "IIQQQQQQ", entry)
+            end + "IIQQQQQQ", entry
+        )
     else:
         p_type, off, vaddr, _paddr, filesz, memsz, _flags, align = struct.unpack_from(
-            end + "IIIIIIII", entry)
+            end + "IIIIIIII", entry
+        )
     return p_type, off, vaddr, filesz, memsz, align
 
 
@@ -179,8 +213,10 @@ def _segments_problem(segments, size: int) -> str | None:
     pages = [(v // _PAGE * _PAGE, -(-(v + m) // _PAGE) * _PAGE) for _, _, v, _, m, _ in loads]
     for p_type, _off, vaddr, _filesz, memsz, _align in segments:
         if p_type in _MAPPED_TYPES and memsz and not _covered(vaddr, vaddr + memsz, pages):
-            return (f"segment type {p_type:#x} at {vaddr:#x}..{vaddr + memsz:#x} lies outside "
-                    "the loaded image")
+            return (
+                f"segment type {p_type:#x} at {vaddr:#x}..{vaddr + memsz:#x} lies outside "
+                "the loaded image"
+            )
     return None
 
 
@@ -217,21 +253,31 @@ for i, path in enumerate(sys.argv[2:]):
 """
 
 
-def _run_probe(paths: Sequence[pathlib.Path], symbols: Sequence[str], abi_version: int,
-               ) -> dict[pathlib.Path, Status]:
+def _run_probe(
+    paths: Sequence[pathlib.Path],
+    symbols: Sequence[str],
+    abi_version: int,
+) -> dict[pathlib.Path, Status]:
     """Probe `paths` in order in one subprocess; on a crash or hang, go on in a new one."""
     out: dict[pathlib.Path, Status] = {}
     todo = list(paths)
     while todo:
-        cmd = [sys.executable, "-I", "-S", "-c", _PROBE_SCRIPT, ",".join(symbols),
-               *map(str, todo)]
+        cmd = [sys.executable, "-I", "-S", "-c", _PROBE_SCRIPT, ",".join(symbols), *map(str, todo)]
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, errors="replace")
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+            )
         except OSError as e:
             for path in todo:
-                out[path] = (f"probe-failed: {path}: could not start a probe process "
-                             f"{sys.executable!r} ({e}) (check the Python installation)")
+                out[path] = (
+                    f"probe-failed: {path}: could not start a probe process "
+                    f"{sys.executable!r} ({e}) (check the Python installation)"
+                )
             return out
         hung = False
         try:
@@ -256,30 +302,38 @@ def _run_probe(paths: Sequence[pathlib.Path], symbols: Sequence[str], abi_versio
             for path in todo:
                 if path not in out:
                     when = "before loading anything" if not any_started else "between two loads"
-                    out[path] = (f"probe-failed: {path}: the probe process ended with "
-                                 f"{_how(proc.returncode, hung)} {when}{_said(stderr)} "
-                                 "(check the Python installation)")
+                    out[path] = (
+                        f"probe-failed: {path}: the probe process ended with "
+                        f"{_how(proc.returncode, hung)} {when}{_said(stderr)} "
+                        "(check the Python installation)"
+                    )
             return out
         culprit = todo[started]
         out[culprit] = _failure(culprit, proc.returncode, hung, stderr)
-        todo = todo[started + 1:]
+        todo = todo[started + 1 :]
     return out
 
 
 def _interpret(path: pathlib.Path, result: dict, abi_version: int) -> Status:
     if "dlopen_error" in result:
         message = result["dlopen_error"]
-        if any(s in message for s in ("cannot open shared object file", "undefined symbol",
-                                      "version `")):
+        if any(
+            s in message
+            for s in ("cannot open shared object file", "undefined symbol", "version `")
+        ):
             # the file is sound; a library it needs is not there (e.g. the Mojo runtime)
             return f"missing-runtime: {path}: {message} ({REBUILD})"
         return _corrupt(path, f"dlopen refused it: {message}")
     if "missing" in result:
-        return (f"abi-mismatch: {path}: lacks {', '.join(result['missing'])} of ABI "
-                f"{abi_version} ({REBUILD})")
+        return (
+            f"abi-mismatch: {path}: lacks {', '.join(result['missing'])} of ABI "
+            f"{abi_version} ({REBUILD})"
+        )
     if result["abi_version"] != abi_version:
-        return (f"abi-mismatch: {path}: library has ABI {result['abi_version']}, loader "
-                f"expects {abi_version} ({REBUILD})")
+        return (
+            f"abi-mismatch: {path}: library has ABI {result['abi_version']}, loader "
+            f"expects {abi_version} ({REBUILD})"
+        )
     return True
 
 
@@ -301,10 +355,14 @@ def _said(stderr: str) -> str:
 
 def _failure(path: pathlib.Path, returncode: int, hung: bool, stderr: str) -> str:
     if hung:
-        return (f"library-hung: {path}: loading it did not finish within "
-                f"{PROBE_TIMEOUT_S:g} s in a probe process ({REBUILD})")
-    return (f"library-crashed: {path}: loading it and calling scjax_abi_version() ended a "
-            f"probe process with {_how(returncode, hung)}{_said(stderr)} ({REBUILD})")
+        return (
+            f"library-hung: {path}: loading it did not finish within "
+            f"{PROBE_TIMEOUT_S:g} s in a probe process ({REBUILD})"
+        )
+    return (
+        f"library-crashed: {path}: loading it and calling scjax_abi_version() ended a "
+        f"probe process with {_how(returncode, hung)}{_said(stderr)} ({REBUILD})"
+    )
 
 
 # --- cache ----------------------------------------------------------------------------------
@@ -321,8 +379,11 @@ def _identity(path: pathlib.Path) -> tuple | None:
     return (str(path), s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns)
 
 
-def statuses(paths: Sequence[pathlib.Path], symbols: Sequence[str], abi_version: int,
-             ) -> dict[pathlib.Path, Status | None]:
+def statuses(
+    paths: Sequence[pathlib.Path],
+    symbols: Sequence[str],
+    abi_version: int,
+) -> dict[pathlib.Path, Status | None]:
     """For each path: True (safe to dlopen here), the reason it is not, or None when there is
     no file. Runs at most one probe subprocess for all the uncached files together."""
     with _CACHE_LOCK:

@@ -40,7 +40,14 @@ from ._base import AbstractBackend, BackendUnavailable
 
 #: DifferentialEquations.jl algorithms this backend accepts by name.
 ALGORITHMS: tuple[str, ...] = (
-    "Tsit5", "Vern7", "Vern9", "DP8", "Rodas5P", "Rodas4", "Rosenbrock23")
+    "Tsit5",
+    "Vern7",
+    "Vern9",
+    "DP8",
+    "Rodas5P",
+    "Rodas4",
+    "Rosenbrock23",
+)
 _NO_JULIACALL = "julia: juliacall not installed (pip install -e .[julia])"
 
 
@@ -81,13 +88,37 @@ class Session(Protocol):
     """What the backend needs from a Julia session (the real one wraps juliacall; tests pass
     a fake with the same two methods)."""
 
-    def solve_system(self, name: str, p: np.ndarray, arrays: dict, u0: np.ndarray,
-                     tspan: tuple[float, float], trace: np.ndarray, current_dt: float, *,
-                     alg: str, saveat: float, reltol: float, abstol: float) -> tuple: ...
+    def solve_system(
+        self,
+        name: str,
+        p: np.ndarray,
+        arrays: dict,
+        u0: np.ndarray,
+        tspan: tuple[float, float],
+        trace: np.ndarray,
+        current_dt: float,
+        *,
+        alg: str,
+        saveat: float,
+        reltol: float,
+        abstol: float,
+    ) -> tuple: ...
 
-    def solve_population(self, name: str, p: np.ndarray, arrays: dict, u0: np.ndarray,
-                         tspan: tuple[float, float], trace: np.ndarray, current_dt: float, *,
-                         alg: str, saveat: float, reltol: float, abstol: float) -> tuple: ...
+    def solve_population(
+        self,
+        name: str,
+        p: np.ndarray,
+        arrays: dict,
+        u0: np.ndarray,
+        tspan: tuple[float, float],
+        trace: np.ndarray,
+        current_dt: float,
+        *,
+        alg: str,
+        saveat: float,
+        reltol: float,
+        abstol: float,
+    ) -> tuple: ...
 
 
 class JuliaCallSession:
@@ -107,7 +138,8 @@ class JuliaCallSession:
             raise BackendUnavailable(
                 f"julia: could not start the Julia session ({type(e).__name__}: {e}); "
                 f"check the runtime ({julia_executable()}) and that {folder / 'Project.toml'} "
-                "can be instantiated") from e
+                "can be instantiated"
+            ) from e
         self._jl = jl
         self._algs: dict[str, Any] = {}
 
@@ -124,18 +156,40 @@ class JuliaCallSession:
             d[k] = np.ascontiguousarray(v, dtype=np.float64)
         return d
 
-    def solve_system(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
-                     reltol, abstol):
+    def solve_system(
+        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
+    ):
         t, u, spikes = self._jl.FusionSolver.solve_system(
-            name, p, self._dict(arrays), u0, tuple(tspan), trace, float(current_dt),
-            alg=self._alg(alg), saveat=float(saveat), reltol=float(reltol), abstol=float(abstol))
+            name,
+            p,
+            self._dict(arrays),
+            u0,
+            tuple(tspan),
+            trace,
+            float(current_dt),
+            alg=self._alg(alg),
+            saveat=float(saveat),
+            reltol=float(reltol),
+            abstol=float(abstol),
+        )
         return np.asarray(t), np.asarray(u), np.asarray(spikes)
 
-    def solve_population(self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat,
-                         reltol, abstol):
+    def solve_population(
+        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
+    ):
         t, u, counts = self._jl.NeuronZoo.solve_population(
-            name, p, self._dict(arrays), u0, tuple(tspan), trace, float(current_dt),
-            alg=self._alg(alg), saveat=float(saveat), reltol=float(reltol), abstol=float(abstol))
+            name,
+            p,
+            self._dict(arrays),
+            u0,
+            tuple(tspan),
+            trace,
+            float(current_dt),
+            alg=self._alg(alg),
+            saveat=float(saveat),
+            reltol=float(reltol),
+            abstol=float(abstol),
+        )
         return np.asarray(t), np.asarray(u), np.asarray(counts)
 
 
@@ -156,10 +210,12 @@ def available() -> Literal[True] | str:
     if not script.exists():
         return f"julia: {script} is missing"
     if julia_executable() is None:
-        return ("julia: juliacall is installed but no Julia runtime was found "
-                "(PYTHON_JULIAPKG_EXE, juliapkg's install folder, PATH); juliacall would "
-                "download one: install Julia (https://julialang.org/downloads) or set "
-                "PYTHON_JULIAPKG_EXE")
+        return (
+            "julia: juliacall is installed but no Julia runtime was found "
+            "(PYTHON_JULIAPKG_EXE, juliapkg's install folder, PATH); juliacall would "
+            "download one: install Julia (https://julialang.org/downloads) or set "
+            "PYTHON_JULIAPKG_EXE"
+        )
     return True
 
 
@@ -184,8 +240,10 @@ def marshal(model) -> tuple[str, np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """(system name, parameter vector in `param_names` order, array parameters, u0)."""
     name = model.system_name
     if name is None:
-        raise ValueError(f"model {type(model).__name__} has no Julia counterpart; known: "
-                         f"{sorted(julia_system_names())}")
+        raise ValueError(
+            f"model {type(model).__name__} has no Julia counterpart; known: "
+            f"{sorted(julia_system_names())}"
+        )
     p = np.array([float(np.asarray(getattr(model, n))) for n in model.param_names], np.float64)
     arrays = {f: np.asarray(getattr(model, f), np.float64) for f in model.array_param_names}
     u0 = np.asarray(model.initial_state(), np.float64)
@@ -198,16 +256,26 @@ def to_solution(model, t, u, spike_times, grid) -> Solution:
     t, u = np.asarray(t, np.float64), np.asarray(u, np.float64)
     if u.ndim != 2 or u.shape != (grid.size, model.n_state):
         raise ValueError(
-            f"julia returned u of shape {u.shape}, expected {(grid.size, model.n_state)}")
+            f"julia returned u of shape {u.shape}, expected {(grid.size, model.n_state)}"
+        )
     atol = 1e-9 * max(1.0, abs(grid[-1]))
     if t.shape != grid.shape or not np.allclose(t, grid, rtol=0, atol=atol):
         raise ValueError("julia returned a time grid different from the requested saveat grid")
     return solution_from_samples(model, grid, u, spike_times)
 
 
-def solve(model, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1,
-          rtol: float = 1e-8, atol: float = 1e-10, current_dt: float | None = None,
-          session_: Session | None = None) -> Solution:
+def solve(
+    model,
+    t_span,
+    current=0.0,
+    *,
+    alg: str = "Tsit5",
+    saveat: float = 0.1,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    current_dt: float | None = None,
+    session_: Session | None = None,
+) -> Solution:
     """The Julia counterpart of `scjax.adaptive.solve` (`n_steps` is not reported: -1)."""
     if alg not in ALGORITHMS:
         raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
@@ -216,22 +284,51 @@ def solve(model, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1
     name, p, arrays, u0 = marshal(model)
     trace, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
     s = session() if session_ is None else session_
-    t, u, spikes = s.solve_system(name, p, arrays, u0, (t0, t1), trace, cdt, alg=alg,
-                                  saveat=saveat, reltol=rtol, abstol=atol)
+    t, u, spikes = s.solve_system(
+        name, p, arrays, u0, (t0, t1), trace, cdt, alg=alg, saveat=saveat, reltol=rtol, abstol=atol
+    )
     return to_solution(model, t, u, spikes, grid)
 
 
-def simulate(model, current, dt, *, t0: float = 0.0, alg: str = "Tsit5", rtol: float = 1e-8,
-             atol: float = 1e-10, session_: Session | None = None, **kwargs) -> Trajectory:
+def simulate(
+    model,
+    current,
+    dt,
+    *,
+    t0: float = 0.0,
+    alg: str = "Tsit5",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    session_: Session | None = None,
+    **kwargs,
+) -> Trajectory:
     """`scjax.simulate`'s interface: `current[n]` holds over [t0 + n·dt, t0 + (n+1)·dt)."""
     del kwargs
     current, span = fixed_step_span(current, dt, t0)
-    return solve(model, span, current, alg=alg, saveat=dt, rtol=rtol, atol=atol,
-                 current_dt=dt, session_=session_).trajectory
+    return solve(
+        model,
+        span,
+        current,
+        alg=alg,
+        saveat=dt,
+        rtol=rtol,
+        atol=atol,
+        current_dt=dt,
+        session_=session_,
+    ).trajectory
 
 
-def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat: float = 0.1,
-                     rtol: float = 1e-8, atol: float = 1e-10, session_: Session | None = None):
+def solve_population(
+    models,
+    t_span,
+    current=0.0,
+    *,
+    alg: str = "Tsit5",
+    saveat: float = 0.1,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    session_: Session | None = None,
+):
     """Several parameter sets of one system in one `EnsembleProblem` (neuron_zoo.jl).
     Returns (t [T+1], y [n_pop, T+1, n_state], spike counts [n_pop])."""
     models = list(models)
@@ -250,8 +347,19 @@ def solve_population(models, t_span, current=0.0, *, alg: str = "Tsit5", saveat:
     check_tolerances(rtol, atol)
     trace, cdt, _ = piecewise_current(current, t0, saveat)
     s = session() if session_ is None else session_
-    t, u, counts = s.solve_population(name, p, packed[0][2], u0, (t0, t1), trace, cdt, alg=alg,
-                                      saveat=saveat, reltol=rtol, abstol=atol)
+    t, u, counts = s.solve_population(
+        name,
+        p,
+        packed[0][2],
+        u0,
+        (t0, t1),
+        trace,
+        cdt,
+        alg=alg,
+        saveat=saveat,
+        reltol=rtol,
+        abstol=atol,
+    )
     u = np.asarray(u, np.float64)
     if u.shape[0] != len(models) or u.shape[2] != models[0].n_state:
         raise ValueError(f"julia returned a population of shape {u.shape}")
@@ -271,22 +379,40 @@ class JuliaBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         return True if self.session_ is not None else available()
 
-    def simulate(self, model, current, dt, integrator: str | None = None,
-                 y0=None) -> Trajectory:
+    def simulate(self, model, current, dt, integrator: str | None = None, y0=None) -> Trajectory:
         if integrator is not None:
-            raise ValueError(f"integrator must be None for the adaptive julia backend, got "
-                             f"{integrator!r}")
+            raise ValueError(
+                f"integrator must be None for the adaptive julia backend, got {integrator!r}"
+            )
         if y0 is not None:
             _check_default_y0(model, y0)
-        return simulate(model, current, dt, alg=self.alg, rtol=self.rtol, atol=self.atol,
-                        session_=self.session_)
+        return simulate(
+            model, current, dt, alg=self.alg, rtol=self.rtol, atol=self.atol, session_=self.session_
+        )
 
-    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
-              current_dt: float | None = None, y0=None) -> Solution:
+    def solve(
+        self,
+        model,
+        t_span,
+        current=0.0,
+        *,
+        saveat: float = 0.1,
+        current_dt: float | None = None,
+        y0=None,
+    ) -> Solution:
         if y0 is not None:
             _check_default_y0(model, y0)
-        return solve(model, t_span, current, alg=self.alg, saveat=saveat, rtol=self.rtol,
-                     atol=self.atol, current_dt=current_dt, session_=self.session_)
+        return solve(
+            model,
+            t_span,
+            current,
+            alg=self.alg,
+            saveat=saveat,
+            rtol=self.rtol,
+            atol=self.atol,
+            current_dt=current_dt,
+            session_=self.session_,
+        )
 
 
 def _check_default_y0(model, y0) -> None:

@@ -50,15 +50,25 @@ LIBRARIES: dict[str, str] = {
 BACKENDS: tuple[str, ...] = tuple(LIBRARIES)
 #: The functions of the ABI; a library lacking one is reported as `abi-mismatch`.
 SYMBOLS: tuple[str, ...] = (
-    "scjax_abi_version", "scjax_state_size", "scjax_param_size", "scjax_default_params",
-    "scjax_initial_state", "scjax_last_error", "scjax_simulate",
+    "scjax_abi_version",
+    "scjax_state_size",
+    "scjax_param_size",
+    "scjax_default_params",
+    "scjax_initial_state",
+    "scjax_last_error",
+    "scjax_simulate",
 )
 #: The environment variable that overrides `library_dir()`.
 DIR_VARIABLE = "SCJAX_NATIVE_DIR"
 INTEGRATORS: tuple[str, ...] = ("euler", "half_euler", "rk4")
 #: Status codes of the header: these mean the caller's input was wrong.
-_VALUE_ERRORS = {1: "null pointer", 2: "unknown model", 3: "unknown integrator",
-                 4: "wrong parameter count", 5: "invalid argument"}
+_VALUE_ERRORS = {
+    1: "null pointer",
+    2: "unknown model",
+    3: "unknown integrator",
+    4: "wrong parameter count",
+    5: "invalid argument",
+}
 
 _DOUBLE_P = ctypes.POINTER(ctypes.c_double)
 _BYTE_P = ctypes.POINTER(ctypes.c_uint8)
@@ -102,14 +112,26 @@ class NativeLibrary:
         lib.scjax_default_params.argtypes = [ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64]
         lib.scjax_initial_state.restype = ctypes.c_int32
         lib.scjax_initial_state.argtypes = [
-            ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64, _DOUBLE_P, ctypes.c_int64,
+            ctypes.c_char_p,
+            _DOUBLE_P,
+            ctypes.c_int64,
+            _DOUBLE_P,
+            ctypes.c_int64,
         ]
         lib.scjax_last_error.restype = ctypes.c_char_p
         lib.scjax_last_error.argtypes = []
         lib.scjax_simulate.restype = ctypes.c_int32
         lib.scjax_simulate.argtypes = [
-            ctypes.c_char_p, ctypes.c_char_p, _DOUBLE_P, ctypes.c_int64, _DOUBLE_P, _DOUBLE_P,
-            ctypes.c_int64, ctypes.c_double, _DOUBLE_P, _BYTE_P,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            _DOUBLE_P,
+            ctypes.c_int64,
+            _DOUBLE_P,
+            _DOUBLE_P,
+            ctypes.c_int64,
+            ctypes.c_double,
+            _DOUBLE_P,
+            _BYTE_P,
         ]
         self.lib = lib
         self.abi_version = int(lib.scjax_abi_version())
@@ -147,8 +169,14 @@ class NativeLibrary:
     def initial_state(self, model: str, params) -> np.ndarray:
         params = np.ascontiguousarray(params, np.float64)
         out = np.empty(self.state_size(model), np.float64)
-        self._call(self.lib.scjax_initial_state, model.encode(), _ptr(params), params.size,
-                   _ptr(out), out.size)
+        self._call(
+            self.lib.scjax_initial_state,
+            model.encode(),
+            _ptr(params),
+            params.size,
+            _ptr(out),
+            out.size,
+        )
         return out
 
     def simulate(self, model: str, integrator: str, params, y0, current, dt: float):
@@ -162,9 +190,19 @@ class NativeLibrary:
         n_steps = current.size
         states = np.empty((n_steps + 1, n_state), np.float64)
         spikes = np.empty(max(n_steps, 1), np.uint8)
-        self._call(self.lib.scjax_simulate, model.encode(), integrator.encode(), _ptr(params),
-                   params.size, _ptr(y0), _ptr(current), n_steps, float(dt), _ptr(states),
-                   spikes.ctypes.data_as(_BYTE_P))
+        self._call(
+            self.lib.scjax_simulate,
+            model.encode(),
+            integrator.encode(),
+            _ptr(params),
+            params.size,
+            _ptr(y0),
+            _ptr(current),
+            n_steps,
+            float(dt),
+            _ptr(states),
+            spikes.ctypes.data_as(_BYTE_P),
+        )
         return states, spikes[:n_steps].astype(bool)
 
 
@@ -184,9 +222,11 @@ _LOADED: dict[tuple[str, pathlib.Path], NativeLibrary] = {}
 
 
 def _missing(path: pathlib.Path) -> str:
-    return (f"missing-shared-library (run: make native): {path.name} not found in {path.parent} "
-            f"(`make native` builds it in a source checkout; {DIR_VARIABLE}=<folder> loads it "
-            "from another folder)")
+    return (
+        f"missing-shared-library (run: make native): {path.name} not found in {path.parent} "
+        f"(`make native` builds it in a source checkout; {DIR_VARIABLE}=<folder> loads it "
+        "from another folder)"
+    )
 
 
 def load(backend: str) -> NativeLibrary:
@@ -243,7 +283,8 @@ def native_models() -> dict[str, type]:
     return {
         cls.native_name: cls
         for cls in vars(models).values()
-        if isinstance(cls, type) and issubclass(cls, models.AbstractNeuronModel)
+        if isinstance(cls, type)
+        and issubclass(cls, models.AbstractNeuronModel)
         and cls.native_name is not None
     }
 
@@ -285,8 +326,9 @@ def integrator_name(integrator) -> str:
     raise ValueError(f"integrator must be one of {INTEGRATORS}, got {integrator!r}")
 
 
-def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0=None,
-             t0: float = 0.0) -> Trajectory:
+def simulate(
+    backend: str, model, current, dt, integrator="rk4", params=None, y0=None, t0: float = 0.0
+) -> Trajectory:
     """Run `model` on the native `backend` ("rust", "go" or "mojo"); same conventions and
     output schema as `scjax.simulate` (float64).
 
@@ -335,8 +377,12 @@ def simulate(backend: str, model, current, dt, integrator="rk4", params=None, y0
     states, spikes = lib.simulate(name, integ, params, y0, current.astype(np.float64), dt)
     t = np.float64(t0) + np.float64(dt) * np.arange(current.size + 1, dtype=np.float64)
     return Trajectory(
-        t=t, y=states, spikes=spikes, spike_signal=spikes.astype(np.float64),
-        state_names=cls.state_names, diverged=np.bool_(not np.all(np.isfinite(states))),
+        t=t,
+        y=states,
+        spikes=spikes,
+        spike_signal=spikes.astype(np.float64),
+        state_names=cls.state_names,
+        diverged=np.bool_(not np.all(np.isfinite(states))),
     )
 
 
@@ -360,12 +406,27 @@ class NativeBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         return status(self.name)
 
-    def simulate(self, model, current, dt, integrator: str | None = None,
-                 y0=None) -> Trajectory:
-        return simulate(self.name, model, current, dt,
-                        integrator="rk4" if integrator is None else integrator, y0=y0)
+    def simulate(self, model, current, dt, integrator: str | None = None, y0=None) -> Trajectory:
+        return simulate(
+            self.name,
+            model,
+            current,
+            dt,
+            integrator="rk4" if integrator is None else integrator,
+            y0=y0,
+        )
 
-    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
-              current_dt: float | None = None, y0=None):
-        raise ValueError(f"the {self.name} backend is fixed-step only (supports_adaptive is "
-                         "False): use simulate(..., integrator=...)")
+    def solve(
+        self,
+        model,
+        t_span,
+        current=0.0,
+        *,
+        saveat: float = 0.1,
+        current_dt: float | None = None,
+        y0=None,
+    ):
+        raise ValueError(
+            f"the {self.name} backend is fixed-step only (supports_adaptive is "
+            "False): use simulate(..., integrator=...)"
+        )

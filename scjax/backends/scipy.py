@@ -74,6 +74,7 @@ def _transcribes(cls):
     def register(make):
         _VECTOR_FIELDS[cls] = make
         return make
+
     return register
 
 
@@ -81,6 +82,7 @@ def _resets(cls):
     def register(make):
         _RESETS[cls] = make
         return make
+
     return register
 
 
@@ -88,8 +90,10 @@ def vector_field(model):
     """A NumPy `f(t, y, current) -> dy/dt` for a scjax model (ValueError for unknown models)."""
     make = _VECTOR_FIELDS.get(type(model))
     if make is None:
-        raise ValueError(f"model {type(model).__name__} has no NumPy transcription in the scipy "
-                         f"backend; known: {sorted(c.__name__ for c in _VECTOR_FIELDS)}")
+        raise ValueError(
+            f"model {type(model).__name__} has no NumPy transcription in the scipy "
+            f"backend; known: {sorted(c.__name__ for c in _VECTOR_FIELDS)}"
+        )
     return make(model, {n: _p(model, n) for n in model.param_names})
 
 
@@ -108,8 +112,9 @@ def _lif(model, P):
 @_transcribes(_m.Izhikevich)
 def _izhikevich(model, P):
     a, b = P["a"], P["b"]
-    return lambda t, y, i: np.array([0.04 * y[0] ** 2 + 5 * y[0] + 140 - y[1] + i,
-                                     a * (b * y[0] - y[1])])
+    return lambda t, y, i: np.array(
+        [0.04 * y[0] ** 2 + 5 * y[0] + 140 - y[1] + i, a * (b * y[0] - y[1])]
+    )
 
 
 @_transcribes(_m.AdEx)
@@ -117,8 +122,9 @@ def _adex(model, P):
     def f(t, y, i):
         v = min(y[0], P["v_peak"])
         arg = min((v - P["v_t"]) / P["delta_t"], 30.0)
-        dv = (-P["g_l"] * (v - P["e_l"]) + P["g_l"] * P["delta_t"] * math.exp(arg) - y[1] + i)
+        dv = -P["g_l"] * (v - P["e_l"]) + P["g_l"] * P["delta_t"] * math.exp(arg) - y[1] + i
         return np.array([dv / P["c"], (P["a"] * (v - P["e_l"]) - y[1]) / P["tau_w"]])
+
     return f
 
 
@@ -132,17 +138,28 @@ def _hodgkin_huxley(model, P):
         bh = 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0))
         an = 0.1 / _exprel(-(v + 55.0) / 10.0)
         bn = 0.125 * math.exp(-(v + 65.0) / 80.0)
-        i_ion = (P["g_na"] * m**3 * h * (v - P["e_na"]) + P["g_k"] * n**4 * (v - P["e_k"])
-                 + P["g_l"] * (v - P["e_l"]))
-        return np.array([(i - i_ion) / P["c_m"], am * (1 - m) - bm * m,
-                         ah * (1 - h) - bh * h, an * (1 - n) - bn * n])
+        i_ion = (
+            P["g_na"] * m**3 * h * (v - P["e_na"])
+            + P["g_k"] * n**4 * (v - P["e_k"])
+            + P["g_l"] * (v - P["e_l"])
+        )
+        return np.array(
+            [
+                (i - i_ion) / P["c_m"],
+                am * (1 - m) - bm * m,
+                ah * (1 - h) - bh * h,
+                an * (1 - n) - bn * n,
+            ]
+        )
+
     return f
 
 
 @_transcribes(_m.FitzHughNagumo)
 def _fitzhugh_nagumo(model, P):
-    return lambda t, y, i: np.array([y[0] - y[0] ** 3 / 3 - y[1] + i,
-                                     (y[0] + P["a"] - P["b"] * y[1]) / P["tau_w"]])
+    return lambda t, y, i: np.array(
+        [y[0] - y[0] ** 3 / 3 - y[1] + i, (y[0] + P["a"] - P["b"] * y[1]) / P["tau_w"]]
+    )
 
 
 @_transcribes(_m.MorrisLecar)
@@ -151,10 +168,18 @@ def _morris_lecar(model, P):
         v, w = y
         m_inf = 0.5 * (1 + math.tanh((v - P["v1"]) / P["v2"]))
         w_inf = 0.5 * (1 + math.tanh((v - P["v3"]) / P["v4"]))
-        i_ion = (P["g_l"] * (v - P["v_l"]) + P["g_ca"] * m_inf * (v - P["v_ca"])
-                 + P["g_k"] * w * (v - P["v_k"]))
-        return np.array([(i - i_ion) / P["c"],
-                         P["phi"] * (w_inf - w) * math.cosh((v - P["v3"]) / (2 * P["v4"]))])
+        i_ion = (
+            P["g_l"] * (v - P["v_l"])
+            + P["g_ca"] * m_inf * (v - P["v_ca"])
+            + P["g_k"] * w * (v - P["v_k"])
+        )
+        return np.array(
+            [
+                (i - i_ion) / P["c"],
+                P["phi"] * (w_inf - w) * math.cosh((v - P["v3"]) / (2 * P["v4"])),
+            ]
+        )
+
     return f
 
 
@@ -167,21 +192,27 @@ def _sc_equilibrium(model, P):
 def _gamma_oscillation(model, P):
     def f(t, y, i):
         e, q = y
-        return np.array([
-            (-e + _sigmoid(P["w_ee"] * e - P["w_ei"] * q + P["p_e"] + i)) / P["tau_e"],
-            (-q + _sigmoid(P["w_ie"] * e - P["w_ii"] * q + P["p_i"])) / P["tau_i"]])
+        return np.array(
+            [
+                (-e + _sigmoid(P["w_ee"] * e - P["w_ei"] * q + P["p_e"] + i)) / P["tau_e"],
+                (-q + _sigmoid(P["w_ie"] * e - P["w_ii"] * q + P["p_i"])) / P["tau_i"],
+            ]
+        )
+
     return f
 
 
 @_transcribes(_m.BiolekMemristor)
 def _biolek_memristor(model, P):
     k = P["mu_v"] * P["r_on"] / P["d"] ** 2 * 1e-3
+
     def f(t, y, i):
         x = y[0]
         v = P["v_amp"] * math.sin(2 * math.pi * P["freq"] * t * 1e-3) + i
         cur = v / (P["r_on"] * x + P["r_off"] * (1 - x))
         stp = 1.0 if cur <= 0 else 0.0
         return np.array([k * cur * (1 - ((x - stp) ** 2) ** P["p"])])
+
     return f
 
 
@@ -189,9 +220,11 @@ def _biolek_memristor(model, P):
 def _kuramoto(model, P):
     omega = P["omega_mean"] + P["omega_std"] * np.asarray(model.z_omega, float)
     K = P["coupling"]  # noqa: N806
+
     def f(t, y, i):
         # The direct O(N²) double sum (the JAX model uses the mean-field identity).
         return omega + K * np.mean(np.sin(y[None, :] - y[:, None]), axis=1) + i
+
     return f
 
 
@@ -199,14 +232,15 @@ def _kuramoto(model, P):
 def _predictive_coding(model, P):
     u1, u2 = np.asarray(model.u1, float), np.asarray(model.u2, float)
     s, n1 = np.asarray(model.stimulus, float), model.n1
+
     def f(t, y, i):
         r1, r2 = y[:n1], y[n1:]
         p1, p2 = _sigmoid(u1 @ r1), _sigmoid(u2 @ r2)
         e0, e1 = s + i - p1, r1 - p2
-        dr1 = (u1.T @ (p1 * (1 - p1) * e0) / P["sigma0_sq"] - e1 / P["sigma1_sq"]
-               - P["alpha"] * r1)
+        dr1 = u1.T @ (p1 * (1 - p1) * e0) / P["sigma0_sq"] - e1 / P["sigma1_sq"] - P["alpha"] * r1
         dr2 = u2.T @ (p2 * (1 - p2) * e1) / P["sigma1_sq"] - P["alpha"] * r2
         return np.concatenate([dr1, dr2]) / P["tau"]
+
     return f
 
 
@@ -216,8 +250,8 @@ def _homeostasis(model, P):
         r, z = y
         e = r - P["r_target"]
         theta = P["theta0"] + P["k_p"] * e + P["k_i"] * z
-        return np.array([(-r + P["r_max"] * _sigmoid((i - theta) / P["slope"])) / P["tau_r"],
-                         e])
+        return np.array([(-r + P["r_max"] * _sigmoid((i - theta) / P["slope"])) / P["tau_r"], e])
+
     return f
 
 
@@ -225,19 +259,24 @@ def _homeostasis(model, P):
 def _lindblad(model, P):
     sz = np.diag([1.0, -1.0]).astype(complex)
     sx = np.array([[0, 1], [1, 0]], complex)
+
     def f(t, y, i):
         rho = (y[:4] + 1j * y[4:]).reshape(2, 2)
         h = 0.5 * P["delta"] * sz + 0.5 * (P["omega"] + i) * sx
         d = -1j * (h @ rho - rho @ h) + P["gamma"] * (sz @ rho @ sz - rho)
         return np.concatenate([d.real.ravel(), d.imag.ravel()])
+
     return f
 
 
 @_transcribes(_m.STDPCurve)
 def _stdp(model, P):
     lags = np.asarray(model.lags, float)
-    w = np.where(lags > 0, P["a_plus"] * np.exp(-lags / P["tau_plus"]),
-                 -P["a_minus"] * np.exp(lags / P["tau_minus"]))
+    w = np.where(
+        lags > 0,
+        P["a_plus"] * np.exp(-lags / P["tau_plus"]),
+        -P["a_minus"] * np.exp(lags / P["tau_minus"]),
+    )
     pot, dep = np.maximum(w, 0), np.maximum(-w, 0)
     return lambda t, y, i: P["rate"] * (1 + i) * (pot * (P["w_max"] - y) - dep * y)
 
@@ -261,10 +300,21 @@ class _Failed(Exception):
     """A segment could not be integrated (a blow-up, a stalled step, the step budget)."""
 
 
-def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = RTOL,
-          atol: float = ATOL, saveat: float = 0.1, current_dt: float | None = None, y0=None,
-          max_spikes: int = MAX_SPIKES, max_steps: int = MAX_STEPS,
-          throw: bool = True) -> Solution:
+def solve(
+    model,
+    t_span,
+    current=0.0,
+    *,
+    method: str = "DOP853",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    saveat: float = 0.1,
+    current_dt: float | None = None,
+    y0=None,
+    max_spikes: int = MAX_SPIKES,
+    max_steps: int = MAX_STEPS,
+    throw: bool = True,
+) -> Solution:
     """The SciPy counterpart of `scjax.adaptive.solve`, with the same arguments and result.
 
     `current` is a constant or a piecewise-constant trace (sample k over
@@ -285,8 +335,9 @@ def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = R
         raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
     if not (isinstance(max_steps, int) and max_steps >= 1):
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    trace, cdt, jump_ts = piecewise_current(current, t0, saveat if current_dt is None
-                                            else current_dt)
+    trace, cdt, jump_ts = piecewise_current(
+        current, t0, saveat if current_dt is None else current_dt
+    )
     n = grid.size - 1
     # Breakpoints: where the trace changes value (integration restarts there).
     breaks = ([] if jump_ts is None else [t for t in jump_ts if t0 < t < t1]) + [t1]
@@ -333,9 +384,17 @@ def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = R
         for t_break in breaks:
             i_now = cur_at(0.5 * (t + t_break))
             while t < t_break:
-                sol = solve_ivp(f, (t, t_break), y, method=method, rtol=rtol, atol=atol,
-                                dense_output=True, args=(i_now,),
-                                events=event if (resetting or crossing) else None)
+                sol = solve_ivp(
+                    f,
+                    (t, t_break),
+                    y,
+                    method=method,
+                    rtol=rtol,
+                    atol=atol,
+                    dense_output=True,
+                    args=(i_now,),
+                    events=event if (resetting or crossing) else None,
+                )
                 n_steps += sol.t.size - 1
                 t_seg, y_end, spiked = float(sol.t[-1]), sol.y[:, -1], False
                 if sol.status == -1:
@@ -363,11 +422,18 @@ def solve(model, t_span, current=0.0, *, method: str = "DOP853", rtol: float = R
         result = e.args[0]
         ys[grid > t] = np.nan
     out = solution_from_samples(model, grid, ys, spikes[:max_spikes], n_steps=n_steps)
-    out = Solution(trajectory=out.trajectory, spike_times=out.spike_times,
-                   n_spikes=out.n_spikes, n_steps=out.n_steps, result=result)
+    out = Solution(
+        trajectory=out.trajectory,
+        spike_times=out.spike_times,
+        n_spikes=out.n_spikes,
+        n_steps=out.n_steps,
+        result=result,
+    )
     if throw and not bool(result == RESULTS.successful):
-        raise RuntimeError(f"scipy solve_ivp stopped at t = {t}: {RESULTS[result]} "
-                           f"(max_spikes = {max_spikes}, max_steps = {max_steps})")
+        raise RuntimeError(
+            f"scipy solve_ivp stopped at t = {t}: {RESULTS[result]} "
+            f"(max_spikes = {max_spikes}, max_steps = {max_steps})"
+        )
     return out
 
 
@@ -386,15 +452,35 @@ def _stalled_upstroke(sol, f, i_now, idx, thr, resetting):
     return t_last + remaining, y_spk
 
 
-def simulate(model, current, dt, *, t0: float = 0.0, y0=None, method: str = "DOP853",
-             rtol: float = RTOL, atol: float = ATOL, throw: bool = True,
-             **kwargs) -> Trajectory:
+def simulate(
+    model,
+    current,
+    dt,
+    *,
+    t0: float = 0.0,
+    y0=None,
+    method: str = "DOP853",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    throw: bool = True,
+    **kwargs,
+) -> Trajectory:
     """`scjax.simulate`'s interface: `current[n]` holds over [t0 + n·dt, t0 + (n+1)·dt) and the
     trajectory is sampled every `dt` (`t [T+1]`, `y [T+1, n_state]`, `spikes [T]`)."""
     del kwargs  # accepted for interface compatibility (key, solver, surrogate: not used here)
     current, span = fixed_step_span(current, dt, t0)
-    return solve(model, span, current, method=method, rtol=rtol, atol=atol, saveat=dt,
-                 current_dt=dt, y0=y0, throw=throw).trajectory
+    return solve(
+        model,
+        span,
+        current,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        saveat=dt,
+        current_dt=dt,
+        y0=y0,
+        throw=throw,
+    ).trajectory
 
 
 class SciPyBackend(AbstractBackend):
@@ -409,15 +495,33 @@ class SciPyBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         return available()
 
-    def simulate(self, model, current, dt, integrator: str | None = None,
-                 y0=None) -> Trajectory:
+    def simulate(self, model, current, dt, integrator: str | None = None, y0=None) -> Trajectory:
         if integrator is not None:
-            raise ValueError(f"integrator must be None for the adaptive scipy backend, got "
-                             f"{integrator!r}")
-        return simulate(model, current, dt, y0=y0, method=self.method, rtol=self.rtol,
-                        atol=self.atol)
+            raise ValueError(
+                f"integrator must be None for the adaptive scipy backend, got {integrator!r}"
+            )
+        return simulate(
+            model, current, dt, y0=y0, method=self.method, rtol=self.rtol, atol=self.atol
+        )
 
-    def solve(self, model, t_span, current=0.0, *, saveat: float = 0.1,
-              current_dt: float | None = None, y0=None) -> Solution:
-        return solve(model, t_span, current, method=self.method, rtol=self.rtol,
-                     atol=self.atol, saveat=saveat, current_dt=current_dt, y0=y0)
+    def solve(
+        self,
+        model,
+        t_span,
+        current=0.0,
+        *,
+        saveat: float = 0.1,
+        current_dt: float | None = None,
+        y0=None,
+    ) -> Solution:
+        return solve(
+            model,
+            t_span,
+            current,
+            method=self.method,
+            rtol=self.rtol,
+            atol=self.atol,
+            saveat=saveat,
+            current_dt=current_dt,
+            y0=y0,
+        )

@@ -186,7 +186,7 @@ def dumps_json(obj, *, indent: int | None = 2) -> str:
     try:
         return json.dumps(obj, indent=indent, allow_nan=False)
     except ValueError as err:
-        raise RunFailed(f"the result holds a non-finite number and is not written ({err})")
+        raise RunFailed(f"the result holds a non-finite number and is not written ({err})") from err
 
 
 def write_json(path: str | os.PathLike, obj, *, indent: int | None = 2) -> None:

@@ -11,18 +11,34 @@ from ._fit import fit as fit
 from ._objective import LOSS_NAMES as LOSS_NAMES
 from ._options import (
     DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE,
+)
+from ._options import (
     DEFAULT_OPTIMIZER as DEFAULT_OPTIMIZER,
 )
 from ._result import (
     FitFailedError as FitFailedError,
+)
+from ._result import (
     FitInterrupted as FitInterrupted,
+)
+from ._result import (
     FitResult as FitResult,
 )
 from ._transforms import (
     AbstractTransform as AbstractTransform,
+)
+from ._transforms import (
     Affine as Affine,
+)
+from ._transforms import (
     Exp as Exp,
+)
+from ._transforms import (
     Sigmoid as Sigmoid,
+)
+from ._transforms import (
     Softplus as Softplus,
+)
+from ._transforms import (
     default_transform as default_transform,
 )

@@ -36,12 +36,16 @@ class Recording(eqx.Module):
 
     def __check_init__(self):
         if self.t.ndim != 1 or self.t.shape != self.v.shape or self.t.size == 0:
-            raise ValueError(f"Recording: t and v must be non-empty 1-D arrays of one length, "
-                             f"got t {self.t.shape} and v {self.v.shape}")
+            raise ValueError(
+                f"Recording: t and v must be non-empty 1-D arrays of one length, "
+                f"got t {self.t.shape} and v {self.v.shape}"
+            )
         for name, arr in (("t", self.t), ("v", self.v)):
             if not np.all(np.isfinite(arr)):
-                raise ValueError(f"Recording: {name} must be finite; it has "
-                                 f"{int(np.sum(~np.isfinite(arr)))} non-finite values")
+                raise ValueError(
+                    f"Recording: {name} must be finite; it has "
+                    f"{int(np.sum(~np.isfinite(arr)))} non-finite values"
+                )
         if self.t.size > 1 and not np.all(np.diff(self.t) > 0):
             raise ValueError("Recording: t must be strictly increasing")
 
@@ -64,11 +68,15 @@ def grid_slice(t, n_steps: int, dt: float, t0: float) -> tuple[int, int, int]:
     off = np.abs(t - (t0 + k * dt))
     if np.any(off > GRID_TOLERANCE * dt):
         i = int(np.argmax(off))
-        raise ValueError(f"target times must lie on the simulation grid t0 + k·dt (t0 = {t0}, "
-                         f"dt = {dt}); t[{i}] = {t[i]!r} is {off[i]:.3g} ms off")
+        raise ValueError(
+            f"target times must lie on the simulation grid t0 + k·dt (t0 = {t0}, "
+            f"dt = {dt}); t[{i}] = {t[i]!r} is {off[i]:.3g} ms off"
+        )
     if k[0] < 0 or k[-1] > n_steps:
-        raise ValueError(f"target times must lie in [{t0}, {t0 + n_steps * dt}] ms (the "
-                         f"simulated window), got [{t[0]!r}, {t[-1]!r}]")
+        raise ValueError(
+            f"target times must lie in [{t0}, {t0 + n_steps * dt}] ms (the "
+            f"simulated window), got [{t[0]!r}, {t[-1]!r}]"
+        )
     k = k.astype(np.int64)
     step = int(k[1] - k[0]) if k.size > 1 else 1
     if np.any(np.diff(k) != step):
@@ -76,8 +84,9 @@ def grid_slice(t, n_steps: int, dt: float, t0: float) -> tuple[int, int, int]:
     return int(k[0]), int(k[-1]) + 1, step
 
 
-def align_voltage(target, n_steps: int, dt: float, t0: float
-                  ) -> tuple[np.ndarray, tuple[int, int, int]]:
+def align_voltage(
+    target, n_steps: int, dt: float, t0: float
+) -> tuple[np.ndarray, tuple[int, int, int]]:
     """(voltage samples, grid slice) of a `trace_mse` target: a `Trajectory` or `Recording`
     (aligned by their times) or an array of exactly `n_steps + 1` samples (`y[0]` included)."""
     from .._trajectory import Trajectory
@@ -91,10 +100,14 @@ def align_voltage(target, n_steps: int, dt: float, t0: float
         return v, (0, n_steps + 1, 1)
     hint = ""
     if v.shape == (n_steps,):
-        hint = (f". A trace of {n_steps} samples is one sample short of the grid and could sit "
-                "on it two ways: pass scjax.fitting.Recording(t, v) with its sample times, or "
-                f"Recording.sampled(v, dt, t_first=t0) when v[i] was sampled with current[i] "
-                f"(a recording), t_first=t0 + dt when v[i] is the state after step i (y[1:])")
-    raise ValueError(f"target voltage must have shape ({n_steps + 1},) (including y[0]) for "
-                     f"a current of {n_steps} samples, or be a Recording / Trajectory with its "
-                     f"times, got {v.shape}{hint}")
+        hint = (
+            f". A trace of {n_steps} samples is one sample short of the grid and could sit "
+            "on it two ways: pass scjax.fitting.Recording(t, v) with its sample times, or "
+            f"Recording.sampled(v, dt, t_first=t0) when v[i] was sampled with current[i] "
+            f"(a recording), t_first=t0 + dt when v[i] is the state after step i (y[1:])"
+        )
+    raise ValueError(
+        f"target voltage must have shape ({n_steps + 1},) (including y[0]) for "
+        f"a current of {n_steps} samples, or be a Recording / Trajectory with its "
+        f"times, got {v.shape}{hint}"
+    )

@@ -138,8 +138,9 @@ def fit(
         # One neuron, T samples: the dense trace is small and the loss sees exactly the
         # samples simulate would draw (a stochastic stimulus is one frozen realisation).
         if n_steps is None:
-            raise ValueError("n_steps is None: give the number of steps for a "
-                             f"{type(current).__name__} stimulus")
+            raise ValueError(
+                f"n_steps is None: give the number of steps for a {type(current).__name__} stimulus"
+            )
         if dt is None:
             raise ValueError("dt is required with current")
         current = sample_trace(current, n_steps, dt, t0, key=key)
@@ -147,14 +148,31 @@ def fit(
         objective, dtype = _model_objective(model, names, transforms, loss, t0)
     else:
         objective, dtype = _simulation_objective(
-            model, names, transforms, current, dt, target, loss, tau, subthreshold,
-            surrogate, solver, y0, t0)
+            model,
+            names,
+            transforms,
+            current,
+            dt,
+            target,
+            loss,
+            tau,
+            subthreshold,
+            surrogate,
+            solver,
+            y0,
+            t0,
+        )
 
-    u0 = jnp.stack([jnp.asarray(t.inverse(jnp.asarray(getattr(model, n), dtype)), dtype)
-                    for n, t in zip(names, transforms)])
+    u0 = jnp.stack(
+        [
+            jnp.asarray(t.inverse(jnp.asarray(getattr(model, n), dtype)), dtype)
+            for n, t in zip(names, transforms)
+        ]
+    )
     u_init = restart_inits(u0, key, restarts, init_spread)
     best_u, best_loss, history, interrupted = run_phases(
-        objective, phases, u_init, chunk_size, callback)
+        objective, phases, u_init, chunk_size, callback
+    )
 
     def result():
         return _result(model, names, transforms, u_init, best_u, best_loss, history, start)
@@ -169,16 +187,41 @@ def fit(
 
 def _model_objective(model, names, transforms, loss, t0):
     if not callable(loss) or isinstance(loss, str):
-        raise ValueError("current is None: loss must then be a callable of the model, "
-                         "loss(model) -> scalar")
+        raise ValueError(
+            "current is None: loss must then be a callable of the model, loss(model) -> scalar"
+        )
     dtype = jnp.result_type(float)
     model_arr = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
-    return Objective(model_arr, names, transforms, CallableLoss(loss), None, None, None,
-                     jnp.asarray(t0, dtype), None, None, None), dtype
+    return Objective(
+        model_arr,
+        names,
+        transforms,
+        CallableLoss(loss),
+        None,
+        None,
+        None,
+        jnp.asarray(t0, dtype),
+        None,
+        None,
+        None,
+    ), dtype
 
 
-def _simulation_objective(model, names, transforms, current, dt, target, loss, tau,
-                          subthreshold, surrogate, solver, y0, t0):
+def _simulation_objective(
+    model,
+    names,
+    transforms,
+    current,
+    dt,
+    target,
+    loss,
+    tau,
+    subthreshold,
+    surrogate,
+    solver,
+    y0,
+    t0,
+):
     """The objective of a fit to simulations, after every check `simulate` makes."""
     if dt is None:
         raise ValueError("dt is required with current")
@@ -195,8 +238,10 @@ def _simulation_objective(model, names, transforms, current, dt, target, loss, t
         if loss not in LOSS_NAMES:
             raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
         if loss == "fi_curve" and current_np.ndim != 2:
-            raise ValueError("loss='fi_curve' needs current of shape [K, T] (one sweep per "
-                             "current amplitude, e.g. losses.step_currents(...))")
+            raise ValueError(
+                "loss='fi_curve' needs current of shape [K, T] (one sweep per "
+                "current amplitude, e.g. losses.step_currents(...))"
+            )
         check_finite_scalar("tau", tau, positive=True)
         if subthreshold is not None:
             check_finite_scalar("subthreshold", subthreshold)
@@ -211,9 +256,18 @@ def _simulation_objective(model, names, transforms, current, dt, target, loss, t
     # Leaves as arrays: a new parameter value reuses the compiled optimisation.
     model_arr = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     objective = Objective(
-        model_arr, names, transforms, loss_fn, jnp.asarray(current_np), target_arr,
-        jnp.asarray(dt, dtype), jnp.asarray(t0, dtype),
-        None if y0 is None else jnp.asarray(y0, dtype), surrogate, solver)
+        model_arr,
+        names,
+        transforms,
+        loss_fn,
+        jnp.asarray(current_np),
+        target_arr,
+        jnp.asarray(dt, dtype),
+        jnp.asarray(t0, dtype),
+        None if y0 is None else jnp.asarray(y0, dtype),
+        surrogate,
+        solver,
+    )
     return objective, dtype
 
 
@@ -227,45 +281,68 @@ def _check_as_simulate(model, n_steps, dt, t0, dtype, solver, y0) -> None:
     check_y0(y0, (model.n_state,), model)
     noise_std = np.asarray(model.noise_std) if is_concrete(model.noise_std) else None
     if noise_std is not None and np.any(noise_std != 0):
-        raise ValueError(f"model.noise_std = {noise_std.tolist()}: fit simulates without "
-                         "current noise; set noise_std=0 (or add the noise to current)")
+        raise ValueError(
+            f"model.noise_std = {noise_std.tolist()}: fit simulates without "
+            "current noise; set noise_std=0 (or add the noise to current)"
+        )
 
 
 def _result(model, names, transforms, u_init, best_u, best_loss, history, start) -> FitResult:
     best_loss = np.asarray(best_loss)
     failed = ~np.isfinite(best_loss)
     best = int(np.argmin(np.where(failed, np.inf, best_loss)))
-    values = {n: np.asarray(t.forward(best_u[:, j])) for j, (n, t) in
-              enumerate(zip(names, transforms))}
-    initial = {n: np.asarray(t.forward(u_init[:, j])) for j, (n, t) in
-               enumerate(zip(names, transforms))}
+    values = {
+        n: np.asarray(t.forward(best_u[:, j])) for j, (n, t) in enumerate(zip(names, transforms))
+    }
+    initial = {
+        n: np.asarray(t.forward(u_init[:, j])) for j, (n, t) in enumerate(zip(names, transforms))
+    }
     params_best = {n: float(v[best]) for n, v in values.items()}
-    fitted = eqx.tree_at(lambda m: tuple(getattr(m, n) for n in names), model,
-                         tuple(params_best[n] for n in names))
+    fitted = eqx.tree_at(
+        lambda m: tuple(getattr(m, n) for n in names), model, tuple(params_best[n] for n in names)
+    )
     return FitResult(
-        model=fitted, params=params_best, loss=float(best_loss[best]), best_restart=best,
-        loss_history=np.asarray(history), restart_losses=np.where(failed, np.inf, best_loss),
-        restart_failed=failed, restart_params=values, initial_params=initial,
-        wall_time_s=time.perf_counter() - start)
+        model=fitted,
+        params=params_best,
+        loss=float(best_loss[best]),
+        best_restart=best,
+        loss_history=np.asarray(history),
+        restart_losses=np.where(failed, np.inf, best_loss),
+        restart_failed=failed,
+        restart_params=values,
+        initial_params=initial,
+        wall_time_s=time.perf_counter() - start,
+    )
 
 
 def _failure_reason(objective: Objective, history: np.ndarray) -> str:
     """Why no restart reached a finite loss: the initial guess's simulation diverges, or the
     loss itself is non-finite."""
     n_restarts, n_steps = history.shape
-    reason = (f"fit failed: the loss was non-finite at every one of the {n_steps} steps of "
-              f"all {n_restarts} restart(s)")
+    reason = (
+        f"fit failed: the loss was non-finite at every one of the {n_steps} steps of "
+        f"all {n_restarts} restart(s)"
+    )
     if objective.current is None:
         return reason + " (the loss callable returned a non-finite value)"
     from ..simulation import simulate
 
     first = objective.current if objective.current.ndim == 1 else objective.current[0]
-    tr = simulate(objective.model, first, objective.dt, solver=objective.solver,
-                  y0=objective.y0, t0=objective.t0, throw=False)
+    tr = simulate(
+        objective.model,
+        first,
+        objective.dt,
+        solver=objective.solver,
+        y0=objective.y0,
+        t0=objective.t0,
+        throw=False,
+    )
     if bool(np.any(np.asarray(tr.diverged))):
-        return reason + (": the simulation of the initial guess diverges (its state becomes "
-                         "non-finite). Use a smaller dt, a more stable integrator (e.g. "
-                         "integrator='rosenbrock'), or an initial guess in the model's "
-                         "physical range")
+        return reason + (
+            ": the simulation of the initial guess diverges (its state becomes "
+            "non-finite). Use a smaller dt, a more stable integrator (e.g. "
+            "integrator='rosenbrock'), or an initial guess in the model's "
+            "physical range"
+        )
     return reason + ": the simulation stays finite, so the loss itself is non-finite (check "
     "the target and the loss's hyperparameters)"

@@ -88,8 +88,9 @@ def _chunk(objective, optimizer, carry, step_indices, stop, callback):
         best_u = jnp.where(better[:, None], u, best_u)
         best_loss = jnp.where(better, loss, best_loss)
         step_updates, new_state = jax.vmap(update)(g, state, u, jnp.where(ok, loss, 0.0))
-        u, state = _select(updates_now, (optax.apply_updates(u, step_updates), new_state),
-                           (u, state))
+        u, state = _select(
+            updates_now, (optax.apply_updates(u, step_updates), new_state), (u, state)
+        )
         if callback.fn is not None:
             jax.debug.callback(callback, i, loss, updates_now, ordered=True)
         return (u, state, best_u, best_loss), loss
@@ -116,9 +117,16 @@ def run_phases(objective, phases, u_init, chunk_size: int, callback):
             state = jax.vmap(optimizer.init)(u)
             for c in range(n_chunks):
                 indices = first + c * length + np.arange(length)
-                (u, state, best_u, best_loss), history = jax.block_until_ready(_chunk(
-                    objective, optimizer, (u, state, best_u, best_loss), jnp.asarray(indices),
-                    jnp.asarray(stop), host_callback))
+                (u, state, best_u, best_loss), history = jax.block_until_ready(
+                    _chunk(
+                        objective,
+                        optimizer,
+                        (u, state, best_u, best_loss),
+                        jnp.asarray(indices),
+                        jnp.asarray(stop),
+                        host_callback,
+                    )
+                )
                 histories.append(np.asarray(history)[indices < stop])
                 if _INTERRUPTED.is_set():
                     return best_u, best_loss, np.concatenate(histories).T, True

@@ -84,9 +84,7 @@ def spike_times_to_signal(
     return np.bincount(idx, minlength=n_steps).astype(float)
 
 
-def exponential_filter(
-    signal: Float[ArrayLike, " T"], dt: float, tau: float
-) -> Float[Array, " T"]:
+def exponential_filter(signal: Float[ArrayLike, " T"], dt: float, tau: float) -> Float[Array, " T"]:
     r"""Causal exponential filtering on the grid: f_n = e^{−dt/τ} f_{n−1} + s_n.
 
     For a spike signal, f_n is the sum over spikes up to bin n of exp(−(t_n − t_spike)/τ):
@@ -161,7 +159,8 @@ def firing_rate_of(pred: Trajectory | Float[ArrayLike, " T"], dt: float) -> Floa
 
 
 def firing_rate(
-    pred: Trajectory | Float[ArrayLike, " T"], target_rate: float | Float[ArrayLike, ""],
+    pred: Trajectory | Float[ArrayLike, " T"],
+    target_rate: float | Float[ArrayLike, ""],
     dt: float,
 ) -> Float[Array, ""]:
     """(r − r*)² with r = `firing_rate_of(pred, dt)`, Hz²."""
@@ -178,8 +177,9 @@ def step_currents(amplitudes: Float[ArrayLike, " K"], n_steps: int, *, onset: in
     return jnp.where(on[None, :], amplitudes[:, None], 0.0)
 
 
-def fi_curve(model, currents: Float[ArrayLike, "K T"], dt: float, *, surrogate="sigmoid",
-             solver=None) -> Float[Array, " K"]:
+def fi_curve(
+    model, currents: Float[ArrayLike, "K T"], dt: float, *, surrogate="sigmoid", solver=None
+) -> Float[Array, " K"]:
     """Firing rate (Hz) of `model` for each current trace in `currents` (one vmapped
     `scjax.simulate`); differentiable through `surrogate`."""
     from ..simulation import simulate
@@ -193,8 +193,15 @@ def fi_curve(model, currents: Float[ArrayLike, "K T"], dt: float, *, surrogate="
     return rates
 
 
-def fi_curve_loss(model, currents: Float[ArrayLike, "K T"], target_rates: Float[ArrayLike, " K"],
-                  dt: float, *, surrogate="sigmoid", solver=None) -> Float[Array, ""]:
+def fi_curve_loss(
+    model,
+    currents: Float[ArrayLike, "K T"],
+    target_rates: Float[ArrayLike, " K"],
+    dt: float,
+    *,
+    surrogate="sigmoid",
+    solver=None,
+) -> Float[Array, ""]:
     """Mean over the K currents of (r_k − r_k*)², Hz²."""
     rates = fi_curve(model, currents, dt, surrogate=surrogate, solver=solver)
     target_rates = jnp.asarray(target_rates, rates.dtype)
@@ -236,8 +243,11 @@ def subgrid_spike_times(
 
 
 def van_rossum_times(
-    times: Float[ArrayLike, " K"], mask: Float[ArrayLike, " K"],
-    target_times: Float[ArrayLike, " M"], target_mask: Float[ArrayLike, " M"], tau: float = 10.0,
+    times: Float[ArrayLike, " K"],
+    mask: Float[ArrayLike, " K"],
+    target_times: Float[ArrayLike, " M"],
+    target_mask: Float[ArrayLike, " M"],
+    tau: float = 10.0,
 ) -> Float[Array, ""]:
     r"""Squared van Rossum distance of two spike trains given as masked spike times (closed
     form, no grid): ½Σᵢⱼ e^{−|tᵢ−tⱼ|/τ} + ½Σᵢⱼ e^{−|sᵢ−sⱼ|/τ} − Σᵢⱼ e^{−|tᵢ−sⱼ|/τ}, over the

@@ -76,8 +76,16 @@ class Objective(eqx.Module):
             return self.loss_fn(m)
 
         def one(c, tgt):
-            tr = simulate(m, c, self.dt, solver=self.solver, y0=self.y0, t0=self.t0,
-                          throw=False, surrogate=self.surrogate)
+            tr = simulate(
+                m,
+                c,
+                self.dt,
+                solver=self.solver,
+                y0=self.y0,
+                t0=self.t0,
+                throw=False,
+                surrogate=self.surrogate,
+            )
             # A blow-up that a reset made finite again still fails the step.
             return jnp.where(tr.diverged, jnp.inf, self.loss_fn(tr, tgt))
 

@@ -27,8 +27,10 @@ def resolve_params(model, params) -> tuple[tuple[str, ...], tuple[AbstractTransf
     elif isinstance(params, Sequence):
         items = [(p, None) for p in params]
     else:
-        raise ValueError(f"params must be a sequence of field names or a name → transform "
-                         f"mapping, got {type(params).__name__}")
+        raise ValueError(
+            f"params must be a sequence of field names or a name → transform "
+            f"mapping, got {type(params).__name__}"
+        )
     if not items:
         raise ValueError("params must name at least one parameter to learn")
     names = [n for n, _ in items]
@@ -44,23 +46,30 @@ def _transform_of(model, name, transform) -> AbstractTransform:
         if hasattr(model, name):
             raise ValueError(
                 f"params: {name!r} is not a float parameter field of "
-                f"{type(model).__name__}; learnable ones are {model.param_names}")
-        raise ValueError(f"params: unknown parameter {name!r} for {type(model).__name__}; "
-                         f"known ones are {model.param_names}")
+                f"{type(model).__name__}; learnable ones are {model.param_names}"
+            )
+        raise ValueError(
+            f"params: unknown parameter {name!r} for {type(model).__name__}; "
+            f"known ones are {model.param_names}"
+        )
     value = getattr(model, name)
     arr = np.asarray(value)
-    if arr.shape != () or not (np.issubdtype(arr.dtype, np.floating)
-                              or np.issubdtype(arr.dtype, np.integer)):
+    if arr.shape != () or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
         raise ValueError(f"params: {name!r} is not a float field (it holds {value!r})")
     value = float(arr)
     if transform is None:
         transform = default_transform(model, name, value)
     if not isinstance(transform, AbstractTransform):
-        raise ValueError(f"params: the transform for {name!r} must be an "
-                         f"AbstractTransform, got {type(transform).__name__}")
+        raise ValueError(
+            f"params: the transform for {name!r} must be an "
+            f"AbstractTransform, got {type(transform).__name__}"
+        )
     if not transform.contains(value):
-        raise ValueError(f"params: initial {name} = {value} is outside the range of its "
-                         f"transform {transform}")
+        raise ValueError(
+            f"params: initial {name} = {value} is outside the range of its transform {transform}"
+        )
     return transform
 
 
@@ -76,19 +85,24 @@ def resolve_phases(optimizer, steps) -> tuple[tuple[optax.GradientTransformation
         steps = _positive_int("steps", 200 if steps is None else steps)
         return ((DEFAULT_OPTIMIZER if optimizer is None else optimizer, steps),)
     if steps is not None:
-        raise ValueError("steps must be None when optimizer is a sequence of "
-                         "(optimizer, steps) phases")
+        raise ValueError(
+            "steps must be None when optimizer is a sequence of (optimizer, steps) phases"
+        )
     try:
         phases = tuple((o, s) for o, s in optimizer)
     except (TypeError, ValueError):
-        raise ValueError(f"optimizer must be an optax.GradientTransformation or a sequence of "
-                         f"(optimizer, steps) pairs, got {type(optimizer).__name__}") from None
+        raise ValueError(
+            f"optimizer must be an optax.GradientTransformation or a sequence of "
+            f"(optimizer, steps) pairs, got {type(optimizer).__name__}"
+        ) from None
     if not phases:
         raise ValueError("optimizer: the sequence of phases is empty")
     for o, s in phases:
         if not isinstance(o, optax.GradientTransformation):
-            raise ValueError(f"optimizer: each phase needs an optax.GradientTransformation, "
-                             f"got {type(o).__name__}")
+            raise ValueError(
+                f"optimizer: each phase needs an optax.GradientTransformation, "
+                f"got {type(o).__name__}"
+            )
         _positive_int("optimizer: each phase's steps", s)
     return tuple((o, int(s)) for o, s in phases)
 
@@ -103,8 +117,10 @@ def restart_inits(u0: jax.Array, key, restarts, init_spread: float) -> jax.Array
     restarts = _positive_int("restarts", restarts)
     if key is None:
         if restarts != 1:
-            raise ValueError(f"key is None but restarts = {restarts}: pass "
-                             "key=jax.random.key(seed) to draw the restarts")
+            raise ValueError(
+                f"key is None but restarts = {restarts}: pass "
+                "key=jax.random.key(seed) to draw the restarts"
+            )
         return u0[None]
     keys = _restart_keys(key, restarts)
     noise = jax.vmap(lambda k: jax.random.normal(k, u0.shape, u0.dtype))(keys)
@@ -121,6 +137,8 @@ def _restart_keys(key, restarts: int):
             return jax.random.split(key, restarts)
         batch_shape = key.shape[:-1]
     if batch_shape != (restarts,):
-        raise ValueError(f"key must be one PRNG key or a batch of {restarts} keys (one per "
-                         f"restart), got shape {key.shape}")
+        raise ValueError(
+            f"key must be one PRNG key or a batch of {restarts} keys (one per "
+            f"restart), got shape {key.shape}"
+        )
     return key

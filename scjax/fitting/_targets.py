@@ -16,8 +16,9 @@ from ._alignment import Recording, align_voltage
 
 def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it has {int(np.sum(~np.isfinite(arr)))} "
-                         "non-finite values")
+        raise ValueError(
+            f"{name} must be finite; it has {int(np.sum(~np.isfinite(arr)))} non-finite values"
+        )
     return arr
 
 
@@ -29,8 +30,10 @@ def _spike_signal(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
             raise ValueError(f"target Trajectory has {sig.shape[-1]} steps, current has {n_steps}")
         return check_finite("target", sig)
     if isinstance(target, Recording):
-        raise ValueError("a Recording target is a voltage trace (loss='trace_mse'); spike "
-                         "losses take spike times in ms, a bool raster or a Trajectory")
+        raise ValueError(
+            "a Recording target is a voltage trace (loss='trace_mse'); spike "
+            "losses take spike times in ms, a bool raster or a Trajectory"
+        )
     arr = np.asarray(target)
     if arr.dtype == bool:
         if arr.shape != (n_steps,):
@@ -55,13 +58,15 @@ def _prepare_one(name: str, target, n_steps: int, dt: float, t0: float):
         v, grid = align_voltage(target, n_steps, dt, t0)
         return check_finite("target", v), grid
     if name in ("spike_count", "firing_rate", "fi_curve") and not isinstance(
-            target, Trajectory | Recording):
+        target, Trajectory | Recording
+    ):
         arr = np.asarray(target)
         if arr.ndim == 0:
             value = float(arr)
             if not math.isfinite(value) or value < 0:
-                raise ValueError(f"target {name.replace('_', ' ')} must be finite and >= 0, "
-                                 f"got {value}")
+                raise ValueError(
+                    f"target {name.replace('_', ' ')} must be finite and >= 0, got {value}"
+                )
             return np.asarray(value), None
     sig = _spike_signal(target, n_steps, dt, t0)
     if name == "spike_count":
@@ -74,22 +79,26 @@ def _prepare_one(name: str, target, n_steps: int, dt: float, t0: float):
 def _sweeps(target, n_sweeps: int) -> list:
     if isinstance(target, Trajectory):
         if target.y.ndim != 3 or target.y.shape[0] != n_sweeps:
-            raise ValueError(f"target Trajectory must be batched over the {n_sweeps} sweeps of "
-                             f"current, got y of shape {target.y.shape}")
+            raise ValueError(
+                f"target Trajectory must be batched over the {n_sweeps} sweeps of "
+                f"current, got y of shape {target.y.shape}"
+            )
         return [jax.tree.map(lambda x, k=k: x[k], target) for k in range(n_sweeps)]
     if isinstance(target, np.ndarray | jax.Array) and np.asarray(target).dtype != object:
         arr = np.asarray(target)
         if arr.ndim == 0 or arr.shape[0] != n_sweeps:
-            raise ValueError(f"target must have one entry per sweep ({n_sweeps}), got shape "
-                             f"{arr.shape}")
+            raise ValueError(
+                f"target must have one entry per sweep ({n_sweeps}), got shape {arr.shape}"
+            )
         return list(arr)
     if isinstance(target, Recording):
-        raise ValueError(f"target must have one entry per sweep ({n_sweeps}): a list of "
-                         "Recordings, got one Recording")
+        raise ValueError(
+            f"target must have one entry per sweep ({n_sweeps}): a list of "
+            "Recordings, got one Recording"
+        )
     sweeps = list(target)
     if len(sweeps) != n_sweeps:
-        raise ValueError(f"target must have one entry per sweep ({n_sweeps}), got "
-                         f"{len(sweeps)}")
+        raise ValueError(f"target must have one entry per sweep ({n_sweeps}), got {len(sweeps)}")
     return sweeps
 
 
@@ -104,6 +113,8 @@ def prepare_target(name: str, target, current: np.ndarray, dt: float, t0: float)
     prepared = [_prepare_one(name, s, n_steps, dt, t0) for s in _sweeps(target, current.shape[0])]
     grids = {g for _, g in prepared}
     if len(grids) != 1:
-        raise ValueError(f"target voltages must all sit on the same grid points, got the "
-                         f"slices (start, stop, step) {sorted(grids)}")
+        raise ValueError(
+            f"target voltages must all sit on the same grid points, got the "
+            f"slices (start, stop, step) {sorted(grids)}"
+        )
     return np.stack([p for p, _ in prepared]), grids.pop()

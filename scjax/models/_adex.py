@@ -61,17 +61,32 @@ class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
 
     state_names: ClassVar[tuple[str, ...]] = ("v", "w")
     param_names: ClassVar[tuple[str, ...]] = (
-        "c", "g_l", "e_l", "v_t", "delta_t", "tau_w", "a", "b", "v_reset", "v_peak",
+        "c",
+        "g_l",
+        "e_l",
+        "v_t",
+        "delta_t",
+        "tau_w",
+        "a",
+        "b",
+        "v_reset",
+        "v_peak",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     spike_state: ClassVar[str] = "v"
     native_name: ClassVar[str | None] = "adex"
     system_name: ClassVar[str] = "adex"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "c": Domain.positive("pF"), "g_l": Domain.positive("nS"), "e_l": Domain.real("mV"),
-        "v_t": Domain.real("mV"), "delta_t": Domain.positive("mV"),
-        "tau_w": Domain.positive("ms"), "a": Domain.real("nS"), "b": Domain.real("pA"),
-        "v_reset": Domain.real("mV"), "v_peak": Domain.real("mV"),
+        "c": Domain.positive("pF"),
+        "g_l": Domain.positive("nS"),
+        "e_l": Domain.real("mV"),
+        "v_t": Domain.real("mV"),
+        "delta_t": Domain.positive("mV"),
+        "tau_w": Domain.positive("ms"),
+        "a": Domain.real("nS"),
+        "b": Domain.real("pA"),
+        "v_reset": Domain.real("mV"),
+        "v_peak": Domain.real("mV"),
     }
 
     @classmethod

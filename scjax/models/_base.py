@@ -69,9 +69,7 @@ class AbstractNeuronModel(eqx.Module):
 
     def __check_init__(self):
         if self.integrator not in INTEGRATORS:
-            raise ValueError(
-                f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}"
-            )
+            raise ValueError(f"integrator must be one of {INTEGRATORS}, got {self.integrator!r}")
         if self.integrator in CONDUCTANCE_INTEGRATORS:
             from ._conductance import AbstractConductanceModel, conductance_model_names
 
@@ -102,9 +100,7 @@ class AbstractNeuronModel(eqx.Module):
         """The value of `spike_state` at which a spike is counted."""
 
     @abc.abstractmethod
-    def spike_and_reset(
-        self, y_prev: State, y_next: State, surrogate=None
-    ) -> tuple[State, Scalar]:
+    def spike_and_reset(self, y_prev: State, y_next: State, surrogate=None) -> tuple[State, Scalar]:
         """Given the states before and after one step, return (state to keep, spike).
 
         With `surrogate=None` spike is a bool. With a `scjax.AbstractSurrogate` it is 1.0 or
@@ -213,5 +209,3 @@ def exprel(z):
     small = jnp.abs(z) < 1e-6
     z_safe = jnp.where(small, 1.0, z)
     return jnp.where(small, 1.0 + z / 2.0 + z * z / 6.0, jnp.expm1(z_safe) / z_safe)
-
-

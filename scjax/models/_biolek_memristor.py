@@ -6,8 +6,8 @@ from typing import ClassVar
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, integrator_field
 from ._domain import Domain
+from ._system_base import AbstractPlainSystem, integrator_field
 
 
 class BiolekMemristor(AbstractPlainSystem):
@@ -44,13 +44,23 @@ class BiolekMemristor(AbstractPlainSystem):
 
     state_names: ClassVar[tuple[str, ...]] = ("x",)
     param_names: ClassVar[tuple[str, ...]] = (
-        "r_on", "r_off", "d", "mu_v", "p", "v_amp", "freq", "x0",
+        "r_on",
+        "r_off",
+        "d",
+        "mu_v",
+        "p",
+        "v_amp",
+        "freq",
+        "x0",
     )
     spike_state: ClassVar[str] = "x"
     system_name: ClassVar[str] = "biolek_memristor"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "r_on": Domain.positive("Ω"), "r_off": Domain.positive("Ω"), "d": Domain.positive("m"),
-        "mu_v": Domain.positive("m²/(V·s)"), "p": Domain.positive("1"),
+        "r_on": Domain.positive("Ω"),
+        "r_off": Domain.positive("Ω"),
+        "d": Domain.positive("m"),
+        "mu_v": Domain.positive("m²/(V·s)"),
+        "p": Domain.positive("1"),
     }
 
     def voltage(self, t, current: ScalarLike = 0.0):

@@ -8,6 +8,7 @@ domain is any finite real.
 
 import dataclasses
 import math
+
 import numpy as np
 
 
@@ -42,8 +43,7 @@ class Domain:
         return cls(low=0.0, low_open=False, units=units)
 
     @classmethod
-    def interval(cls, low: float, high: float, units: str = "", *, open: bool = False
-                 ) -> "Domain":
+    def interval(cls, low: float, high: float, units: str = "", *, open: bool = False) -> "Domain":
         return cls(low=float(low), high=float(high), low_open=open, high_open=open, units=units)
 
     @property
@@ -84,4 +84,3 @@ def domain_table(model_cls) -> str:
         default = "" if field is None or field.default is dataclasses.MISSING else field.default
         rows.append(f"| `{name}` | {default} | {domain.describe()} | {domain.units} |")
     return "\n".join(rows)
-

@@ -36,14 +36,18 @@ class FitzHughNagumo(AbstractCrossingModel):
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "fitzhugh_nagumo"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau_w": Domain.positive("1"), "a": Domain.real("1"), "b": Domain.real("1"),
+        "tau_w": Domain.positive("1"),
+        "a": Domain.real("1"),
+        "b": Domain.real("1"),
         "v_threshold": Domain.real("1"),
     }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
         v, w = y[0], y[1]
-        return jnp.stack([v - v * v * v / 3.0 - w + current, (v + self.a - self.b * w) / self.tau_w])
+        return jnp.stack(
+            [v - v * v * v / 3.0 - w + current, (v + self.a - self.b * w) / self.tau_w]
+        )
 
     def initial_state(self) -> State:
         # Resting point at I = 0: v - v³/3 - (v + a)/b = 0. Newton from v = -1.2 (the root is

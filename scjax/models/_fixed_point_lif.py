@@ -60,13 +60,23 @@ class FixedPointLIF(AbstractResettingModel, AbstractDiscreteTimeModel):
 
     state_names: ClassVar[tuple[str, ...]] = ("v_q",)
     param_names: ClassVar[tuple[str, ...]] = (
-        "tau_m", "v_rest", "v_th", "v_reset", "r_m", "dt", "i_max",
+        "tau_m",
+        "v_rest",
+        "v_th",
+        "v_reset",
+        "r_m",
+        "dt",
+        "i_max",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v_q",)
     spike_state: ClassVar[str] = "v_q"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau_m": Domain.positive("ms"), "v_rest": Domain.real("mV"), "v_th": Domain.real("mV"),
-        "v_reset": Domain.real("mV"), "r_m": Domain.real("MΩ"), "dt": Domain.positive("ms"),
+        "tau_m": Domain.positive("ms"),
+        "v_rest": Domain.real("mV"),
+        "v_th": Domain.real("mV"),
+        "v_reset": Domain.real("mV"),
+        "r_m": Domain.real("MΩ"),
+        "dt": Domain.positive("ms"),
         "i_max": Domain.positive("nA"),
     }
 
@@ -94,10 +104,14 @@ class FixedPointLIF(AbstractResettingModel, AbstractDiscreteTimeModel):
             return self.to_q(self.r_m * current)
         n = self.bitstream_bits
         t = jnp.asarray(t)
-        t_bits = jax.lax.bitcast_convert_type(t, jnp.uint64 if t.dtype == jnp.float64 else jnp.uint32)
+        t_bits = jax.lax.bitcast_convert_type(
+            t, jnp.uint64 if t.dtype == jnp.float64 else jnp.uint32
+        )
         key = jax.random.key(self.seed)
         key = jax.random.fold_in(key, (t_bits & 0xFFFFFFFF).astype(jnp.uint32))
-        key = jax.random.fold_in(key, (t_bits >> 32).astype(jnp.uint32) if t_bits.dtype == jnp.uint64 else jnp.uint32(0))
+        key = jax.random.fold_in(
+            key, (t_bits >> 32).astype(jnp.uint32) if t_bits.dtype == jnp.uint64 else jnp.uint32(0)
+        )
         p = jnp.clip(current / self.i_max, 0.0, 1.0)
         count = jnp.sum(jax.random.bernoulli(key, p, (n,)).astype(jnp.int32))
         full = self.to_q(self.r_m * self.i_max)

@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, integrator_field
 from ._domain import Domain
+from ._system_base import AbstractPlainSystem, integrator_field
 
 
 class GammaOscillation(AbstractPlainSystem):
@@ -42,12 +42,20 @@ class GammaOscillation(AbstractPlainSystem):
 
     state_names: ClassVar[tuple[str, ...]] = ("E", "I")
     param_names: ClassVar[tuple[str, ...]] = (
-        "tau_e", "tau_i", "w_ee", "w_ei", "w_ie", "w_ii", "p_e", "p_i",
+        "tau_e",
+        "tau_i",
+        "w_ee",
+        "w_ei",
+        "w_ie",
+        "w_ii",
+        "p_e",
+        "p_i",
     )
     spike_state: ClassVar[str] = "E"
     system_name: ClassVar[str] = "gamma_oscillation"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau_e": Domain.positive("ms"), "tau_i": Domain.positive("ms"),
+        "tau_e": Domain.positive("ms"),
+        "tau_i": Domain.positive("ms"),
     }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:

@@ -72,7 +72,14 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConduc
 
     state_names: ClassVar[tuple[str, ...]] = ("v", "m", "h", "n")
     param_names: ClassVar[tuple[str, ...]] = (
-        "c_m", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "v_threshold",
+        "c_m",
+        "g_na",
+        "g_k",
+        "g_l",
+        "e_na",
+        "e_k",
+        "e_l",
+        "v_threshold",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
     gate_state_names: ClassVar[tuple[str, ...]] = ("m", "h", "n")
@@ -80,9 +87,13 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConduc
     native_name: ClassVar[str | None] = "hodgkin_huxley"
     system_name: ClassVar[str] = "hodgkin_huxley"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "c_m": Domain.positive("µF/cm²"), "g_na": Domain.nonnegative("mS/cm²"),
-        "g_k": Domain.nonnegative("mS/cm²"), "g_l": Domain.nonnegative("mS/cm²"),
-        "e_na": Domain.real("mV"), "e_k": Domain.real("mV"), "e_l": Domain.real("mV"),
+        "c_m": Domain.positive("µF/cm²"),
+        "g_na": Domain.nonnegative("mS/cm²"),
+        "g_k": Domain.nonnegative("mS/cm²"),
+        "g_l": Domain.nonnegative("mS/cm²"),
+        "e_na": Domain.real("mV"),
+        "e_k": Domain.real("mV"),
+        "e_l": Domain.real("mV"),
         "v_threshold": Domain.real("mV"),
     }
 
@@ -131,12 +142,14 @@ class HodgkinHuxley(AbstractCrossingModel, AbstractUpstrokeModel, AbstractConduc
     def initial_state(self) -> State:
         v = jnp.asarray(-65.0)
         gate = lambda a, b: a / (a + b)  # noqa: E731
-        return jnp.stack([
-            v,
-            gate(alpha_m(v), beta_m(v)),
-            gate(alpha_h(v), beta_h(v)),
-            gate(alpha_n(v), beta_n(v)),
-        ])
+        return jnp.stack(
+            [
+                v,
+                gate(alpha_m(v), beta_m(v)),
+                gate(alpha_h(v), beta_h(v)),
+                gate(alpha_n(v), beta_n(v)),
+            ]
+        )
 
     def spike_threshold(self) -> Param:
         return self.v_threshold

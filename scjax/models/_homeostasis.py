@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, integrator_field
 from ._domain import Domain
+from ._system_base import AbstractPlainSystem, integrator_field
 
 
 class Homeostasis(AbstractPlainSystem):
@@ -38,7 +38,13 @@ class Homeostasis(AbstractPlainSystem):
 
     state_names: ClassVar[tuple[str, ...]] = ("r", "z")
     param_names: ClassVar[tuple[str, ...]] = (
-        "tau_r", "r_max", "slope", "theta0", "r_target", "k_p", "k_i",
+        "tau_r",
+        "r_max",
+        "slope",
+        "theta0",
+        "r_target",
+        "k_p",
+        "k_i",
     )
     spike_state: ClassVar[str] = "r"
     system_name: ClassVar[str] = "homeostasis"

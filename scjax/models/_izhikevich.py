@@ -57,8 +57,11 @@ class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
     native_name: ClassVar[str | None] = "izhikevich"
     system_name: ClassVar[str] = "izhikevich"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "a": Domain.positive("1/ms"), "b": Domain.real("1/ms"), "c": Domain.real("mV"),
-        "d": Domain.real("mV/ms"), "v_peak": Domain.real("mV"),
+        "a": Domain.positive("1/ms"),
+        "b": Domain.real("1/ms"),
+        "c": Domain.real("mV"),
+        "d": Domain.real("mV/ms"),
+        "v_peak": Domain.real("mV"),
     }
 
     @classmethod

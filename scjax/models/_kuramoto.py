@@ -9,8 +9,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, PLAIN_DEFAULT_INTEGRATOR
 from ._domain import Domain
+from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
 
 
 class Kuramoto(AbstractPlainSystem):
@@ -76,7 +76,8 @@ class Kuramoto(AbstractPlainSystem):
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
-        # (1/N) Σ_j sin(θ_j − θ_i) = Im(e^{−iθ_i} ⟨e^{iθ}⟩) = S cos θ_i − C sin θ_i: O(N), not O(N²).
+        # (1/N) Σ_j sin(θ_j − θ_i) = Im(e^{−iθ_i} ⟨e^{iθ}⟩) = S cos θ_i − C sin θ_i:
+        # O(N), not O(N²).
         s, c = jnp.sin(y), jnp.cos(y)
         mean_s, mean_c = jnp.mean(s), jnp.mean(c)
         return self.natural_frequencies() + self.coupling * (mean_s * c - mean_c * s) + current

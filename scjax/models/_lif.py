@@ -36,8 +36,11 @@ class LIF(AbstractResettingModel):
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "lif"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau_m": Domain.positive("ms"), "v_rest": Domain.real("mV"), "v_th": Domain.real("mV"),
-        "v_reset": Domain.real("mV"), "r_m": Domain.positive("MΩ"),
+        "tau_m": Domain.positive("ms"),
+        "v_rest": Domain.real("mV"),
+        "v_th": Domain.real("mV"),
+        "v_reset": Domain.real("mV"),
+        "r_m": Domain.positive("MΩ"),
     }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:

@@ -6,8 +6,8 @@ from typing import ClassVar
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, integrator_field
 from ._domain import Domain
+from ._system_base import AbstractPlainSystem, integrator_field
 
 
 class Lindblad(AbstractPlainSystem):
@@ -35,8 +35,14 @@ class Lindblad(AbstractPlainSystem):
     integrator: str = integrator_field()
 
     state_names: ClassVar[tuple[str, ...]] = (
-        "re_rho00", "re_rho01", "re_rho10", "re_rho11",
-        "im_rho00", "im_rho01", "im_rho10", "im_rho11",
+        "re_rho00",
+        "re_rho01",
+        "re_rho10",
+        "re_rho11",
+        "im_rho00",
+        "im_rho01",
+        "im_rho10",
+        "im_rho11",
     )
     param_names: ClassVar[tuple[str, ...]] = ("delta", "omega", "gamma")
     spike_state: ClassVar[str] = "re_rho11"
@@ -66,17 +72,29 @@ class Lindblad(AbstractPlainSystem):
         b = 0.5 * (self.omega + current)
 
         def commutator(r00, r01, r10, r11):
-            return (b * (r10 - r01), 2.0 * a * r01 + b * (r11 - r00),
-                    -2.0 * a * r10 + b * (r00 - r11), b * (r01 - r10))
+            return (
+                b * (r10 - r01),
+                2.0 * a * r01 + b * (r11 - r00),
+                -2.0 * a * r10 + b * (r00 - r11),
+                b * (r01 - r10),
+            )
 
         x00, x01, x10, x11, z00, z01, z10, z11 = (y[k] for k in range(8))
         cr = commutator(x00, x01, x10, x11)
         ci = commutator(z00, z01, z10, z11)
         g2 = 2.0 * self.gamma
-        return jnp.stack([
-            ci[0], ci[1] - g2 * x01, ci[2] - g2 * x10, ci[3],
-            -cr[0], -cr[1] - g2 * z01, -cr[2] - g2 * z10, -cr[3],
-        ]).astype(y.dtype)
+        return jnp.stack(
+            [
+                ci[0],
+                ci[1] - g2 * x01,
+                ci[2] - g2 * x10,
+                ci[3],
+                -cr[0],
+                -cr[1] - g2 * z01,
+                -cr[2] - g2 * z10,
+                -cr[3],
+            ]
+        ).astype(y.dtype)
 
     def initial_state(self) -> State:
         y = jnp.zeros(8, dtype=jnp.result_type(float))

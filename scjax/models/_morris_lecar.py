@@ -46,7 +46,18 @@ class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
 
     state_names: ClassVar[tuple[str, ...]] = ("v", "w")
     param_names: ClassVar[tuple[str, ...]] = (
-        "c", "g_l", "g_ca", "g_k", "v_l", "v_ca", "v_k", "v1", "v2", "v3", "v4", "phi",
+        "c",
+        "g_l",
+        "g_ca",
+        "g_k",
+        "v_l",
+        "v_ca",
+        "v_k",
+        "v1",
+        "v2",
+        "v3",
+        "v4",
+        "phi",
         "v_threshold",
     )
     fast_state_names: ClassVar[tuple[str, ...]] = ("v",)
@@ -54,11 +65,18 @@ class MorrisLecar(AbstractCrossingModel, AbstractConductanceModel):
     spike_state: ClassVar[str] = "v"
     system_name: ClassVar[str] = "morris_lecar"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "c": Domain.positive("µF/cm²"), "g_l": Domain.nonnegative("mS/cm²"),
-        "g_ca": Domain.nonnegative("mS/cm²"), "g_k": Domain.nonnegative("mS/cm²"),
-        "v_l": Domain.real("mV"), "v_ca": Domain.real("mV"), "v_k": Domain.real("mV"),
-        "v1": Domain.real("mV"), "v2": Domain.positive("mV"), "v3": Domain.real("mV"),
-        "v4": Domain.positive("mV"), "phi": Domain.nonnegative("1/ms"),
+        "c": Domain.positive("µF/cm²"),
+        "g_l": Domain.nonnegative("mS/cm²"),
+        "g_ca": Domain.nonnegative("mS/cm²"),
+        "g_k": Domain.nonnegative("mS/cm²"),
+        "v_l": Domain.real("mV"),
+        "v_ca": Domain.real("mV"),
+        "v_k": Domain.real("mV"),
+        "v1": Domain.real("mV"),
+        "v2": Domain.positive("mV"),
+        "v3": Domain.real("mV"),
+        "v4": Domain.positive("mV"),
+        "phi": Domain.nonnegative("1/ms"),
         "v_threshold": Domain.real("mV"),
     }
 

@@ -10,8 +10,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
 from ._domain import Domain
+from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
 
 
 class PredictiveCoding(AbstractPlainSystem):
@@ -50,7 +50,8 @@ class PredictiveCoding(AbstractPlainSystem):
     system_name: ClassVar[str] = "predictive_coding"
     array_param_names: ClassVar[tuple[str, ...]] = ("u1", "u2", "stimulus")
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau": Domain.positive("ms"), "sigma0_sq": Domain.positive("1"),
+        "tau": Domain.positive("ms"),
+        "sigma0_sq": Domain.positive("1"),
         "sigma1_sq": Domain.positive("1"),
     }
 
@@ -86,7 +87,7 @@ class PredictiveCoding(AbstractPlainSystem):
         return tuple(f"r1_{i}" for i in range(self.n1)) + tuple(f"r2_{i}" for i in range(self.n2))
 
     def errors(self, y: State, current: ScalarLike = 0.0):
-        r1, r2 = y[: self.n1], y[self.n1:]
+        r1, r2 = y[: self.n1], y[self.n1 :]
         e0 = self.stimulus + current - jax.nn.sigmoid(self.u1 @ r1)
         e1 = r1 - jax.nn.sigmoid(self.u2 @ r2)
         return e0, e1
@@ -94,17 +95,24 @@ class PredictiveCoding(AbstractPlainSystem):
     def energy(self, y: State, current: ScalarLike = 0.0):
         """The free energy E the dynamics descend (dimensionless)."""
         e0, e1 = self.errors(y, current)
-        return (jnp.sum(e0 * e0) / (2.0 * self.sigma0_sq) + jnp.sum(e1 * e1) / (2.0 * self.sigma1_sq)
-                + 0.5 * self.alpha * jnp.sum(y * y))
+        return (
+            jnp.sum(e0 * e0) / (2.0 * self.sigma0_sq)
+            + jnp.sum(e1 * e1) / (2.0 * self.sigma1_sq)
+            + 0.5 * self.alpha * jnp.sum(y * y)
+        )
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
-        r1, r2 = y[: self.n1], y[self.n1:]
+        r1, r2 = y[: self.n1], y[self.n1 :]
         a1, a2 = self.u1 @ r1, self.u2 @ r2
         s1, s2 = jax.nn.sigmoid(a1), jax.nn.sigmoid(a2)
         e0 = self.stimulus + current - s1
         e1 = r1 - s2
-        dr1 = self.u1.T @ (s1 * (1.0 - s1) * e0) / self.sigma0_sq - e1 / self.sigma1_sq - self.alpha * r1
+        dr1 = (
+            self.u1.T @ (s1 * (1.0 - s1) * e0) / self.sigma0_sq
+            - e1 / self.sigma1_sq
+            - self.alpha * r1
+        )
         dr2 = self.u2.T @ (s2 * (1.0 - s2) * e1) / self.sigma1_sq - self.alpha * r2
         return jnp.concatenate([dr1, dr2]) / self.tau
 

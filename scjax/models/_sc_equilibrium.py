@@ -6,8 +6,8 @@ from typing import ClassVar
 import jax.numpy as jnp
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import AbstractPlainSystem, integrator_field
 from ._domain import Domain
+from ._system_base import AbstractPlainSystem, integrator_field
 
 
 class SCEquilibrium(AbstractPlainSystem):
@@ -39,7 +39,8 @@ class SCEquilibrium(AbstractPlainSystem):
     spike_state: ClassVar[str] = "x"
     system_name: ClassVar[str] = "sc_equilibrium"
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "n_bits": Domain.positive("bits"), "tau_clk": Domain.positive("ms"),
+        "n_bits": Domain.positive("bits"),
+        "tau_clk": Domain.positive("ms"),
     }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
@@ -53,5 +54,3 @@ class SCEquilibrium(AbstractPlainSystem):
         """The closed-form solution x(t) (for tests and golden checks)."""
         target = self.p + current
         return target + (self.x0 - target) * jnp.exp(-t / (self.n_bits * self.tau_clk))
-
-

@@ -9,8 +9,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from .._custom_types import Param, ScalarLike, State
-from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
 from ._domain import Domain
+from ._system_base import PLAIN_DEFAULT_INTEGRATOR, AbstractPlainSystem
 
 
 class STDPCurve(AbstractPlainSystem):
@@ -50,13 +50,20 @@ class STDPCurve(AbstractPlainSystem):
     integrator: str = eqx.field(static=True)
 
     param_names: ClassVar[tuple[str, ...]] = (
-        "a_plus", "a_minus", "tau_plus", "tau_minus", "rate", "w_max", "w0",
+        "a_plus",
+        "a_minus",
+        "tau_plus",
+        "tau_minus",
+        "rate",
+        "w_max",
+        "w0",
     )
     spike_state: ClassVar[str] = "w_0"
     system_name: ClassVar[str] = "stdp"
     array_param_names: ClassVar[tuple[str, ...]] = ("lags",)
     param_domains: ClassVar[Mapping[str, Domain]] = {
-        "tau_plus": Domain.positive("ms"), "tau_minus": Domain.positive("ms"),
+        "tau_plus": Domain.positive("ms"),
+        "tau_minus": Domain.positive("ms"),
     }
 
     def __init__(
@@ -74,7 +81,9 @@ class STDPCurve(AbstractPlainSystem):
     ):
         lags = np.arange(-75.0, 76.0, 10.0) if lags is None else np.asarray(lags, float)
         if lags.ndim != 1 or lags.size == 0 or np.any(lags == 0) or not np.all(np.isfinite(lags)):
-            raise ValueError(f"lags must be a non-empty 1-D array of finite non-zero lags, got {lags}")
+            raise ValueError(
+                f"lags must be a non-empty 1-D array of finite non-zero lags, got {lags}"
+            )
         self.lags = lags
         self.a_plus, self.a_minus = a_plus, a_minus
         self.tau_plus, self.tau_minus = tau_plus, tau_minus

@@ -8,10 +8,10 @@ import diffrax
 import jax
 import numpy as np
 
+from .._validation import check_dt, check_finite_scalar, is_concrete
 from ..models import AbstractDiscreteTimeModel, AbstractNeuronModel, AbstractUpstrokeModel
 from ..solvers import AbstractRosenbrockSolver, Euler
 from ..stimulus import AbstractStimulus
-from .._validation import check_dt, check_finite_scalar, is_concrete
 
 
 def check_model(model) -> None:
@@ -28,8 +28,10 @@ def check_time_grid(dt, t0, n_steps: int, dtype) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             end = np.asarray(t0, dtype) + np.asarray(dt, dtype) * np.asarray(n_steps, dtype)
         if not np.isfinite(end):
-            raise ValueError(f"t0 = {float(t0)} and dt = {float(dt)}: the time of the last "
-                             f"step, t0 + {n_steps}·dt, overflows {np.dtype(dtype).name}")
+            raise ValueError(
+                f"t0 = {float(t0)} and dt = {float(dt)}: the time of the last "
+                f"step, t0 + {n_steps}·dt, overflows {np.dtype(dtype).name}"
+            )
 
 
 def check_solver_for_models(solver: diffrax.AbstractSolver, dt, models, check_step: bool):
@@ -45,11 +47,15 @@ def _check_discrete_time_model(model, solver, dt) -> None:
     """A discrete-time update (e.g. `FixedPointLIF`) is built for one dt and applied by one
     Euler step: any other dt or solver would be silently wrong."""
     if type(solver) is not Euler:
-        raise ValueError(f"solver must be Euler for {type(model).__name__} (its step is the "
-                         f"discrete update), got {type(solver).__name__}")
+        raise ValueError(
+            f"solver must be Euler for {type(model).__name__} (its step is the "
+            f"discrete update), got {type(solver).__name__}"
+        )
     if is_concrete(dt) and is_concrete(model.dt) and float(dt) != float(model.dt):
-        raise ValueError(f"dt = {float(dt)} differs from the dt = {float(model.dt)} "
-                         f"{type(model).__name__} was built for")
+        raise ValueError(
+            f"dt = {float(dt)} differs from the dt = {float(model.dt)} "
+            f"{type(model).__name__} was built for"
+        )
 
 
 def _check_linearly_implicit_step(model, solver, dt) -> None:
@@ -99,8 +105,10 @@ def n_steps_of(current, n_steps) -> int:
         known = current.n_samples
         if n_steps is None:
             if known is None:
-                raise ValueError(f"n_steps is None: give the number of steps for a "
-                                 f"{type(current).__name__} stimulus")
+                raise ValueError(
+                    f"n_steps is None: give the number of steps for a "
+                    f"{type(current).__name__} stimulus"
+                )
             return known
         if not (isinstance(n_steps, int) and not isinstance(n_steps, bool) and n_steps >= 1):
             raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
@@ -118,8 +126,10 @@ def check_y0(y0, shape: tuple[int, ...], model) -> None:
         return
     arr = np.asarray(y0)
     if arr.shape != shape:
-        raise ValueError(f"y0 must have shape {shape} for {type(model).__name__} "
-                         f"{model.state_names}, got {arr.shape}")
+        raise ValueError(
+            f"y0 must have shape {shape} for {type(model).__name__} "
+            f"{model.state_names}, got {arr.shape}"
+        )
     if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise ValueError(f"y0 must be a real array, got dtype {arr.dtype}")
     if not np.all(np.isfinite(arr)):

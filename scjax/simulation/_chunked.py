@@ -50,8 +50,7 @@ class _PerNeuronKeys(AbstractStimulus):
 
 
 def check_chunk_size(chunk_size) -> None:
-    if not (isinstance(chunk_size, int) and not isinstance(chunk_size, bool)
-            and chunk_size >= 1):
+    if not (isinstance(chunk_size, int) and not isinstance(chunk_size, bool) and chunk_size >= 1):
         raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
@@ -66,8 +65,9 @@ def _progress(n_chunks: int):
     return tqdm(total=n_chunks, desc="simulate_batch", unit="chunk")
 
 
-def simulate_chunked(model, current, dt, *, batch: int, chunk_size: int, key, y0,
-                     **kwargs) -> Trajectory:
+def simulate_chunked(
+    model, current, dt, *, batch: int, chunk_size: int, key, y0, **kwargs
+) -> Trajectory:
     """The batch of `simulate_batch` (B = `batch`) run `chunk_size` neurons at a time.
 
     A chunk is `chunk_size` neurons rounded up to a multiple of the device count; the last
@@ -81,9 +81,11 @@ def simulate_chunked(model, current, dt, *, batch: int, chunk_size: int, key, y0
     check_chunk_size(chunk_size)
     is_stimulus = isinstance(current, AbstractStimulus)
     if not is_stimulus and key is not None:
-        raise ValueError("key: chunk_size with a current array draws the model's current "
-                         "noise as one [B, T] array, which cannot be streamed; pass the "
-                         "noise as scjax.stimulus.WhiteNoise (per-neuron keys) instead")
+        raise ValueError(
+            "key: chunk_size with a current array draws the model's current "
+            "noise as one [B, T] array, which cannot be streamed; pass the "
+            "noise as scjax.stimulus.WhiteNoise (per-neuron keys) instead"
+        )
     n_devices = math.prod(batch_sharding().mesh.devices.shape)
     width = -(-min(chunk_size, batch) // n_devices) * n_devices
     # Whole-batch inputs on the host (every process holds them: parameters are B numbers).
@@ -98,8 +100,9 @@ def simulate_chunked(model, current, dt, *, batch: int, chunk_size: int, key, y0
         keys = jax.random.split(key, batch)  # B keys: small
 
     def rows(tree, axes, index):
-        return jax.tree.map(lambda a, x: x if a is None else x[index], axes, tree,
-                            is_leaf=lambda a: a is None)
+        return jax.tree.map(
+            lambda a, x: x if a is None else x[index], axes, tree, is_leaf=lambda a: a is None
+        )
 
     def run(start):
         index = np.minimum(np.arange(start, start + width), batch - 1)
@@ -107,7 +110,8 @@ def simulate_chunked(model, current, dt, *, batch: int, chunk_size: int, key, y0
         if keys is not None:
             drive = _PerNeuronKeys(drive, keys[index])
         chunk_model, drive, chunk_y0 = shard_batch(
-            (rows(model, model_axes, index), drive, None if y0 is None else y0[index]))
+            (rows(model, model_axes, index), drive, None if y0 is None else y0[index])
+        )
         return simulate_batch(chunk_model, drive, dt, key=key, y0=chunk_y0, **kwargs)
 
     starts = range(0, batch, width)

@@ -78,8 +78,9 @@ def events_from_argument(events) -> InStepEvents | None:
         return events
     if isinstance(events, str) and events in EVENT_MODES:
         return None if events == "end_of_step" else InStepEvents()
-    raise ValueError(f"events must be one of {EVENT_MODES} or a scjax.simulation.InStepEvents, "
-                     f"got {events!r}")
+    raise ValueError(
+        f"events must be one of {EVENT_MODES} or a scjax.simulation.InStepEvents, got {events!r}"
+    )
 
 
 def check_events_for_model(events: InStepEvents | None, model, surrogate) -> None:
@@ -87,15 +88,21 @@ def check_events_for_model(events: InStepEvents | None, model, surrogate) -> Non
     if events is None:
         return
     if isinstance(model, AbstractDiscreteTimeModel):
-        raise ValueError(f"events='in_step' needs a continuous-time model; "
-                         f"{type(model).__name__} is a discrete-time update built for one dt")
+        raise ValueError(
+            f"events='in_step' needs a continuous-time model; "
+            f"{type(model).__name__} is a discrete-time update built for one dt"
+        )
     if not isinstance(model, (AbstractResettingModel, AbstractCrossingModel)):
-        raise ValueError(f"events='in_step' needs a model that spikes (a resetting or crossing "
-                         f"model); {type(model).__name__} is neither")
+        raise ValueError(
+            f"events='in_step' needs a model that spikes (a resetting or crossing "
+            f"model); {type(model).__name__} is neither"
+        )
     if surrogate is not None:
-        raise ValueError("surrogate must be None with events='in_step': in-step events "
-                         "differentiate spike times and resets exactly (through the located "
-                         f"time), got surrogate={surrogate!r}")
+        raise ValueError(
+            "surrogate must be None with events='in_step': in-step events "
+            "differentiate spike times and resets exactly (through the located "
+            f"time), got surrogate={surrogate!r}"
+        )
 
 
 def in_step_neuron_step(solver_step, dt, events: InStepEvents):
@@ -119,8 +126,9 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
         no_event = jnp.full((), jnp.inf, y.dtype)
 
         def locate(y_a, a, y_b):
-            return _crossing_offset(solver_step, model, y_a, a, y_b, t_n, dt, i_n,
-                                    events.newton_iterations)
+            return _crossing_offset(
+                solver_step, model, y_a, a, y_b, t_n, dt, i_n, events.newton_iterations
+            )
 
         if isinstance(model, AbstractCrossingModel):
             crossed = (y[i] < threshold) & (y_b[i] >= threshold)
@@ -185,8 +193,7 @@ def _crossing_offset(solver_step, model, y_a, a, y_b, t_n, dt, i_n, iterations):
         return jnp.where(inside, newton, 0.5 * (lo + hi)), lo, hi
 
     # A loop, not unrolled: one compiled body whatever the iteration count.
-    s, _, _ = jax.lax.fori_loop(0, iterations, newton_bisection,
-                                (s, jnp.zeros_like(span), span))
+    s, _, _ = jax.lax.fori_loop(0, iterations, newton_bisection, (s, jnp.zeros_like(span), span))
     _, slope = jax.jvp(g, (s,), (jnp.ones_like(s),))
     # Not where the interval starts at or above threshold (a y0 given there): s = 0 then.
     usable = (slope > 0) & jnp.isfinite(slope) & (g_lo < 0)

@@ -1,6 +1,5 @@
 """The loop: one `jax.lax.scan` for every model, solver, stimulus and recording."""
 
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -35,14 +34,29 @@ class _StepTerm(AbstractModelTerm):
         return vf * control
 
 
-_DIVERGED = ("the state became non-finite: dt is too large for this solver (try a smaller dt "
-             "or integrator='rosenbrock'), or pass throw=False to inspect the trajectory")
+_DIVERGED = (
+    "the state became non-finite: dt is too large for this solver (try a smaller dt "
+    "or integrator='rosenbrock'), or pass throw=False to inspect the trajectory"
+)
 
 
 @eqx.filter_jit
-def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Recording,
-             throw: bool, surrogate, model_axes=None, stimulus_axes=None,
-             events=None) -> Trajectory:
+def run_loop(
+    model,
+    solver,
+    drive,
+    dt,
+    y0,
+    t0,
+    key,
+    n_steps: int,
+    recording: Recording,
+    throw: bool,
+    surrogate,
+    model_axes=None,
+    stimulus_axes=None,
+    events=None,
+) -> Trajectory:
     """Integrate `n_steps` fixed steps.
 
     `drive` is a dense current (`[T]`, or `[B, T]` for a batch), scanned over as the loop's
@@ -58,8 +72,7 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     current = None if stimulus is not None else drive
     if current is not None:
         # Traced inputs could not be checked at the boundary; check them now.
-        current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)),
-                               "current must be finite")
+        current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
     dt = eqx.error_if(dt, ~(jnp.isfinite(dt) & (dt > 0)), "dt must be positive and finite")
     save_every = recording.save_every
     n_saved = n_steps // save_every
@@ -79,8 +92,12 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
 
     if events is not None:  # `spike` is then the step's spike-time offsets (see _events)
         neuron_step = in_step_neuron_step(
-            lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None,
-                                                  False)[0], dt, events)
+            lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[
+                0
+            ],
+            dt,
+            events,
+        )
 
     sample = None
     if stimulus is not None:
@@ -89,8 +106,9 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         keys = key
         if batched:
             keys = None if key is None else jax.random.split(key, batch)
-            init = jax.vmap(init, in_axes=(stimulus_axes, None if keys is None else 0),
-                            axis_size=batch)
+            init = jax.vmap(
+                init, in_axes=(stimulus_axes, None if keys is None else 0), axis_size=batch
+            )
             sample = jax.vmap(sample, in_axes=(stimulus_axes, 0, None, None), axis_size=batch)
         stimulus_state = init(stimulus, keys)
     else:
@@ -170,9 +188,14 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
     else:
         xs = (ts[:-1], ts[1:], current)
     xs = jax.tree.map(by_chunk, xs)
-    buffer = (jnp.full((capacity, *counts_shape), jnp.inf, dtype) if want_times else None)
-    carry0 = (y0_carry, stimulus_state, jnp.zeros(counts_shape, jnp.int32),
-              jnp.zeros(counts_shape, dtype) if surrogate is not None else None, buffer)
+    buffer = jnp.full((capacity, *counts_shape), jnp.inf, dtype) if want_times else None
+    carry0 = (
+        y0_carry,
+        stimulus_state,
+        jnp.zeros(counts_shape, jnp.int32),
+        jnp.zeros(counts_shape, dtype) if surrogate is not None else None,
+        buffer,
+    )
     (y_final, _, n_spikes, signal_count, buffer), (ys, raster) = jax.lax.scan(chunk, carry0, xs)
 
     ys = jnp.concatenate([recorded(y0_carry)[None], ys], axis=0)
@@ -196,6 +219,14 @@ def run_loop(model, solver, drive, dt, y0, t0, key, n_steps: int, recording: Rec
         spikes = None if raster is None else raster > 0.5
         spike_signal, spike_count = raster, signal_count
     names = tuple(model.state_names[i] for i in indices)
-    return Trajectory(t=ts, y=ys, spikes=spikes, spike_signal=spike_signal, state_names=names,
-                      diverged=diverged, spike_count=spike_count, spike_time_buffer=buffer,
-                      spike_overflow=(n_spikes > capacity) if want_times else None)
+    return Trajectory(
+        t=ts,
+        y=ys,
+        spikes=spikes,
+        spike_signal=spike_signal,
+        state_names=names,
+        diverged=diverged,
+        spike_count=spike_count,
+        spike_time_buffer=buffer,
+        spike_overflow=(n_spikes > capacity) if want_times else None,
+    )

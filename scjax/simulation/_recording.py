@@ -29,14 +29,16 @@ def make_recording(model, n_steps: int, spikes, record, save_every, max_spikes) 
     """Check the recording arguments of `simulate`/`simulate_batch` against the model."""
     if spikes not in SPIKE_RECORDINGS:
         raise ValueError(f"spikes must be one of {SPIKE_RECORDINGS}, got {spikes!r}")
-    if not (isinstance(save_every, int) and not isinstance(save_every, bool)
-            and save_every >= 1 and n_steps % save_every == 0):
+    if not (
+        isinstance(save_every, int)
+        and not isinstance(save_every, bool)
+        and save_every >= 1
+        and n_steps % save_every == 0
+    ):
         raise ValueError(
-            f"save_every must be a positive int dividing the {n_steps} steps, "
-            f"got {save_every!r}"
+            f"save_every must be a positive int dividing the {n_steps} steps, got {save_every!r}"
         )
-    if not (isinstance(max_spikes, int) and not isinstance(max_spikes, bool)
-            and max_spikes >= 1):
+    if not (isinstance(max_spikes, int) and not isinstance(max_spikes, bool) and max_spikes >= 1):
         raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
     if record is None:
         indices = tuple(range(model.n_state))
@@ -44,7 +46,9 @@ def make_recording(model, n_steps: int, spikes, record, save_every, max_spikes) 
         names = (record,) if isinstance(record, str) else tuple(record)
         unknown = [n for n in names if n not in model.state_names]
         if unknown or len(set(names)) != len(names):
-            raise ValueError(f"record must name distinct states of {type(model).__name__} "
-                             f"{model.state_names}, got {record!r}")
+            raise ValueError(
+                f"record must name distinct states of {type(model).__name__} "
+                f"{model.state_names}, got {record!r}"
+            )
         indices = tuple(model.state_names.index(n) for n in names)
     return Recording(spikes, indices, save_every, max_spikes)

@@ -12,7 +12,6 @@ from .._trajectory import Trajectory
 from .._validation import is_concrete
 from ..models import AbstractNeuronModel
 from ..stimulus import AbstractStimulus
-from ._chunked import simulate_chunked
 from ._checks import (
     check_dense_current,
     check_model,
@@ -21,6 +20,7 @@ from ._checks import (
     check_y0,
     n_steps_of,
 )
+from ._chunked import simulate_chunked
 from ._events import check_events_for_model, events_from_argument
 from ._loop import run_loop
 from ._recording import make_recording
@@ -105,15 +105,35 @@ def simulate(
     check_model(model)
     batched = [name for name in model.param_names if np.ndim(getattr(model, name)) > 0]
     if batched:
-        raise ValueError(f"model: parameters {batched} are arrays; simulate one neuron per "
-                         "call (jax.vmap it) or use scjax.simulate_batch for a batch")
+        raise ValueError(
+            f"model: parameters {batched} are arrays; simulate one neuron per "
+            "call (jax.vmap it) or use scjax.simulate_batch for a batch"
+        )
     if isinstance(current, AbstractStimulus) and current.batch_size() is not None:
-        raise ValueError(f"current: the stimulus has per-neuron parameters (B = "
-                         f"{current.batch_size()}); use scjax.simulate_batch")
-    return _simulate(model, current, dt, batch=None, model_axes=None, solver=solver, y0=y0,
-                     key=key, t0=t0, throw=throw, surrogate=surrogate, save_every=save_every,
-                     check_step=check_step, n_steps=n_steps, spikes=spikes, record=record,
-                     max_spikes=max_spikes, events=events)
+        raise ValueError(
+            f"current: the stimulus has per-neuron parameters (B = "
+            f"{current.batch_size()}); use scjax.simulate_batch"
+        )
+    return _simulate(
+        model,
+        current,
+        dt,
+        batch=None,
+        model_axes=None,
+        solver=solver,
+        y0=y0,
+        key=key,
+        t0=t0,
+        throw=throw,
+        surrogate=surrogate,
+        save_every=save_every,
+        check_step=check_step,
+        n_steps=n_steps,
+        spikes=spikes,
+        record=record,
+        max_spikes=max_spikes,
+        events=events,
+    )
 
 
 def simulate_batch(
@@ -165,8 +185,10 @@ def simulate_batch(
     check_model(model)
     leaves = jax.tree.leaves(model)
     if any(np.ndim(x) > 1 for x in leaves):
-        raise ValueError("model: parameter fields must be scalars or 1-D arrays of length B, "
-                         f"got shapes {[np.shape(x) for x in leaves if np.ndim(x) > 1]}")
+        raise ValueError(
+            "model: parameter fields must be scalars or 1-D arrays of length B, "
+            f"got shapes {[np.shape(x) for x in leaves if np.ndim(x) > 1]}"
+        )
     sizes = {"model": {np.shape(x)[0] for x in leaves if np.ndim(x) == 1}}
     if isinstance(current, AbstractStimulus):
         sizes["current"] = {current.batch_size()} - {None}
@@ -177,27 +199,82 @@ def simulate_batch(
     found = set().union(*sizes.values())
     if len(found) != 1:
         detail = ", ".join(f"{k}: {sorted(v)}" for k, v in sizes.items() if v)
-        raise ValueError("model, current and y0 must agree on one batch size B"
-                         + (f", got {detail}" if detail else ": none of them has a batch "
-                            "axis (give per-neuron parameters, a [B, T] current, a stimulus "
-                            "with [B] parameters or y0 [B, n_state])"))
+        raise ValueError(
+            "model, current and y0 must agree on one batch size B"
+            + (
+                f", got {detail}"
+                if detail
+                else ": none of them has a batch "
+                "axis (give per-neuron parameters, a [B, T] current, a stimulus "
+                "with [B] parameters or y0 [B, n_state])"
+            )
+        )
     (batch,) = found
     if chunk_size is not None:
-        return simulate_chunked(model, current, dt, batch=batch, chunk_size=chunk_size,
-                                solver=solver, y0=y0, key=key, t0=t0, throw=throw,
-                                surrogate=surrogate, save_every=save_every,
-                                check_step=check_step, n_steps=n_steps, spikes=spikes,
-                                record=record, max_spikes=max_spikes, events=events)
+        return simulate_chunked(
+            model,
+            current,
+            dt,
+            batch=batch,
+            chunk_size=chunk_size,
+            solver=solver,
+            y0=y0,
+            key=key,
+            t0=t0,
+            throw=throw,
+            surrogate=surrogate,
+            save_every=save_every,
+            check_step=check_step,
+            n_steps=n_steps,
+            spikes=spikes,
+            record=record,
+            max_spikes=max_spikes,
+            events=events,
+        )
     model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
-    return _simulate(model, current, dt, batch=batch, model_axes=model_axes, solver=solver,
-                     y0=y0, key=key, t0=t0, throw=throw, surrogate=surrogate,
-                     save_every=save_every, check_step=check_step, n_steps=n_steps,
-                     spikes=spikes, record=record, max_spikes=max_spikes, events=events)
+    return _simulate(
+        model,
+        current,
+        dt,
+        batch=batch,
+        model_axes=model_axes,
+        solver=solver,
+        y0=y0,
+        key=key,
+        t0=t0,
+        throw=throw,
+        surrogate=surrogate,
+        save_every=save_every,
+        check_step=check_step,
+        n_steps=n_steps,
+        spikes=spikes,
+        record=record,
+        max_spikes=max_spikes,
+        events=events,
+    )
 
 
-def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, throw, surrogate,
-              save_every, check_step, n_steps, spikes, record, max_spikes,
-              events) -> Trajectory:
+def _simulate(
+    model,
+    current,
+    dt,
+    *,
+    batch,
+    model_axes,
+    solver,
+    y0,
+    key,
+    t0,
+    throw,
+    surrogate,
+    save_every,
+    check_step,
+    n_steps,
+    spikes,
+    record,
+    max_spikes,
+    events,
+) -> Trajectory:
     """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
     surrogate = surrogate_from_name(surrogate)
     events = events_from_argument(events)
@@ -208,8 +285,9 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
         dtype = _stimulus_dtype(current)
     else:
         current = check_dense_current(current, batched=batched)
-        dtype = current.dtype if jnp.issubdtype(current.dtype, jnp.floating) else \
-            jnp.result_type(float)
+        dtype = (
+            current.dtype if jnp.issubdtype(current.dtype, jnp.floating) else jnp.result_type(float)
+        )
     n_steps = n_steps_of(current, n_steps)
     check_time_grid(dt, t0, n_steps, dtype)
     recording = make_recording(model, n_steps, spikes, record, save_every, max_spikes)
@@ -222,17 +300,31 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
     has_model_noise = not is_concrete(noise_std) or bool(np.any(np.asarray(noise_std) != 0))
     if is_stimulus:
         if not is_concrete(noise_std):
-            model = eqx.tree_at(lambda m: m.noise_std, model, eqx.error_if(
-                jnp.asarray(model.noise_std), jnp.any(noise_std != 0),
-                "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise"))
+            model = eqx.tree_at(
+                lambda m: m.noise_std,
+                model,
+                eqx.error_if(
+                    jnp.asarray(model.noise_std),
+                    jnp.any(noise_std != 0),
+                    "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise",
+                ),
+            )
         elif has_model_noise:
-            raise ValueError("model.noise_std > 0 needs a current array; with a stimulus "
-                             "object add scjax.stimulus.WhiteNoise to the stimulus instead")
+            raise ValueError(
+                "model.noise_std > 0 needs a current array; with a stimulus "
+                "object add scjax.stimulus.WhiteNoise to the stimulus instead"
+            )
         if current.is_stochastic and key is None:
-            raise ValueError(f"key is None but the stimulus {type(current).__name__} is "
-                             "stochastic: pass key=jax.random.key(seed)")
-        drive = jax.tree.map(lambda p: jnp.asarray(p, dtype) if jnp.issubdtype(
-            jnp.result_type(p), jnp.floating) else p, current)
+            raise ValueError(
+                f"key is None but the stimulus {type(current).__name__} is "
+                "stochastic: pass key=jax.random.key(seed)"
+            )
+        drive = jax.tree.map(
+            lambda p: (
+                jnp.asarray(p, dtype) if jnp.issubdtype(jnp.result_type(p), jnp.floating) else p
+            ),
+            current,
+        )
         stimulus_axes = drive.batch_axes()
         loop_key = key
     else:
@@ -243,7 +335,8 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
             if has_model_noise and is_concrete(noise_std):
                 raise ValueError(
                     f"key is None but model.noise_std = {np.asarray(noise_std).tolist()}: pass "
-                    "key=jax.random.key(seed) to draw the current noise reproducibly")
+                    "key=jax.random.key(seed) to draw the current noise reproducibly"
+                )
         else:
             shape = (batch, n_steps) if batched else (n_steps,)
             noise = jax.random.normal(key, shape, dtype)
@@ -257,16 +350,30 @@ def _simulate(model, current, dt, *, batch, model_axes, solver, y0, key, t0, thr
             y0 = model.initial_state()
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
-    return run_loop(model, solver, drive, jnp.asarray(dt, dtype), jnp.asarray(y0, dtype),
-                    jnp.asarray(t0, dtype), loop_key, n_steps, recording, throw, surrogate,
-                    model_axes, stimulus_axes, events)
+    return run_loop(
+        model,
+        solver,
+        drive,
+        jnp.asarray(dt, dtype),
+        jnp.asarray(y0, dtype),
+        jnp.asarray(t0, dtype),
+        loop_key,
+        n_steps,
+        recording,
+        throw,
+        surrogate,
+        model_axes,
+        stimulus_axes,
+        events,
+    )
 
 
 def _stimulus_dtype(stimulus):
     """The run's dtype for a stimulus: the result type of its float parameters (Python
     floats are weak: they follow the default float dtype)."""
-    floats = [x for x in jax.tree.leaves(stimulus)
-              if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
+    floats = [
+        x for x in jax.tree.leaves(stimulus) if jnp.issubdtype(jnp.result_type(x), jnp.floating)
+    ]
     return jnp.result_type(*floats) if floats else jnp.result_type(float)
 
 

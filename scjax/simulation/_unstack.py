@@ -25,20 +25,20 @@ try:
 except ImportError:  # moved in newer JAX releases
     from jax._src.core import Tracer as _Tracer
 
-_ELEMENTWISE = frozenset("""
+_ELEMENTWISE = frozenset(
+    """
     abs acos acosh add and asin asinh atan atan2 atanh cbrt ceil clamp convert_element_type copy
     copy_p cos cosh div eq erf erf_inv erfc exp exp2 expm1 floor ge gt integer_pow is_finite le
     lgamma log log1p logistic lt max min mul ne neg nextafter not or pow rem round rsqrt
     select_n sign sin sinh sqrt square sub tan tanh xor
-""".split())
+""".split()
+)
 
 #: Reductions whose result does not depend on the order of the components.
-_REDUCTIONS = {"reduce_and": "and", "reduce_or": "or", "reduce_max": "max",
-               "reduce_min": "min"}
+_REDUCTIONS = {"reduce_and": "and", "reduce_or": "or", "reduce_max": "max", "reduce_min": "min"}
 
 #: Call primitives whose body may be inlined (no custom derivative rules, no loops).
-_INLINE = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr",
-           "core_call": "call_jaxpr"}
+_INLINE = {"pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr"}
 
 
 class _Split:
@@ -59,7 +59,8 @@ def unstacked(fn, n_state: int):
         y = jnp.stack(components)
         flat, tree = jax.tree.flatten((*rest, y))
         closed, out_shape = jax.make_jaxpr(
-            lambda *xs: fn(*jax.tree.unflatten(tree, xs)), return_shape=True)(*flat)
+            lambda *xs: fn(*jax.tree.unflatten(tree, xs)), return_shape=True
+        )(*flat)
         env_inputs = list(flat)
         env_inputs[-1] = _Split(components)
         outs = _eval(closed.jaxpr, closed.consts, env_inputs)
@@ -158,7 +159,7 @@ def _slice(eqn, ins):
     (x,) = ins
     p = eqn.params
     stride = (p["strides"] or (1,))[0]
-    return _Split(x.parts[p["start_indices"][0]:p["limit_indices"][0]:stride])
+    return _Split(x.parts[p["start_indices"][0] : p["limit_indices"][0] : stride])
 
 
 def _squeeze(eqn, ins):
@@ -177,8 +178,9 @@ def _reshape(eqn, ins):
 
 
 def _concatenate(eqn, ins):
-    if eqn.params["dimension"] != 0 or any(jnp.ndim(_materialise(x)) != 1 for x in ins
-                                           if not isinstance(x, _Split)):
+    if eqn.params["dimension"] != 0 or any(
+        jnp.ndim(_materialise(x)) != 1 for x in ins if not isinstance(x, _Split)
+    ):
         return None
     parts = []
     for x in ins:
@@ -190,9 +192,13 @@ def _scatter(eqn, ins):
     """`y.at[i].set(v)` / `.add(v)` with constant scalar indices."""
     operand, indices, updates = ins
     dims = eqn.params["dimension_numbers"]
-    if not (isinstance(operand, _Split) and _is_concrete(indices)
-            and dims.update_window_dims == () and dims.inserted_window_dims == (0,)
-            and dims.scatter_dims_to_operand_dims == (0,)):
+    if not (
+        isinstance(operand, _Split)
+        and _is_concrete(indices)
+        and dims.update_window_dims == ()
+        and dims.inserted_window_dims == (0,)
+        and dims.scatter_dims_to_operand_dims == (0,)
+    ):
         return None
     idx = np.asarray(indices).reshape(-1)
     values = _parts(updates, idx.size) if jnp.ndim(updates) else [updates]
@@ -209,14 +215,22 @@ def _reduce(eqn, ins):
     (x,) = ins
     if eqn.params["axes"] != (0,):
         return None
-    op = {"and": jnp.logical_and, "or": jnp.logical_or, "max": jnp.maximum,
-          "min": jnp.minimum}[_REDUCTIONS[eqn.primitive.name]]
+    op = {"and": jnp.logical_and, "or": jnp.logical_or, "max": jnp.maximum, "min": jnp.minimum}[
+        _REDUCTIONS[eqn.primitive.name]
+    ]
     out = x.parts[0]
     for part in x.parts[1:]:
         out = op(out, part)
     return out
 
 
-_RULES = {"stack": _stack, "slice": _slice, "squeeze": _squeeze, "reshape": _reshape,
-          "concatenate": _concatenate, "scatter": _scatter, "scatter-add": _scatter,
-          **{name: _reduce for name in _REDUCTIONS}}
+_RULES = {
+    "stack": _stack,
+    "slice": _slice,
+    "squeeze": _squeeze,
+    "reshape": _reshape,
+    "concatenate": _concatenate,
+    "scatter": _scatter,
+    "scatter-add": _scatter,
+    **{name: _reduce for name in _REDUCTIONS},
+}

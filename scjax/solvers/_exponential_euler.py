@@ -63,9 +63,7 @@ class ExponentialEuler(AbstractFixedStepSolver):
 
     def __check_init__(self):
         if self.membrane not in ("exponential", "euler"):
-            raise ValueError(
-                f"membrane must be 'exponential' or 'euler', got {self.membrane!r}"
-            )
+            raise ValueError(f"membrane must be 'exponential' or 'euler', got {self.membrane!r}")
 
     @property
     def name(self) -> str:

@@ -52,6 +52,7 @@ class HalfEuler(AbstractFixedStepSolver):
         Built component by component from the static mask (not `jnp.where` on the whole
         vector), so XLA drops the half of each vector-field evaluation that is discarded.
         """
-        parts = [fast_values[i] if fast else slow_values[i]
-                 for i, fast in enumerate(self.fast_mask)]
+        parts = [
+            fast_values[i] if fast else slow_values[i] for i, fast in enumerate(self.fast_mask)
+        ]
         return jnp.stack(parts)

@@ -56,4 +56,3 @@ class Rosenbrock2(AbstractRosenbrockSolver):
         y1 = y0 + h * (1.5 * k1 + 0.5 * k2)
         y_error = h * (0.5 * k1 + 0.5 * k2)
         return y1, y_error, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
-

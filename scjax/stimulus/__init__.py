@@ -10,18 +10,33 @@ Sample n is evaluated at t_n = t0 + n·dt and holds over [t_n, t_n + dt). Stimul
     tr = scjax.simulate_batch(model, I, dt=0.1, n_steps=10_000, spikes="count", key=key)
 """
 
-from ._base import AbstractStimulus as AbstractStimulus, Sum as Sum
+from ._base import AbstractStimulus as AbstractStimulus
+from ._base import Sum as Sum
 from ._deterministic import (
     AbstractDeterministicStimulus as AbstractDeterministicStimulus,
+)
+from ._deterministic import (
     Constant as Constant,
+)
+from ._deterministic import (
     Pulse as Pulse,
+)
+from ._deterministic import (
     Ramp as Ramp,
+)
+from ._deterministic import (
     Sine as Sine,
+)
+from ._deterministic import (
     Step as Step,
 )
 from ._noise import (
     AbstractNoiseStimulus as AbstractNoiseStimulus,
+)
+from ._noise import (
     OrnsteinUhlenbeck as OrnsteinUhlenbeck,
+)
+from ._noise import (
     WhiteNoise as WhiteNoise,
 )
 from ._sampled import Sampled as Sampled

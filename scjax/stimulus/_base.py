@@ -66,8 +66,10 @@ class AbstractStimulus(eqx.Module):
         """The common length B of the per-neuron parameters, None when all are shared."""
         sizes = {np.shape(x)[0] for x, a in _leaves_with_axes(self) if a == 0}
         if len(sizes) > 1:
-            raise ValueError(f"{type(self).__name__}: per-neuron parameters must share one "
-                             f"length B, got lengths {sorted(sizes)}")
+            raise ValueError(
+                f"{type(self).__name__}: per-neuron parameters must share one "
+                f"length B, got lengths {sorted(sizes)}"
+            )
         return sizes.pop() if sizes else None
 
     def __add__(self, other: "AbstractStimulus") -> "Sum":
@@ -81,8 +83,11 @@ class AbstractStimulus(eqx.Module):
 def _leaves_with_axes(stimulus) -> list[tuple[object, int | None]]:
     """(leaf, 0 if it holds one value per neuron else None) for every parameter."""
     terms = stimulus.terms if isinstance(stimulus, Sum) else (stimulus,)
-    return [(leaf, 0 if np.ndim(leaf) > term.sample_rank else None)
-            for term in terms for leaf in jax.tree.leaves(term)]
+    return [
+        (leaf, 0 if np.ndim(leaf) > term.sample_rank else None)
+        for term in terms
+        for leaf in jax.tree.leaves(term)
+    ]
 
 
 class Sum(AbstractStimulus):
@@ -124,10 +129,10 @@ def check_param(owner: str, name: str, value, *, positive=False, nonnegative=Fal
     if not is_concrete(value):
         return
     arr = np.asarray(value)
-    if arr.ndim > 1 or not (np.issubdtype(arr.dtype, np.floating)
-                            or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"{owner}: {name} must be a real scalar or 1-D array [B], "
-                         f"got {value!r}")
+    if arr.ndim > 1 or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise ValueError(f"{owner}: {name} must be a real scalar or 1-D array [B], got {value!r}")
     if arr.ndim == 1 and arr.shape[0] == 0:
         raise ValueError(f"{owner}: {name} must not be empty")
     if not np.all(np.isfinite(arr)):

@@ -41,13 +41,14 @@ class WhiteNoise(AbstractNoiseStimulus):
 
     def init(self, key, dt):
         if key is None:
-            raise ValueError("key is None but the stimulus is stochastic (WhiteNoise): pass "
-                             "key=jax.random.key(seed)")
+            raise ValueError(
+                "key is None but the stimulus is stochastic (WhiteNoise): pass "
+                "key=jax.random.key(seed)"
+            )
         return key
 
     def sample(self, n, t, dt, key):
-        like = jnp.zeros(jnp.broadcast_shapes(jnp.shape(self.std), jnp.shape(self.mean)),
-                         t.dtype)
+        like = jnp.zeros(jnp.broadcast_shapes(jnp.shape(self.std), jnp.shape(self.mean)), t.dtype)
         xi = self._normal(key, n, like)
         return self.mean + self.std * xi / jnp.sqrt(dt), key
 
@@ -61,7 +62,8 @@ class OrnsteinUhlenbeck(AbstractNoiseStimulus):
     advanced by its exact transition (Gillespie 1996, Phys. Rev. E 54:2084), not by
     Euler–Maruyama, so any dt is exact in distribution:
 
-    $$I_{n+1} = \mu + (I_n - \mu)\,e^{-\Delta t/\tau} + \sigma\sqrt{1 - e^{-2\Delta t/\tau}}\;\xi_n$$
+    $$I_{n+1} = \mu + (I_n - \mu)\,e^{-\Delta t/\tau}
+              + \sigma\sqrt{1 - e^{-2\Delta t/\tau}}\;\xi_n$$
 
     I_0 is drawn from the stationary law 𝒩(μ, σ²). Autocovariance σ²·exp(−|t − t'|/τ).
     """
@@ -80,8 +82,10 @@ class OrnsteinUhlenbeck(AbstractNoiseStimulus):
 
     def init(self, key, dt):
         if key is None:
-            raise ValueError("key is None but the stimulus is stochastic "
-                             "(OrnsteinUhlenbeck): pass key=jax.random.key(seed)")
+            raise ValueError(
+                "key is None but the stimulus is stochastic "
+                "(OrnsteinUhlenbeck): pass key=jax.random.key(seed)"
+            )
         key, first = jax.random.split(key)
         like = jnp.zeros(self._shape(), jnp.result_type(dt))
         value = self.mean + self.std * jax.random.normal(first, like.shape, like.dtype)

@@ -25,8 +25,9 @@ class Sampled(AbstractStimulus):
         if is_concrete(self.values):
             arr = np.asarray(self.values)
             if arr.ndim not in (1, 2) or arr.shape[-1] == 0:
-                raise ValueError("Sampled: values must have shape [T] or [B, T] with T >= 1, "
-                                 f"got {arr.shape}")
+                raise ValueError(
+                    f"Sampled: values must have shape [T] or [B, T] with T >= 1, got {arr.shape}"
+                )
             if not np.issubdtype(arr.dtype, np.floating):
                 raise ValueError(f"Sampled: values must be a float array, got {arr.dtype}")
             if not np.all(np.isfinite(arr)):

@@ -23,10 +23,13 @@ def sample_trace(stimulus: AbstractStimulus, n_steps: int, dt, t0=0.0, key=None)
     if not (np.ndim(dt) == 0 and np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive finite scalar, got {dt!r}")
     if stimulus.is_stochastic and key is None:
-        raise ValueError(f"key is None but the stimulus {type(stimulus).__name__} is "
-                         "stochastic: pass key=jax.random.key(seed)")
-    floats = [x for x in jax.tree.leaves(stimulus)
-              if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
+        raise ValueError(
+            f"key is None but the stimulus {type(stimulus).__name__} is "
+            "stochastic: pass key=jax.random.key(seed)"
+        )
+    floats = [
+        x for x in jax.tree.leaves(stimulus) if jnp.issubdtype(jnp.result_type(x), jnp.floating)
+    ]
     dtype = jnp.result_type(*floats) if floats else jnp.result_type(float)
     dt = jnp.asarray(dt, dtype)
     ts = jnp.asarray(t0, dtype) + dt * jnp.arange(n_steps, dtype=dtype)
@@ -44,5 +47,6 @@ def sample_trace(stimulus: AbstractStimulus, n_steps: int, dt, t0=0.0, key=None)
     if batch is None:
         return one(stimulus, key)
     keys = None if key is None else jax.random.split(key, batch)
-    return jax.vmap(one, in_axes=(stimulus.batch_axes(), None if keys is None else 0),
-                    axis_size=batch)(stimulus, keys)
+    return jax.vmap(
+        one, in_axes=(stimulus.batch_axes(), None if keys is None else 0), axis_size=batch
+    )(stimulus, keys)

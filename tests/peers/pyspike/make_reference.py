@@ -66,8 +66,16 @@ def cases():
 def main() -> int:
     out = []
     for name, t1, t2, t_start, t_stop in cases():
-        out.append({"name": name, "t1": t1, "t2": t2, "t_start": t_start, "t_stop": t_stop,
-                    **_values(t1, t2, t_start, t_stop)})
+        out.append(
+            {
+                "name": name,
+                "t1": t1,
+                "t2": t2,
+                "t_start": t_start,
+                "t_stop": t_stop,
+                **_values(t1, t2, t_start, t_stop),
+            }
+        )
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
     with open(path, "w") as f:
         json.dump({"pyspike": _version(), "numpy": np.__version__, "cases": out}, f, indent=1)
