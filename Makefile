@@ -29,6 +29,8 @@ LINTED := scjax tests experiments examples setup.py docs/_hooks
 lint: setup
 	$(PY) -m ruff check $(LINTED)
 	$(PY) -m ruff format --check $(LINTED)
+	@# --pythonpath: without it basedpyright resolves imports in the `python` on PATH, not the venv.
+	$(PY) -m basedpyright --pythonpath $(PY)
 
 test: setup native lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)

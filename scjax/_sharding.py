@@ -9,8 +9,6 @@ here are global `jax.Array`s of which each process holds only its own rows, and 
 runs the same program on its shard. See `docs/distributed.md`.
 """
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -43,8 +41,8 @@ def shard_batch(tree, devices=None, *, process_local: bool = False):
     leaves are left as they are. PRNG key arrays `[B]` are sharded like any other leaf.
     """
     sharding = batch_sharding(devices)
-    n_devices = math.prod(sharding.mesh.devices.shape)
-    n_processes = len({d.process_index for d in sharding.mesh.devices.flat})
+    n_devices = len(sharding.device_set)
+    n_processes = len({d.process_index for d in sharding.device_set})
     multi_process = not sharding.is_fully_addressable
 
     def place(x):

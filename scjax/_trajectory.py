@@ -58,15 +58,17 @@ class Trajectory(eqx.Module):
         spike_time_buffer=None,
         spike_overflow=None,
     ):
-        if spikes is None and spike_count is None:
-            raise ValueError("spike_count is required when spikes (the raster) is None")
+        if spike_count is None:
+            if spikes is None:
+                raise ValueError("spike_count is required when spikes (the raster) is None")
+            spike_count = jnp.sum(spikes, axis=-1)
         self.t = t
         self.y = y
         self.spikes = spikes
         self.spike_signal = spike_signal
         self.state_names = tuple(state_names)
         self.diverged = diverged
-        self.spike_count = jnp.sum(spikes, axis=-1) if spike_count is None else spike_count
+        self.spike_count = spike_count
         self.spike_time_buffer = spike_time_buffer
         self.spike_overflow = spike_overflow
 

@@ -29,7 +29,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -134,7 +134,8 @@ class JaxBackend(AbstractBackend):
     def available(self) -> Literal[True] | str:
         import jax
 
-        if not jax.config.jax_enable_x64:
+        # jax.config's options are attributes set at run time, unknown to a type checker.
+        if not jax.config.jax_enable_x64:  # pyright: ignore[reportAttributeAccessIssue]
             return "float64-disabled (jax.config.update('jax_enable_x64', True))"
         return True
 
@@ -260,7 +261,8 @@ def run_parity(
     """
     import jax
 
-    if not jax.config.jax_enable_x64:
+    # jax.config's options are attributes set at run time, unknown to a type checker.
+    if not jax.config.jax_enable_x64:  # pyright: ignore[reportAttributeAccessIssue]
         raise ValueError("parity needs float64: call jax.config.update('jax_enable_x64', True)")
     models = list(CASES) if models is None else list(models)
     for m in models:
@@ -295,7 +297,7 @@ def run_parity(
                 ref.y.block_until_ready()
                 ref_seconds = time.perf_counter() - start
                 for name in backends:
-                    row = dict(
+                    row: dict[str, Any] = dict(
                         model=model_name,
                         integrator=integrator,
                         params=label,

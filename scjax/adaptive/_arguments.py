@@ -4,6 +4,7 @@ the save grid and the piecewise-constant current trace."""
 import math
 
 import jax
+import jax.core  # explicit: a type checker does not see the submodule through `jax`
 import jax.numpy as jnp
 import numpy as np
 

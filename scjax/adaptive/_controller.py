@@ -13,6 +13,11 @@ class ContinuedController(diffrax.AbstractAdaptiveStepSizeController):
 
     controller: diffrax.AbstractAdaptiveStepSizeController
 
+    # Written out (as diffrax's ClipStepSizeController does): the dataclass __init__ a type
+    # checker infers would also ask for the base's rtol/atol/norm, which are properties here.
+    def __init__(self, controller: diffrax.AbstractAdaptiveStepSizeController):
+        self.controller = controller
+
     @property
     def rtol(self):
         return self.controller.rtol
@@ -26,7 +31,10 @@ class ContinuedController(diffrax.AbstractAdaptiveStepSizeController):
         return self.controller.norm
 
     def wrap(self, direction):
-        return ContinuedController(self.controller.wrap(direction))
+        wrapped = self.controller.wrap(direction)
+        # diffrax types `wrap` as returning any controller; an adaptive one wraps to its kind.
+        assert isinstance(wrapped, diffrax.AbstractAdaptiveStepSizeController)
+        return ContinuedController(wrapped)
 
     def init(self, terms, t0, t1, y0, dt0, args, func, error_order):
         t_next, state = self.controller.init(terms, t0, t1, y0, dt0, args, func, error_order)

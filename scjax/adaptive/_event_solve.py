@@ -192,6 +192,8 @@ def event_solve(
             solver_state=fsal,
             made_jump=jump,
         )
+        # Set by `saveat` (the grid and t1, the controller state): narrows diffrax's Optionals.
+        assert sol.ys is not None and sol.ts is not None and sol.controller_state is not None
         saved, t_final, y_final = sol.ys[0], sol.ts[1][0], sol.ys[1][0]
         valid = (sol.ts[0] < jnp.inf) & ((idx + jnp.arange(window)) < n_out)
         old = jax.lax.dynamic_slice(ys, (idx, 0), (window, n_state))

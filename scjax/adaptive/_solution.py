@@ -2,9 +2,10 @@
 
 import equinox as eqx
 import jax
+import jax.core  # explicit: a type checker does not see the submodule through `jax`
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import ArrayLike, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._trajectory import Trajectory
 
@@ -48,12 +49,14 @@ class Solution(eqx.Module):
 
     def spike_times_array(self) -> np.ndarray:
         """The valid spike times as a NumPy array (single, unbatched solution)."""
-        return np.asarray(self.spike_times)[: int(self.n_spikes)]
+        return np.asarray(self.spike_times)[: int(np.asarray(self.n_spikes))]
 
 
 def spike_raster(
-    grid: Float[ArrayLike, " n_out"], spike_times: Float[ArrayLike, " k"], n_valid
-) -> Bool[ArrayLike, " n_out-1"]:
+    grid: Float[Array | np.ndarray, " n_out"],
+    spike_times: Float[Array | np.ndarray, " k"],
+    n_valid,
+) -> Bool[Array | np.ndarray, " n_out-1"]:
     """`spikes[n]` = some valid spike time s has grid[n] < s <= grid[n+1] (the first
     `n_valid` entries of `spike_times` are valid). NumPy in, NumPy out; JAX (also traced)
     in, JAX out."""

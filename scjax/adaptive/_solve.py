@@ -3,6 +3,7 @@
 import diffrax
 import equinox as eqx
 import jax
+import jax.core  # explicit: a type checker does not see the submodule through `jax`
 import jax.numpy as jnp
 import numpy as np
 

@@ -101,7 +101,9 @@ def to_neo(
         unit = pq.Quantity(1.0, units)
     except LookupError as err:
         raise ValueError(f"units must be a time unit known to quantities, got {units!r}") from err
-    if unit.simplified.dimensionality != pq.s.dimensionality:
+    # quantities' quantity.pyi omits the `simplified` property that quantity.py defines.
+    simplified = unit.simplified  # pyright: ignore[reportAttributeAccessIssue]
+    if simplified.dimensionality != pq.s.dimensionality:
         raise ValueError(f"units must be a time unit (ms, s, ...), got {units!r}")
     return neo.SpikeTrain(
         t * unit.units,

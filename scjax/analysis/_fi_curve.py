@@ -74,6 +74,7 @@ def fi_curve(
     currents = check_currents(currents)
     traj, start = simulate_currents(model, currents, dt, duration, transient, solver, y0)
     # spikes[n] is the step t[n] → t[n+1]; count the steps that start after the transient.
+    assert traj.spikes is not None  # simulate records the raster by default
     n = jnp.sum(traj.spikes[:, start:], axis=-1)
     window_ms = (traj.spikes.shape[-1] - start) * float(dt)
     return 1000.0 * n / window_ms

@@ -1,6 +1,8 @@
 """Nullclines of a two-state model: contour topology from contourpy's marching squares on a
 grid, every contour point then refined on the exact vector field."""
 
+from typing import cast
+
 import contourpy
 import equinox as eqx
 import jax
@@ -139,14 +141,18 @@ def nullclines(
     for k, name in enumerate(model.state_names):
         z = values[..., k]
         # contourpy wants z[y, x]; the serial algorithm puts every point on a grid edge.
-        polylines = contourpy.contour_generator(
-            xs_np,
-            ys_np,
-            z.T,
-            name="serial",
-            line_type=contourpy.LineType.Separate,
-            quad_as_tri=False,
-        ).lines(0.0)
+        # LineType.Separate: one (P, 2) array per polyline (contourpy types every line type).
+        polylines = cast(
+            list[np.ndarray],
+            contourpy.contour_generator(
+                xs_np,
+                ys_np,
+                z.T,
+                name="serial",
+                line_type=contourpy.LineType.Separate,
+                quad_as_tri=False,
+            ).lines(0.0),
+        )
         if not polylines:
             lines[name] = []
             continue
@@ -160,4 +166,5 @@ def nullclines(
         refined = np.where(found[:, None], refined, points)
         splits = np.cumsum([len(p) for p in polylines])[:-1]
         lines[name] = np.split(refined, splits)
-    return Nullclines(state_names=tuple(model.state_names), current=float(current), lines=lines)
+    x_name, y_name = model.state_names  # two states, checked above
+    return Nullclines(state_names=(x_name, y_name), current=float(current), lines=lines)

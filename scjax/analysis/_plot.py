@@ -1,6 +1,8 @@
 """Matplotlib figures for the analysis results. matplotlib is imported only inside these
 functions, so `import scjax.analysis` does not need it."""
 
+from typing import Any
+
 import numpy as np
 
 from ._checks import check_bounds
@@ -9,8 +11,13 @@ from ._nullclines import nullclines
 from ._results import BifurcationScan
 
 #: marker face by stability: filled = stable, open = unstable (the usual convention)
-_STABLE_STYLE = dict(marker="o", markersize=7, markeredgecolor="k", markerfacecolor="k")
-_UNSTABLE_STYLE = dict(marker="o", markersize=7, markeredgecolor="k", markerfacecolor="w")
+# Any: matplotlib's keyword arguments take many types; a str | int dict matches none of them.
+_STABLE_STYLE: dict[str, Any] = dict(
+    marker="o", markersize=7, markeredgecolor="k", markerfacecolor="k"
+)
+_UNSTABLE_STYLE: dict[str, Any] = dict(
+    marker="o", markersize=7, markeredgecolor="k", markerfacecolor="w"
+)
 
 
 def _axes(ax):
@@ -51,8 +58,8 @@ def plot_phase_portrait(
                 lw=1.6,
                 label=f"d{name}/dt = 0" if k == 0 else None,
             )
-    gx = np.linspace(*bounds[0], arrows)
-    gy = np.linspace(*bounds[1], arrows)
+    gx = np.linspace(bounds[0, 0], bounds[0, 1], arrows)
+    gy = np.linspace(bounds[1, 0], bounds[1, 1], arrows)
     xx, yy = np.meshgrid(gx, gy, indexing="xy")
     pts = jnp.asarray(np.stack([xx.ravel(), yy.ravel()], axis=-1))
     field = np.asarray(jax.vmap(lambda y: model.vector_field(0.0, y, current))(pts))
@@ -99,14 +106,15 @@ def plot_bifurcation(scan: BifurcationScan, *, ax=None, state: int = 0):
     stable, dashed unstable), the simulated min/max envelope of V, and the located Hopf (HB)
     and saddle-node (SN) points. Returns the axes."""
     ax = _axes(ax)
-    for stable, style in (
+    styles: tuple[tuple[bool, dict[str, Any]], ...] = (
         (True, dict(color="k", ls="none", marker=".", ms=3)),
         (False, dict(color="tab:red", ls="none", marker="x", ms=3)),
-    ):
+    )
+    for stable, style in styles:
         xs = [p.current for pts in scan.fixed_points for p in pts if p.stable == stable]
         ys = [p.state[state] for pts in scan.fixed_points for p in pts if p.stable == stable]
         ax.plot(xs, ys, label="stable fixed point" if stable else "unstable fixed point", **style)
-    if scan.v_min is not None:
+    if scan.v_min is not None and scan.v_max is not None:
         ax.fill_between(
             scan.currents,
             scan.v_min,

@@ -26,6 +26,7 @@ import sys
 from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from .._trajectory import Trajectory
 from ..adaptive import Solution
@@ -127,7 +128,8 @@ class JuliaCallSession:
     def __init__(self):
         folder = julia_dir()
         try:
-            from juliacall import Main as jl  # noqa: N813  (heavy: starts Julia)
+            # juliacall: the optional `julia` extra, absent from the checked environment.
+            from juliacall import Main as jl  # noqa: N813  # pyright: ignore[reportMissingImports]
 
             jl.seval("import Pkg")
             jl.Pkg.activate(str(folder))
@@ -267,7 +269,7 @@ def to_solution(model, t, u, spike_times, grid) -> Solution:
 def solve(
     model,
     t_span,
-    current=0.0,
+    current: npt.ArrayLike = 0.0,
     *,
     alg: str = "Tsit5",
     saveat: float = 0.1,
@@ -282,7 +284,8 @@ def solve(
     t0, t1, grid = save_grid(t_span, saveat)
     check_tolerances(rtol, atol)
     name, p, arrays, u0 = marshal(model)
-    trace, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
+    traced, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
+    trace = np.asarray(traced)  # Julia reads host arrays (a concrete trace already is one)
     s = session() if session_ is None else session_
     t, u, spikes = s.solve_system(
         name, p, arrays, u0, (t0, t1), trace, cdt, alg=alg, saveat=saveat, reltol=rtol, abstol=atol
@@ -321,7 +324,7 @@ def simulate(
 def solve_population(
     models,
     t_span,
-    current=0.0,
+    current: npt.ArrayLike = 0.0,
     *,
     alg: str = "Tsit5",
     saveat: float = 0.1,
@@ -345,7 +348,8 @@ def solve_population(
     u0 = np.stack([pk[3] for pk in packed], axis=1)  # (n_state, n_pop)
     t0, t1, _ = save_grid(t_span, saveat)
     check_tolerances(rtol, atol)
-    trace, cdt, _ = piecewise_current(current, t0, saveat)
+    traced, cdt, _ = piecewise_current(current, t0, saveat)
+    trace = np.asarray(traced)  # Julia reads host arrays (a concrete trace already is one)
     s = session() if session_ is None else session_
     t, u, counts = s.solve_population(
         name,
@@ -394,7 +398,7 @@ class JuliaBackend(AbstractBackend):
         self,
         model,
         t_span,
-        current=0.0,
+        current: npt.ArrayLike = 0.0,
         *,
         saveat: float = 0.1,
         current_dt: float | None = None,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import models as _m
 from .._trajectory import Trajectory
@@ -303,7 +304,7 @@ class _Failed(Exception):
 def solve(
     model,
     t_span,
-    current=0.0,
+    current: npt.ArrayLike = 0.0,
     *,
     method: str = "DOP853",
     rtol: float = RTOL,
@@ -408,6 +409,7 @@ def solve(
                 if crossing:
                     spikes.extend(float(s) for s in sol.t_events[0])
                 if spiked:
+                    assert reset is not None  # only a resetting model spikes here
                     spikes.append(t_seg)
                     y = reset(y_end)
                     k = int(np.searchsorted(grid, t_seg, side="left"))
@@ -508,7 +510,7 @@ class SciPyBackend(AbstractBackend):
         self,
         model,
         t_span,
-        current=0.0,
+        current: npt.ArrayLike = 0.0,
         *,
         saveat: float = 0.1,
         current_dt: float | None = None,

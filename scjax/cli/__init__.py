@@ -37,14 +37,16 @@ def _version() -> str:
 
 def build_parser() -> ArgumentParser:
     """The `scjax` parser with one sub-parser per command."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = ArgumentParser(add_help=False)  # the subparsers take parents of their own class
     common.add_argument(
         "--debug",
         action="store_true",
         default=argparse.SUPPRESS,
         help="print the traceback of an internal error",
     )
-    parser = ArgumentParser(prog="scjax", parents=[common], description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(
+        prog="scjax", parents=[common], description=(__doc__ or "").split("\n\n")[0]
+    )
     parser.add_argument("--version", action="version", version=f"scjax {_version()}")
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser

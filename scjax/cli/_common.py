@@ -53,7 +53,7 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message, prog=self.prog)
 
 
-def one_line(text: str) -> str:
+def one_line(text: object) -> str:
     """A message folded onto one line (multi-line library messages keep their content)."""
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 

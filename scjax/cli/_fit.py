@@ -44,6 +44,8 @@ import math
 import pathlib
 import warnings
 import zipfile
+from collections.abc import Callable
+from typing import Any
 
 from ._common import RunFailed, UsageError, one_line, staged_outputs
 
@@ -244,7 +246,7 @@ def _parent(table: str) -> str:
     return table.rsplit(".", 1)[0] if "." in table else ""
 
 
-def resolve_config(config: dict) -> dict[str, object]:
+def resolve_config(config: dict) -> dict[str, Any]:
     """The config checked against `CONFIG`: dotted key → value (defaults filled in), plus
     the open tables' extra keys under their own dotted names. Unknown keys are errors."""
     known = {key.path: key for key in CONFIG}
@@ -525,18 +527,21 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
         seed = 0
     surrogate = None if values["fit.surrogate"] == "none" else values["fit.surrogate"]
 
-    bar = callback = None
+    bar = None
+    callback: Callable[[int, Any], None] | None = None
     if progress:
         try:
             from tqdm import tqdm
         except ImportError:  # tqdm is optional; the fit itself does not need it
             tqdm = None
         if tqdm is not None:
-            bar = tqdm(total=steps, desc="fit", unit="step")
+            bar = shown = tqdm(total=steps, desc="fit", unit="step")
 
-            def callback(i, losses):
-                bar.update(1)
-                bar.set_postfix(loss=f"{float(np.nanmin(losses)):.4g}")
+            def show_progress(i, losses):
+                shown.update(1)
+                shown.set_postfix(loss=f"{float(np.nanmin(losses)):.4g}")
+
+            callback = show_progress
 
     try:
         result = scjax.fit(

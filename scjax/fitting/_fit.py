@@ -325,6 +325,7 @@ def _failure_reason(objective: Objective, history: np.ndarray) -> str:
     )
     if objective.current is None:
         return reason + " (the loss callable returned a non-finite value)"
+    assert objective.dt is not None  # `fit` sets dt with the current
     from ..simulation import simulate
 
     first = objective.current if objective.current.ndim == 1 else objective.current[0]

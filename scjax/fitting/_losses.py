@@ -233,9 +233,10 @@ def subgrid_spike_times(
 
     Returns (times `[K]` in ms, mask `[K]` 1.0/0.0 marking the real spikes).
     """
-    v, t = pred.v, pred.t
-    (idx,) = jnp.nonzero(pred.spikes, size=max_spikes, fill_value=0)
-    mask = (jnp.arange(max_spikes) < jnp.sum(pred.spikes)).astype(v.dtype)
+    v, t, spikes = pred.v, pred.t, pred.spikes
+    assert spikes is not None  # the fit simulates with the raster (simulate's default)
+    (idx,) = jnp.nonzero(spikes, size=max_spikes, fill_value=0)
+    mask = (jnp.arange(max_spikes) < jnp.sum(spikes)).astype(v.dtype)
     v_n, v_m = v[idx], v[jnp.maximum(idx - 1, 0)]
     # The step before a crossing is rising; the floor only guards a division by ~0.
     frac = jnp.clip((threshold - v_n) / jnp.maximum(v_n - v_m, 1e-3), 0.0, 1.0)

@@ -6,11 +6,13 @@ compiled optimisation is cached across fits that differ only in array values.
 
 from collections.abc import Callable
 
+import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from .._trajectory import Trajectory
+from ..models import AbstractNeuronModel
 from ..simulation import simulate
 from . import _losses
 
@@ -58,28 +60,30 @@ class Objective(eqx.Module):
     """`objective(u)`: the loss of the model whose learnt parameters are `forward(u)`,
     averaged over the sweeps of a `[K, T]` current; `loss(model)` when `current` is None."""
 
-    model: eqx.Module
+    model: AbstractNeuronModel
     names: tuple[str, ...] = eqx.field(static=True)
     transforms: tuple
-    loss_fn: eqx.Module
+    loss_fn: Callable  # a TrajectoryLoss, or a CallableLoss when current is None
     current: jax.Array | None
     target: object
     dt: jax.Array | None
     t0: jax.Array
     y0: jax.Array | None
     surrogate: object
-    solver: object
+    solver: diffrax.AbstractSolver | None
 
     def __call__(self, u):
         m = with_params(self.model, self.names, self.transforms, u)
         if self.current is None:
             return self.loss_fn(m)
+        dt = self.dt
+        assert dt is not None  # `fit` sets dt with the current
 
         def one(c, tgt):
             tr = simulate(
                 m,
                 c,
-                self.dt,
+                dt,
                 solver=self.solver,
                 y0=self.y0,
                 t0=self.t0,

@@ -115,6 +115,6 @@ def prepare_target(name: str, target, current: np.ndarray, dt: float, t0: float)
     if len(grids) != 1:
         raise ValueError(
             f"target voltages must all sit on the same grid points, got the "
-            f"slices (start, stop, step) {sorted(grids)}"
+            f"slices (start, stop, step) {sorted(g for g in grids if g is not None)}"
         )
     return np.stack([p for p, _ in prepared]), grids.pop()

@@ -32,8 +32,9 @@ class Kuramoto(AbstractPlainSystem):
     coupling: Param
     omega_mean: Param
     omega_std: Param
-    z_omega: Float[Array, " n"]
-    theta0: Float[Array, " n"]
+    # NumPy as constructed; tracers under jit, JAX arrays once `scjax.fit` replaces them.
+    z_omega: Float[Array | np.ndarray, " n"]
+    theta0: Float[Array | np.ndarray, " n"]
     noise_std: Param
     integrator: str = eqx.field(static=True)
     n: int = eqx.field(static=True)
@@ -80,7 +81,11 @@ class Kuramoto(AbstractPlainSystem):
         # O(N), not O(N²).
         s, c = jnp.sin(y), jnp.cos(y)
         mean_s, mean_c = jnp.mean(s), jnp.mean(c)
-        return self.natural_frequencies() + self.coupling * (mean_s * c - mean_c * s) + current
+        return (
+            jnp.asarray(self.natural_frequencies())
+            + self.coupling * (mean_s * c - mean_c * s)
+            + current
+        )
 
     def initial_state(self) -> State:
         return jnp.asarray(self.theta0)

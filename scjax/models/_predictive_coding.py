@@ -37,9 +37,10 @@ class PredictiveCoding(AbstractPlainSystem):
     sigma0_sq: Param
     sigma1_sq: Param
     alpha: Param
-    u1: Float[Array, "n_in n1"]
-    u2: Float[Array, "n1 n2"]
-    stimulus: Float[Array, " n_in"]
+    # NumPy as constructed; tracers under jit, JAX arrays once `scjax.fit` replaces them.
+    u1: Float[Array | np.ndarray, "n_in n1"]
+    u2: Float[Array | np.ndarray, "n1 n2"]
+    stimulus: Float[Array | np.ndarray, " n_in"]
     noise_std: Param
     integrator: str = eqx.field(static=True)
     n1: int = eqx.field(static=True)

@@ -45,7 +45,7 @@ class STDPCurve(AbstractPlainSystem):
     rate: Param
     w_max: Param
     w0: Param
-    lags: Float[Array, " n"]
+    lags: Float[Array | np.ndarray, " n"]  # NumPy as constructed; a tracer under jit
     noise_std: Param
     integrator: str = eqx.field(static=True)
 
@@ -106,7 +106,8 @@ class STDPCurve(AbstractPlainSystem):
         del t
         w = self.curve(self.lags)
         pot, dep = jnp.maximum(w, 0.0), jnp.maximum(-w, 0.0)
-        return self.rate * (1.0 + current) * (pot * (self.w_max - y) - dep * y)
+        # jnp.asarray: already a JAX array (pot is); it tells a type checker so.
+        return jnp.asarray(self.rate * (1.0 + current) * (pot * (self.w_max - y) - dep * y))
 
     def initial_state(self) -> State:
         return jnp.full(self.lags.shape, self.w0, dtype=jnp.result_type(float))

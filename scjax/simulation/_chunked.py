@@ -7,8 +7,6 @@ parameters, its own rows of the current and `y0`, and for a stochastic stimulus 
 `jax.random.split(key, B)[i]` of the whole batch (not of the chunk).
 """
 
-import math
-
 import jax
 import numpy as np
 
@@ -43,7 +41,8 @@ class _PerNeuronKeys(AbstractStimulus):
         return self.stimulus.n_samples
 
     def batch_axes(self) -> "_PerNeuronKeys":
-        return _PerNeuronKeys(self.stimulus.batch_axes(), 0)
+        # vmap's in_axes: this pytree's structure with an axis (0 for the keys) per leaf.
+        return _PerNeuronKeys(self.stimulus.batch_axes(), 0)  # pyright: ignore[reportArgumentType]
 
     def batch_size(self) -> int | None:
         return self.keys.shape[0]
@@ -86,7 +85,7 @@ def simulate_chunked(
             "noise as one [B, T] array, which cannot be streamed; pass the "
             "noise as scjax.stimulus.WhiteNoise (per-neuron keys) instead"
         )
-    n_devices = math.prod(batch_sharding().mesh.devices.shape)
+    n_devices = len(batch_sharding().device_set)
     width = -(-min(chunk_size, batch) // n_devices) * n_devices
     # Whole-batch inputs on the host (every process holds them: parameters are B numbers).
     model, current, y0 = gather((model, current, y0))
@@ -117,7 +116,7 @@ def simulate_chunked(
     starts = range(0, batch, width)
     bar = _progress(len(starts))
     pieces = []
-    pending = None
+    pending: tuple[Trajectory, int] | None = None
     for start in starts:
         # Dispatch the next chunk before fetching the last one: the devices keep working
         # while the host gathers.
@@ -127,6 +126,7 @@ def simulate_chunked(
             if bar is not None:
                 bar.update()
         pending = (trajectory, min(width, batch - start))
+    assert pending is not None  # batch >= 1: one chunk at least
     pieces.append(_fetch(*pending))
     if bar is not None:
         bar.update()

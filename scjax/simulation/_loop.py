@@ -68,8 +68,10 @@ def run_loop(
     dtype = y0.dtype
     batched = model_axes is not None
     batch = y0.shape[0] if batched else None
-    stimulus = drive if isinstance(drive, AbstractStimulus) else None
-    current = None if stimulus is not None else drive
+    if isinstance(drive, AbstractStimulus):
+        stimulus, current = drive, None
+    else:
+        stimulus, current = None, drive
     if current is not None:
         # Traced inputs could not be checked at the boundary; check them now.
         current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
@@ -80,7 +82,7 @@ def run_loop(
     want_times = recording.spikes == "times"
     capacity = recording.max_spikes
 
-    def neuron_step(model, y, t_n, i_n):
+    def step_then_reset(model, y, t_n, i_n):
         term = _StepTerm(model, dt)
         y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
         y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
@@ -90,6 +92,7 @@ def run_loop(
         finite = jnp.all(jnp.isfinite(y_next))
         return jnp.where(finite, y_kept, jnp.nan), spike
 
+    neuron_step = step_then_reset
     if events is not None:  # `spike` is then the step's spike-time offsets (see _events)
         neuron_step = in_step_neuron_step(
             lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[
@@ -104,7 +107,7 @@ def run_loop(
         sample = lambda s, state, n, t: s.sample(n, t, dt, state)  # noqa: E731
         init = lambda s, k: s.init(k, dt)  # noqa: E731
         keys = key
-        if batched:
+        if batch is not None:
             keys = None if key is None else jax.random.split(key, batch)
             init = jax.vmap(
                 init, in_axes=(stimulus_axes, None if keys is None else 0), axis_size=batch
@@ -118,7 +121,7 @@ def run_loop(
         # The carry is a tuple of per-component vectors [B]: XLA then keeps each component
         # contiguous instead of laying a [n_state, B] carry out interleaved, and the stack /
         # unstack around the model's 1-D state folds away (slice of concatenate).
-        current_axis = 0 if (stimulus is not None or current.ndim == 2) else None
+        current_axis = 0 if (current is None or current.ndim == 2) else None
         per_neuron = neuron_step
 
         def reordered(model, t_n, i_n, y):
@@ -126,10 +129,10 @@ def run_loop(
 
         components_step = unstacked(reordered, model.n_state)
 
-        def neuron_step(model, components, t_n, i_n):
+        def components_neuron_step(model, components, t_n, i_n):
             return components_step(model, t_n, i_n, components)
 
-        neuron_step = jax.vmap(neuron_step, in_axes=(model_axes, 0, None, current_axis))
+        neuron_step = jax.vmap(components_neuron_step, in_axes=(model_axes, 0, None, current_axis))
         y0_carry = tuple(y0.T)
         if current is not None and current.ndim == 2:
             current = current.T
@@ -146,6 +149,7 @@ def run_loop(
     def step(carry, xs):
         y, stim_state, n_spikes, signal_count, buffer = carry
         if stimulus is not None:
+            assert sample is not None  # set with the stimulus
             n, t_n, t_next = xs
             i_n, stim_state = sample(stimulus, stim_state, n, t_n)
         else:
@@ -169,7 +173,7 @@ def run_loop(
     indices = recording.state_indices
     keep_all = indices == tuple(range(model.n_state))
 
-    def recorded(y):
+    def recorded(y) -> jax.Array:
         if batched:
             return jnp.stack([y[i] for i in indices])
         if keep_all:
@@ -207,7 +211,8 @@ def run_loop(
         ts = jnp.broadcast_to(ts, (batch, ts.shape[0]))
         raster = None if raster is None else raster.T
         buffer = None if buffer is None else buffer.T
-    y_final = jnp.stack(y_final) if batched else y_final
+    if isinstance(y_final, tuple):  # the batched carry: one vector per component
+        y_final = jnp.stack(y_final)
     diverged = ~jnp.all(jnp.isfinite(y_final), axis=0)
     if throw:
         # Threaded through a scalar (ys · 1 is exact), not onto ys itself: error_if's cond

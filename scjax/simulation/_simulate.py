@@ -314,7 +314,8 @@ def _simulate(
                 "model.noise_std > 0 needs a current array; with a stimulus "
                 "object add scjax.stimulus.WhiteNoise to the stimulus instead"
             )
-        if current.is_stochastic and key is None:
+        # isinstance again (is_stimulus holds it): narrows `current` for a type checker.
+        if isinstance(current, AbstractStimulus) and current.is_stochastic and key is None:
             raise ValueError(
                 f"key is None but the stimulus {type(current).__name__} is "
                 "stochastic: pass key=jax.random.key(seed)"

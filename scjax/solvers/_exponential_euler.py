@@ -10,7 +10,7 @@ import jax.numpy as jnp
 # read a term's structure unwrap it the same way (`_solver/foster_langevin_srk.py`).
 from diffrax._term import WrapTerm
 
-from .._custom_types import State
+from .._custom_types import ScalarLike, State
 from ..models._base import exprel
 from ..models._conductance import AbstractConductanceModel, conductance_model_names
 from ._base import AbstractFixedStepSolver
@@ -84,7 +84,7 @@ class ExponentialEuler(AbstractFixedStepSolver):
         y1 = y0 + h * exprel(-h * rate) * slope
         return y1, None, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
 
-    def _conductance_model(self, terms) -> tuple[AbstractConductanceModel, int]:
+    def _conductance_model(self, terms) -> tuple[AbstractConductanceModel, ScalarLike]:
         """The model behind `terms` and the direction of integration (±1)."""
         direction = 1
         if isinstance(terms, WrapTerm):

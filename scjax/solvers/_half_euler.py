@@ -39,20 +39,20 @@ class HalfEuler(AbstractFixedStepSolver):
             raise ValueError(
                 f"fast_mask has {len(self.fast_mask)} entries but the state has {y0.shape[-1]}"
             )
+        mask = self.fast_mask
         h = terms.contr(t0, t1)
         half = 0.5 * h
-        y = self._merge(y0 + half * terms.vf(t0, y0, args), y0)
-        y = self._merge(y + half * terms.vf(t0 + half, y, args), y)
-        y1 = self._merge(y, y0 + h * terms.vf(t0, y, args))
+        y = _merge(mask, y0 + half * terms.vf(t0, y0, args), y0)
+        y = _merge(mask, y + half * terms.vf(t0 + half, y, args), y)
+        y1 = _merge(mask, y, y0 + h * terms.vf(t0, y, args))
         return y1, None, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
 
-    def _merge(self, fast_values: State, slow_values: State) -> State:
-        """The fast components of `fast_values` with the slow ones of `slow_values`.
 
-        Built component by component from the static mask (not `jnp.where` on the whole
-        vector), so XLA drops the half of each vector-field evaluation that is discarded.
-        """
-        parts = [
-            fast_values[i] if fast else slow_values[i] for i, fast in enumerate(self.fast_mask)
-        ]
-        return jnp.stack(parts)
+def _merge(fast_mask: tuple[bool, ...], fast_values: State, slow_values: State) -> State:
+    """The fast components of `fast_values` with the slow ones of `slow_values`.
+
+    Built component by component from the static mask (not `jnp.where` on the whole
+    vector), so XLA drops the half of each vector-field evaluation that is discarded.
+    """
+    parts = [fast_values[i] if fast else slow_values[i] for i, fast in enumerate(fast_mask)]
+    return jnp.stack(parts)

@@ -80,7 +80,7 @@ class AbstractStimulus(eqx.Module):
         return Sum(left + right)
 
 
-def _leaves_with_axes(stimulus) -> list[tuple[object, int | None]]:
+def _leaves_with_axes(stimulus) -> list[tuple[ArrayLike, int | None]]:
     """(leaf, 0 if it holds one value per neuron else None) for every parameter."""
     terms = stimulus.terms if isinstance(stimulus, Sum) else (stimulus,)
     return [
@@ -117,7 +117,7 @@ class Sum(AbstractStimulus):
 
     @property
     def n_samples(self) -> int | None:
-        lengths = {s.n_samples for s in self.terms} - {None}
+        lengths = {s.n_samples for s in self.terms if s.n_samples is not None}
         if len(lengths) > 1:
             raise ValueError(f"terms: sampled traces of different lengths {sorted(lengths)}")
         return lengths.pop() if lengths else None
