@@ -8,6 +8,9 @@ from jaxtyping import Array, Float
 
 from ._trains import check_positive, check_train, check_window, clean
 
+#: most windows `fano_factor` histograms (a bin each): more is a window far too small
+_MAX_WINDOWS = 1 << 24
+
 
 def mean_rate(times, counts, t_start: float, t_stop: float) -> Float[Array, "..."]:
     """Spikes in [t_start, t_stop) divided by t_stop − t_start (per time unit; × 1000 for Hz
@@ -33,7 +36,13 @@ def fano_factor(times, counts, window: float, t_start: float, t_stop: float):
     times, counts = check_train("times", times, counts)
     check_window(t_start, t_stop)
     check_positive("window", window)
-    n_win = int(np.floor((float(t_stop) - float(t_start)) / float(window) + 1e-12))
+    windows = np.floor((float(t_stop) - float(t_start)) / float(window) + 1e-12)
+    if not windows <= _MAX_WINDOWS:  # the histogram holds one bin per window
+        raise ValueError(
+            f"window = {float(window)!r} is too small for [t_start, t_stop): {windows:.3g} "
+            f"windows, more than {_MAX_WINDOWS}"
+        )
+    n_win = int(windows)
     if n_win < 2:
         raise ValueError(f"window must fit at least twice into [t_start, t_stop), got {window}")
     return _fano_factor(times, counts, window, t_start, t_stop, n_win)

@@ -13,8 +13,32 @@ def _voltage(x) -> Array:
     return x.v if isinstance(x, Trajectory) else jnp.asarray(x)
 
 
-def _signal(x) -> Array:
-    return x.as_spike_signal() if isinstance(x, Trajectory) else jnp.asarray(x)
+def _checked_signal(name: str, x, *, batched: bool = True) -> Array:
+    """A spike signal `[..., T]` (T >= 1) of finite real values; a Trajectory's own signal is
+    not inspected (it may carry a surrogate, and the run already checked its state)."""
+    if isinstance(x, Trajectory):
+        return x.as_spike_signal()
+    if is_concrete(x):
+        arr = np.asarray(x)
+        if arr.dtype != bool and not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"{name} must be a real array, got {x!r}")
+        if arr.ndim < 1 or arr.shape[-1] == 0 or (arr.ndim > 1 and not batched):
+            shape = "[..., T]" if batched else "[T]"
+            raise ValueError(f"{name} must have shape {shape} with T >= 1, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite")
+    return jnp.asarray(x)
+
+
+def _checked_target(name: str, value):
+    """A target value (scalar, or one per sweep): real and finite when concrete."""
+    if is_concrete(value):
+        arr = np.asarray(value)
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"{name} must be a real number, got {value!r}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
 
 
 def _checked_dt(dt, n_steps: int):
@@ -90,7 +114,11 @@ def exponential_filter(signal: Float[ArrayLike, " T"], dt: float, tau: float) ->
     For a spike signal, f_n is the sum over spikes up to bin n of exp(−(t_n − t_spike)/τ):
     the van Rossum kernel (unit height) sampled at the grid times, exactly.
     """
-    signal = _signal(signal)
+    signal = _checked_signal("signal", signal, batched=False)
+    if not jnp.issubdtype(signal.dtype, jnp.floating):  # counts or a bool raster
+        signal = signal.astype(jnp.result_type(float))
+    dt = _checked_dt(dt, signal.shape[-1])
+    tau = positive_at_run_time("tau", tau)
     decay = jnp.exp(-jnp.asarray(dt, signal.dtype) / tau)
 
     def step(f, s):
@@ -133,7 +161,10 @@ def van_rossum(
     Returns D² (dimensionless); the distance itself is its square root (whose gradient is
     singular at D = 0, hence the squared loss).
     """
-    s, s_target = _signal(pred), _signal(target)
+    s, s_target = (
+        _checked_signal("pred", pred, batched=False),
+        _checked_signal("target", target, batched=False),
+    )
     dt = _checked_dt(dt, s.shape[-1])
     tau = positive_at_run_time("tau", tau)
     if s.shape != s_target.shape:
@@ -148,12 +179,13 @@ def spike_count(
     pred: Trajectory | Float[ArrayLike, " T"], target_count: float | Float[ArrayLike, ""]
 ) -> Float[Array, ""]:
     """(N − N*)², N = Σ spike_signal (differentiable through the surrogate)."""
-    return (jnp.sum(_signal(pred)) - target_count) ** 2
+    target_count = _checked_target("target_count", target_count)
+    return (jnp.sum(_checked_signal("pred", pred)) - target_count) ** 2
 
 
 def firing_rate_of(pred: Trajectory | Float[ArrayLike, " T"], dt: float) -> Float[Array, ""]:
     """Mean firing rate in Hz: Σ spike_signal / (T·dt) with dt in ms."""
-    s = _signal(pred)
+    s = _checked_signal("pred", pred)
     dt = _checked_dt(dt, s.shape[-1])
     return jnp.sum(s, axis=-1) * (1000.0 / (s.shape[-1] * dt))
 
@@ -164,6 +196,7 @@ def firing_rate(
     dt: float,
 ) -> Float[Array, ""]:
     """(r − r*)² with r = `firing_rate_of(pred, dt)`, Hz²."""
+    target_rate = _checked_target("target_rate", target_rate)
     return (firing_rate_of(pred, dt) - target_rate) ** 2
 
 

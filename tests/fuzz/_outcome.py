@@ -57,8 +57,7 @@ def outcome(entry: str, call, names, inputs, *, allowed=()):
         message = str(err)
         if not any(name in message for name in names):
             raise AssertionError(
-                f"{entry}: ValueError names none of {sorted(names)}: {message!r}\n"
-                f"inputs: {inputs}"
+                f"{entry}: ValueError names none of {sorted(names)}: {message!r}\ninputs: {inputs}"
             ) from err
         TALLY[entry]["ValueError"] += 1
         if VERBOSE:
@@ -73,8 +72,6 @@ def outcome(entry: str, call, names, inputs, *, allowed=()):
                 TALLY[entry][type(err).__name__] += 1
                 return None
         TALLY[entry]["other"] += 1
-        raise AssertionError(
-            f"{entry}: {type(err).__name__}: {err}\ninputs: {inputs}"
-        ) from err
+        raise AssertionError(f"{entry}: {type(err).__name__}: {err}\ninputs: {inputs}") from err
     TALLY[entry]["result"] += 1
     return result

@@ -138,11 +138,7 @@ def batch_arguments(draw):
         name = model.param_names[0]
         value = np.asarray(getattr(model, name))
         spread = jnp.asarray(
-            draw(
-                st.lists(
-                    mostly(st.floats(0.5, 2.0), EDGE_FLOATS), min_size=batch, max_size=batch
-                )
-            )
+            draw(st.lists(mostly(st.floats(0.5, 2.0), EDGE_FLOATS), min_size=batch, max_size=batch))
         )
         model = eqx.tree_at(lambda m: getattr(m, name), model, value * spread)
         shown = (shown, {name: spread})
