@@ -404,8 +404,15 @@ def solve(
                 elif resetting and sol.status == 1:
                     t_seg, y_end, spiked = float(sol.t_events[0][0]), sol.y_events[0][0], True
                 sel = (grid >= t) & (grid <= t_seg)
+                if sol.t.size < 2 and not spiked:
+                    # no step was taken (e.g. a current so large the first step fails):
+                    # there is no dense output to sample, and no progress to make
+                    raise _Failed(RESULTS.solve_failed)
                 if sel.any():
-                    ys[sel] = sol.sol(np.minimum(grid[sel], float(sol.t[-1]))).T
+                    if sol.t.size < 2:  # spiked at once: the state held until the reset
+                        ys[sel] = y_end
+                    else:
+                        ys[sel] = sol.sol(np.minimum(grid[sel], float(sol.t[-1]))).T
                 if crossing:
                     spikes.extend(float(s) for s in sol.t_events[0])
                 if spiked:
