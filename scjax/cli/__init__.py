@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
         except SystemExit as done:  # --help, --version: argparse printed them
             return int(done.code or 0)
+        except UsageError as err:
+            # The top parser reports arguments no sub-parser took ("unrecognized arguments"):
+            # they belong to the command's line, so its name heads the message.
+            if err.prog == "scjax":
+                err.prog = prog
+            raise
         module = args._module
         if module.X64 or getattr(args, "x64", False):
             import jax
