@@ -27,6 +27,12 @@ signals = mostly(
     odds=4,
 )
 
+#: spike times on the grid of 8 steps of 1 ms, and population signals [n_neurons, T]
+grid_times = st.lists(st.floats(0.5, 8.4), max_size=5).map(np.sort)
+population = st.tuples(st.sampled_from([(2, 8), (3, 3), (1, 8)]), st.integers(0, 2**24)).map(
+    lambda a: ((a[1] >> np.arange(np.prod(a[0]))) & 1).reshape(a[0]).astype(np.float64)
+)
+
 
 @st.composite
 def trains(draw):
@@ -70,7 +76,9 @@ CALLS = {
     ),
     "spike_times_to_signal": (
         lambda d: losses.spike_times_to_signal(
-            d(trains())[0], d(st.sampled_from([1, 8, 0, -1])), d(scalar)
+            d(mostly(grid_times, trains().map(lambda t: t[0]), odds=3)),
+            d(mostly(st.just(8), st.sampled_from([1, 0, -1, 2.5]))),
+            d(mostly(st.just(1.0), any_scalar())),
         ),
         {"times", "n_steps", "dt"},
     ),
@@ -102,7 +110,10 @@ CALLS = {
         lambda d: spikes.spike_distance(*d(trains()), *d(trains()), d(t_start), d(t_stop)),
         {"times", "counts", "t_start", "t_stop"},
     ),
-    "spikes.synchrony": (lambda d: spikes.synchrony(d(signals)), {"signals"}),
+    "spikes.synchrony": (
+        lambda d: spikes.synchrony(d(mostly(population, signals, odds=3))),
+        {"signals"},
+    ),
 }
 #: documented non-finite values: no ISI (fewer than 2 spikes) has no mean/CV; no window, no
 #: Fano factor.
