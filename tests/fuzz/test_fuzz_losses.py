@@ -115,8 +115,8 @@ CALLS = {
         {"signals"},
     ),
 }
-#: documented non-finite values: no ISI (fewer than 2 spikes) has no mean/CV; no window, no
-#: Fano factor.
+#: documented NaN: the CV of fewer than two ISIs (checked below), the Fano factor of windows
+#: without spikes, the synchrony of constant signals (checked below).
 MAY_BE_NAN = {"spikes.cv_isi", "spikes.fano_factor", "spikes.synchrony"}
 
 
@@ -135,6 +135,14 @@ def test_losses_and_spike_statistics(name, data):
     if result is not None and name == "spikes.isi":  # NaN-padded past its count
         intervals, n = (np.asarray(r) for r in result)
         assert np.all(np.isfinite(intervals[..., : int(n)])), f"isi: NaN interval\n{drawn}"
+    elif result is not None and name == "spikes.synchrony" and np.isnan(np.asarray(result)).any():
+        constant = np.var(np.asarray(drawn[0], float), axis=-1) == 0
+        assert np.all(constant), f"synchrony: NaN with a varying signal\ninputs: {drawn}"
+    elif result is not None and name == "spikes.cv_isi" and np.isnan(np.asarray(result)).any():
+        times, counts = drawn[0]
+        n = int(counts)
+        mean = np.mean(np.diff(np.asarray(times, float)[:n])) if n >= 3 else 0.0
+        assert n < 3 or not mean > 0, f"cv_isi: NaN with two ISIs of positive mean\n{drawn}"
     elif result is not None and name not in MAY_BE_NAN:
         for leaf in jax.tree.leaves(result):
             arr = np.asarray(leaf)
