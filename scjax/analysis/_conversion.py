@@ -31,6 +31,8 @@ def spike_times(
     if raster.ndim < 1:
         raise ValueError("raster must have a trailing time axis, got a scalar")
     n_t = raster.shape[-1]
+    if n_t == 0:
+        raise ValueError(f"raster must have at least one time step, got shape {raster.shape}")
     n = n_t if max_spikes is None else int(max_spikes)
     if n < 1:
         raise ValueError(f"max_spikes must be >= 1, got {max_spikes}")

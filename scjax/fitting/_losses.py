@@ -38,6 +38,7 @@ def _checked_target(name: str, value):
             raise ValueError(f"{name} must be a real number, got {value!r}")
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} must be finite, got {value!r}")
+        return jnp.asarray(value)
     return value
 
 
