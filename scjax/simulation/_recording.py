@@ -45,7 +45,7 @@ def make_recording(model, n_steps: int, spikes, record, save_every, max_spikes) 
     else:
         names = (record,) if isinstance(record, str) else tuple(record)
         unknown = [n for n in names if n not in model.state_names]
-        if unknown or len(set(names)) != len(names):
+        if unknown or not names or len(set(names)) != len(names):
             raise ValueError(
                 f"record must name distinct states of {type(model).__name__} "
                 f"{model.state_names}, got {record!r}"
