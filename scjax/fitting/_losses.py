@@ -72,7 +72,12 @@ def trace_mse(
             sub-threshold dynamics first is often better conditioned. The mask depends only on
             the target, so it carries no gradient.
     """
+    for name, x in (("pred", pred), ("target", target)):
+        if not isinstance(x, Trajectory):
+            _checked_signal(name, x)  # real, finite, [..., N] with N >= 1
     v, v_target = _voltage(pred), _voltage(target)
+    if not jnp.issubdtype(v.dtype, jnp.floating):
+        v = v.astype(jnp.result_type(float))
     if v.shape != v_target.shape:
         raise ValueError(f"target must have the shape of pred, {v.shape}, got {v_target.shape}")
     sq = (v - v_target) ** 2
