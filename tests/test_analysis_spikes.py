@@ -400,3 +400,9 @@ def test_to_neo():
         sp.to_neo(np.array([1.0]), 5.0, units="mV")
     with pytest.raises(ValueError, match="t_stop"):
         sp.to_neo(np.array([1.0]), 0.0, t_start=1.0)
+
+
+def test_subnormal_window_is_refused_not_nan():
+    # Found by tests/fuzz: a 5e-324 ms window made the ISI distance a silent NaN.
+    with pytest.raises(ValueError, match="too short"):
+        sp.isi_distance(np.array([0.0]), 0, np.array([0.0]), 0, t_start=0.0, t_stop=5e-324)

@@ -6,6 +6,8 @@ the rest is padding and is ignored whatever its value (`spike_times` pads with +
 arrays stay sorted). Leading axes are batch axes. Times are in one unit (ms throughout scjax).
 """
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,3 +79,8 @@ def check_window(t_start, t_stop):
         raise ValueError(
             f"t_stop must be greater than t_start = {float(t_start)}, got {float(t_stop)}"
         )
+    if is_concrete(t_start) and is_concrete(t_stop):
+        # Distances divide by the window length: a subnormal window would overflow to inf·0.
+        width = float(t_stop) - float(t_start)
+        if not math.isfinite(1.0 / width):
+            raise ValueError(f"t_stop: the window t_stop - t_start = {width} is too short")
