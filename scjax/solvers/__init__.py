@@ -21,3 +21,4 @@ from ._rodas import RodasTableau as RodasTableau
 from ._rosenbrock2 import ROS2_GAMMA as ROS2_GAMMA
 from ._rosenbrock2 import Rosenbrock2 as Rosenbrock2
 from ._rosenbrock_euler import RosenbrockEuler as RosenbrockEuler
+from ._rosenbrock_tableau import RosenbrockTableau as RosenbrockTableau

@@ -12,8 +12,11 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
 
-from .._custom_types import ScalarLike, State
+from .._custom_types import Scalar, ScalarLike, State
+from ._rosenbrock_tableau import RosenbrockTableau
 
 
 class AbstractFixedStepSolver(diffrax.AbstractSolver):
@@ -33,9 +36,20 @@ class AbstractFixedStepSolver(diffrax.AbstractSolver):
         return terms.vf(t0, y0, args)
 
 
+class _TableauGamma:
+    """`solver.gamma` and `Cls.gamma` read the tableau's γ (one source; `scjax.simulate`'s step
+    check and the docs use it)."""
+
+    def __get__(self, obj, cls) -> float:
+        return cls.tableau.gamma
+
+
 class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
-    """A linearly implicit (Rosenbrock) method: stage equations (I − γ h J) kᵢ = rhsᵢ with the
-    exact Jacobian J = ∂f/∂y (`jax.jacfwd`) and time derivative ∂f/∂t (`jax.jvp`) at (t₀, y₀).
+    """A linearly implicit (Rosenbrock) method, given by its `RosenbrockTableau`: stage
+    equations (I/(γh) − J) uᵢ = rhsᵢ with the exact Jacobian J = ∂f/∂y (`jax.jacfwd`) and
+    time derivative ∂f/∂t (`jax.jvp`) at (t₀, y₀), one LU factorisation per step.
+    `step` is the one generic step of the family; a method declares only `tableau`,
+    `error_order` and `upstroke_limit`.
 
     No nonlinear solve is needed, so this is an `AbstractAdaptiveSolver` and not an
     `AbstractImplicitSolver`. J is part of the scheme and is *not* `stop_gradient`-ed, so
@@ -47,17 +61,75 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
     interpolation_cls: ClassVar[Callable[..., diffrax.LocalLinearInterpolation]] = (
         diffrax.LocalLinearInterpolation
     )
-    gamma: eqx.AbstractClassVar[float]
+    tableau: eqx.AbstractClassVar[RosenbrockTableau]
+    #: Diagonal coefficient γ of the method (W = I/(γh) − J), read from `tableau`.
+    gamma: ClassVar[_TableauGamma] = _TableauGamma()
     #: Largest γ·dt·(upstroke rate) `scjax.simulate` accepts on an explosive upstroke
     #: (`model.upstroke_rate()`). 1.0 is the pole of W, past which any linearly implicit step
     #: runs backwards; methods that stall earlier lower it (ROS2: 0.45, measured).
     upstroke_limit: ClassVar[float] = 1.0
+
+    def order(self, terms):
+        return self.tableau.order
 
     def init(self, terms, t0, t1, y0, args):
         return None
 
     def func(self, terms, t0, y0, args):
         return terms.vf(t0, y0, args)
+
+    def step(self, terms, t0, t1, y0: State, args, solver_state, made_jump):
+        del solver_state, made_jump
+        tab = self.tableau
+        h = terms.contr(t0, t1)
+        f0, jac, f_t = linearise(terms, t0, y0, args)
+        w = jnp.eye(y0.shape[-1], dtype=jac.dtype) / (tab.gamma * h) - jac
+        lu = jsl.lu_factor(w)
+        us, fs = [], []
+        arg = y0
+        for i in range(tab.num_stages):
+            if i == 0:  # a and c_mat are strictly lower triangular and c₀ = 0: Y₁ = y₀.
+                f_i = f0
+            else:
+                arg = _plus(y0, tab.a[i, :i], us)
+                f_i = terms.vf(t0 + float(tab.c[i]) * h, arg, args)
+            rhs = _plus(f_i, tab.c_mat[i, :i], us, h)
+            if tab.d[i] != 0.0:
+                rhs = rhs + (float(tab.d[i]) * h) * f_t
+            us.append(jsl.lu_solve(lu, rhs))
+            fs.append(f_i)
+        if tab.stiffly_accurate:  # y₁ = Yₛ + uₛ: the last stage argument is already summed.
+            y1 = arg + us[-1]
+        else:
+            y1 = _plus(y0, tab.b_sol, us)
+        y_error = _lincomb(tab.b_error, us)
+        if tab.b_error_f is not None:
+            y_error = y_error + h * _lincomb(tab.b_error_f, fs)
+        return y1, y_error, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
+
+
+def _lincomb(coeffs: np.ndarray, vectors: list[State], h: Scalar | None = None) -> State:
+    """Σⱼ cⱼ vⱼ (or Σⱼ (cⱼ/h) vⱼ) over the nonzero cⱼ, summed left to right: the order of
+    Rodas5P's first, hand-written step, which this reproduces bit for bit in float64. The cⱼ
+    enter as Python floats, weakly typed, so a float32 state stays float32 (a NumPy float64
+    coefficient would promote it)."""
+    out = None
+    for c, v in zip(coeffs, vectors):
+        if c == 0.0:
+            continue
+        if h is not None:
+            term = (float(c) / h) * v
+        else:
+            term = v if c == 1.0 else float(c) * v
+        out = term if out is None else out + term
+    if out is None:
+        raise ValueError("an all-zero weight vector has no linear combination")
+    return out
+
+
+def _plus(base: State, coeffs: np.ndarray, vectors: list[State], h: Scalar | None = None) -> State:
+    """base + Σⱼ cⱼ vⱼ (the sum formed first, then added), or base if every cⱼ is zero."""
+    return base + _lincomb(coeffs, vectors, h) if np.any(coeffs != 0.0) else base
 
 
 def linearise(terms, t0: ScalarLike, y0: State, args) -> tuple[State, jax.Array, State]:
