@@ -6,6 +6,8 @@ fronts; both check their inputs at the boundary and run the same compiled loop.
 
 from ._events import EVENT_MODES as EVENT_MODES
 from ._events import InStepEvents as InStepEvents
+from ._pallas import LOOPS as LOOPS
+from ._pallas import PallasLoop as PallasLoop
 from ._recording import SPIKE_RECORDINGS as SPIKE_RECORDINGS
 from ._simulate import simulate as simulate
 from ._simulate import simulate_batch as simulate_batch

@@ -40,6 +40,75 @@ _DIVERGED = (
 )
 
 
+def one_neuron_step(solver, dt, surrogate, events):
+    """The step of one neuron, `(model, y [n_state], t_n, i_n) -> (y_next, spike)`: one step
+    of `solver`, then the model's spike rule (or the in-step events of `events`)."""
+
+    def step_then_reset(model, y, t_n, i_n):
+        term = _StepTerm(model, dt)
+        y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
+        y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
+        # A reset would hide an overflow to ±inf (the reset state is finite): a non-finite
+        # candidate makes the kept state NaN, which then stays NaN. Computed inside the
+        # fusions that compute the state anyway, so it costs no extra pass per step.
+        finite = jnp.all(jnp.isfinite(y_next))
+        return jnp.where(finite, y_kept, jnp.nan), spike
+
+    if events is None:
+        return step_then_reset
+    # `spike` is then the step's spike-time offsets (see _events)
+    return in_step_neuron_step(
+        lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[0],
+        dt,
+        events,
+    )
+
+
+def components_step(neuron_step, n_state: int, model_axes, current_axis):
+    """`neuron_step` vmapped over a batch whose state is a tuple of `n_state` vectors `[B]`:
+    `(model, components, t_n, i_n) -> (components_next, spike [B])`.
+
+    The carry is a tuple of per-component vectors: XLA then keeps each component contiguous
+    instead of laying a `[n_state, B]` carry out interleaved, and the stack / unstack around
+    the model's 1-D state folds away (slice of concatenate; see `_unstack`).
+    """
+
+    def reordered(model, t_n, i_n, y):
+        return neuron_step(model, y, t_n, i_n)
+
+    unstacked_step = unstacked(reordered, n_state)
+
+    def components_neuron_step(model, components, t_n, i_n):
+        return unstacked_step(model, t_n, i_n, components)
+
+    return jax.vmap(components_neuron_step, in_axes=(model_axes, 0, None, current_axis))
+
+
+def stimulus_sampler(dt, batch: int | None, stimulus_axes, with_keys: bool):
+    """`(init(stimulus, keys), sample(stimulus, state, n, t_n))` of a stimulus sampled
+    inside the loop, vmapped over the `batch` neurons (keys `[B]`) when batch is given."""
+    sample = lambda s, state, n, t: s.sample(n, t, dt, state)  # noqa: E731
+    init = lambda s, k: s.init(k, dt)  # noqa: E731
+    if batch is not None:
+        key_axis = 0 if with_keys else None
+        init = jax.vmap(init, in_axes=(stimulus_axes, key_axis), axis_size=batch)
+        sample = jax.vmap(sample, in_axes=(stimulus_axes, 0, None, None), axis_size=batch)
+    return init, sample
+
+
+def checked_drive(current, dt):
+    """Traced inputs could not be checked at the boundary; check them inside the program."""
+    if current is not None:
+        current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
+    dt = eqx.error_if(dt, ~(jnp.isfinite(dt) & (dt > 0)), "dt must be positive and finite")
+    return current, dt
+
+
+def time_grid(t0, dt, n_steps: int, dtype):
+    """The sample times t_n = t0 + n·dt, n = 0 … n_steps."""
+    return t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
+
+
 @eqx.filter_jit
 def run_loop(
     model,
@@ -72,67 +141,28 @@ def run_loop(
         stimulus, current = drive, None
     else:
         stimulus, current = None, drive
-    if current is not None:
-        # Traced inputs could not be checked at the boundary; check them now.
-        current = eqx.error_if(current, ~jnp.all(jnp.isfinite(current)), "current must be finite")
-    dt = eqx.error_if(dt, ~(jnp.isfinite(dt) & (dt > 0)), "dt must be positive and finite")
+    current, dt = checked_drive(current, dt)
     save_every = recording.save_every
     n_saved = n_steps // save_every
-    ts = t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
+    ts = time_grid(t0, dt, n_steps, dtype)
     want_times = recording.spikes == "times"
     capacity = recording.max_spikes
 
-    def step_then_reset(model, y, t_n, i_n):
-        term = _StepTerm(model, dt)
-        y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
-        y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
-        # A reset would hide an overflow to ±inf (the reset state is finite): a non-finite
-        # candidate makes the kept state NaN, which then stays NaN. Computed inside the
-        # fusions that compute the state anyway, so it costs no extra pass per step.
-        finite = jnp.all(jnp.isfinite(y_next))
-        return jnp.where(finite, y_kept, jnp.nan), spike
-
-    neuron_step = step_then_reset
-    if events is not None:  # `spike` is then the step's spike-time offsets (see _events)
-        neuron_step = in_step_neuron_step(
-            lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[
-                0
-            ],
-            dt,
-            events,
-        )
+    neuron_step = one_neuron_step(solver, dt, surrogate, events)
 
     sample = None
     if stimulus is not None:
-        sample = lambda s, state, n, t: s.sample(n, t, dt, state)  # noqa: E731
-        init = lambda s, k: s.init(k, dt)  # noqa: E731
         keys = key
         if batch is not None:
             keys = None if key is None else jax.random.split(key, batch)
-            init = jax.vmap(
-                init, in_axes=(stimulus_axes, None if keys is None else 0), axis_size=batch
-            )
-            sample = jax.vmap(sample, in_axes=(stimulus_axes, 0, None, None), axis_size=batch)
+        init, sample = stimulus_sampler(dt, batch, stimulus_axes, keys is not None)
         stimulus_state = init(stimulus, keys)
     else:
         stimulus_state = None
 
     if batched:
-        # The carry is a tuple of per-component vectors [B]: XLA then keeps each component
-        # contiguous instead of laying a [n_state, B] carry out interleaved, and the stack /
-        # unstack around the model's 1-D state folds away (slice of concatenate).
         current_axis = 0 if (current is None or current.ndim == 2) else None
-        per_neuron = neuron_step
-
-        def reordered(model, t_n, i_n, y):
-            return per_neuron(model, y, t_n, i_n)
-
-        components_step = unstacked(reordered, model.n_state)
-
-        def components_neuron_step(model, components, t_n, i_n):
-            return components_step(model, t_n, i_n, components)
-
-        neuron_step = jax.vmap(components_neuron_step, in_axes=(model_axes, 0, None, current_axis))
+        neuron_step = components_step(neuron_step, model.n_state, model_axes, current_axis)
         y0_carry = tuple(y0.T)
         if current is not None and current.ndim == 2:
             current = current.T
@@ -170,19 +200,9 @@ def run_loop(
         raster = spike if recording.spikes == "raster" else None
         return (y, stim_state, n_spikes, signal_count, buffer), raster
 
-    indices = recording.state_indices
-    keep_all = indices == tuple(range(model.n_state))
-
-    def recorded(y) -> jax.Array:
-        if batched:
-            return jnp.stack([y[i] for i in indices])
-        if keep_all:
-            return y
-        return y[jnp.asarray(indices)]
-
     def chunk(carry, xs):
         carry, raster = jax.lax.scan(step, carry, xs)
-        return carry, (recorded(carry[0]), raster)
+        return carry, (recorded_states(carry[0], recording, batched), raster)
 
     def by_chunk(x):
         return x.reshape(n_saved, save_every, *x.shape[1:])
@@ -202,13 +222,58 @@ def run_loop(
     )
     (y_final, _, n_spikes, signal_count, buffer), (ys, raster) = jax.lax.scan(chunk, carry0, xs)
 
-    ys = jnp.concatenate([recorded(y0_carry)[None], ys], axis=0)
+    ys = jnp.concatenate([recorded_states(y0_carry, recording, batched)[None], ys], axis=0)
     ts = ts[::save_every]
     if raster is not None:
         raster = raster.reshape(n_steps, *raster.shape[2:])
+    return loop_trajectory(
+        model,
+        recording,
+        ts,
+        ys,
+        y_final,
+        raster=raster,
+        n_spikes=n_spikes,
+        signal_count=signal_count,
+        buffer=buffer,
+        throw=throw,
+        batched=batched,
+        surrogate=surrogate,
+    )
+
+
+def recorded_states(y, recording: Recording, batched: bool) -> jax.Array:
+    """The recorded columns of a state: `[n_rec, B]` from a batch's components, else `[n_rec]`."""
+    indices = recording.state_indices
+    if batched:
+        return jnp.stack([y[i] for i in indices])
+    if indices == tuple(range(len(y))):
+        return y
+    return y[jnp.asarray(indices)]
+
+
+def loop_trajectory(
+    model,
+    recording: Recording,
+    ts,
+    ys,
+    y_final,
+    *,
+    raster,
+    n_spikes,
+    signal_count,
+    buffer,
+    throw: bool,
+    batched: bool,
+    surrogate,
+) -> Trajectory:
+    """The `Trajectory` of a fixed-step loop from what it computed: the saved times
+    `ts [T/save_every + 1]` and states `ys [T/save_every + 1, n_rec(, B)]`, the final state (a
+    batch's components), the raster `[T(, B)]` or None, the counters and the `"times"`
+    buffer `[K(, B)]` or None."""
     if batched:  # back to the batch-major schema of jax.vmap(simulate)
         ys = jnp.moveaxis(ys, 2, 0)
-        ts = jnp.broadcast_to(ts, (batch, ts.shape[0]))
+        ts = jnp.broadcast_to(ts, (ys.shape[0], ts.shape[0]))
         raster = None if raster is None else raster.T
         buffer = None if buffer is None else buffer.T
     if isinstance(y_final, tuple):  # the batched carry: one vector per component
@@ -223,7 +288,8 @@ def run_loop(
     else:
         spikes = None if raster is None else raster > 0.5
         spike_signal, spike_count = raster, signal_count
-    names = tuple(model.state_names[i] for i in indices)
+    names = tuple(model.state_names[i] for i in recording.state_indices)
+    want_times = recording.spikes == "times"
     return Trajectory(
         t=ts,
         y=ys,
@@ -233,5 +299,5 @@ def run_loop(
         diverged=diverged,
         spike_count=spike_count,
         spike_time_buffer=buffer,
-        spike_overflow=(n_spikes > capacity) if want_times else None,
+        spike_overflow=(n_spikes > recording.max_spikes) if want_times else None,
     )

@@ -23,6 +23,7 @@ from ._checks import (
 from ._chunked import simulate_chunked
 from ._events import check_events_for_model, events_from_argument
 from ._loop import run_loop
+from ._pallas import PallasLoop, loop_from_argument, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
 from ._solver import resolve_solver
 
@@ -133,6 +134,7 @@ def simulate(
         record=record,
         max_spikes=max_spikes,
         events=events,
+        loop="xla",
     )
 
 
@@ -155,6 +157,7 @@ def simulate_batch(
     max_spikes: int = 64,
     chunk_size: int | None = None,
     events="end_of_step",
+    loop="xla",
 ) -> Trajectory:
     """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
 
@@ -174,6 +177,13 @@ def simulate_batch(
         chunk_size: None (one run), or stream the batch `chunk_size` neurons at a time, each
             chunk sharded over all devices of all processes, with the same results bit for
             bit, gathered to host NumPy arrays (see `docs/distributed.md`).
+        loop: `"xla"` (default: the `lax.scan` loop, one pass over the batch per step),
+            `"pallas"` (one Pallas kernel: each program advances a block of neurons through
+            every step with its state in registers; `spikes="count"`, forward only, no
+            random numbers; a `ValueError` names what it cannot run), `"auto"` (`"pallas"`
+            on a GPU backend where the configuration is supported and the kernel compiles,
+            else `"xla"`), or a `scjax.simulation.PallasLoop` with its options. See
+            `docs/guides/pallas.md`.
 
     B is the common length of the per-neuron parameters, the current's rows, the stimulus's
     `[B]` parameters and `y0`; at least one of them must give it.
@@ -230,6 +240,7 @@ def simulate_batch(
             record=record,
             max_spikes=max_spikes,
             events=events,
+            loop=loop,
         )
     model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
     return _simulate(
@@ -251,6 +262,7 @@ def simulate_batch(
         record=record,
         max_spikes=max_spikes,
         events=events,
+        loop=loop,
     )
 
 
@@ -274,8 +286,10 @@ def _simulate(
     record,
     max_spikes,
     events,
+    loop,
 ) -> Trajectory:
     """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
+    loop = loop_from_argument(loop)
     surrogate = surrogate_from_name(surrogate)
     events = events_from_argument(events)
     check_events_for_model(events, model, surrogate)
@@ -351,13 +365,30 @@ def _simulate(
             y0 = model.initial_state()
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
+    dt, y0, t0 = (jnp.asarray(x, dtype) for x in (dt, y0, t0))
+    if loop != "xla":
+        pallas_args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes)
+        options = loop if isinstance(loop, PallasLoop) else PallasLoop()
+        refusal = pallas_refusal(*pallas_args, surrogate=surrogate, events=events, options=options)
+        if loop == "auto":
+            use_pallas = (
+                refusal is None
+                and jax.default_backend() == "gpu"
+                and pallas_lowers((*pallas_args, options))
+            )
+        elif refusal is not None:
+            raise ValueError(refusal)
+        else:
+            use_pallas = True
+        if use_pallas:
+            return run_pallas_loop(*pallas_args, options)
     return run_loop(
         model,
         solver,
         drive,
-        jnp.asarray(dt, dtype),
-        jnp.asarray(y0, dtype),
-        jnp.asarray(t0, dtype),
+        dt,
+        y0,
+        t0,
         loop_key,
         n_steps,
         recording,

@@ -56,7 +56,9 @@ def unstacked(fn, n_state: int):
 
     def wrapped(*args):
         *rest, components = args
-        y = jnp.stack(components)
+        # Only its type is needed to trace `fn`: an abstract value, so no (dead) stack of the
+        # components is staged into the program (a Pallas kernel would carry it).
+        y = jax.ShapeDtypeStruct((len(components),), jnp.result_type(*components))
         flat, tree = jax.tree.flatten((*rest, y))
         closed, out_shape = jax.make_jaxpr(
             lambda *xs: fn(*jax.tree.unflatten(tree, xs)), return_shape=True
@@ -83,6 +85,12 @@ def _parts(x, n):
         return x.parts
     if jnp.ndim(x) == 0:
         return [x] * n
+    if _is_concrete(x):
+        # A constant vector (e.g. the NaN that `jnp.where(finite, y, jnp.nan)` broadcasts):
+        # split now into NumPy scalars, which the trace inlines as literals, so no array
+        # constant is left for the program to slice (a Pallas kernel may not capture one).
+        values = np.asarray(x)
+        return [values[i] for i in range(n)]
     return [x[i] for i in range(n)]
 
 

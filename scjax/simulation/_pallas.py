@@ -1,0 +1,513 @@
+"""The time-blocked batched loop as one Pallas kernel (`simulate_batch(..., loop="pallas")`).
+
+The XLA loop (`_loop.run_loop`) is a `lax.scan` whose body is one fused pass over the batch:
+every step reads the state of all B neurons from device memory and writes it back, and on a
+GPU every step is at least one kernel launch. Here the grid runs one program per block of
+`block_size` neurons, and each program advances its neurons through *all* the steps with the
+state held in registers, reading only the stimulus (its parameters once, a dense trace one
+row per step) and writing the spike counts, the saved states and the final state:
+
+    for each block b (the grid, in parallel):          state  y[b]  ← y0[b]  (registers)
+        for k in 0 … T/save_every − 1:                 time blocks of save_every steps
+            for n in k·save_every … (k+1)·save_every − 1:
+                I_n ← stimulus(n, t_n)[b]              t_n = t0 + n·dt
+                y[b], spike ← step(y[b], t_n, I_n)     the same one-neuron step as the XLA loop
+                count[b] += spike
+            ys[k, b] ← y[b]
+
+Memory traffic per neuron is O(n_state) for the whole run instead of O(n_state · T), so the
+loop is bound by arithmetic, not bandwidth or launches.
+
+The step is *the XLA loop's own*: `_loop.one_neuron_step` (the solver's `step` on the model's
+`vector_field`, then `spike_and_reset`) unstacked into components and vmapped over the
+block's lanes (`_loop.components_step`), traced inside the kernel on `[block_size]` vectors;
+stimuli are sampled by `_loop.stimulus_sampler`. The same primitives run on the same values,
+so on the CPU (Pallas interpret mode) the results equal the XLA loop's bit for bit
+(tests/test_pallas_loop.py); compiled by Triton on a GPU they agree to rounding (libdevice's
+exp, fused multiply-adds), which can move a spike across a threshold by a step.
+
+What the kernel cannot do is refused by `pallas_refusal` (a `ValueError` naming `loop`):
+gradients (surrogates), in-step events, spike rasters and time buffers, random numbers
+(stochastic stimuli) and any step whose primitives are not elementwise (a Rosenbrock step's
+linear solve). `loop="auto"` takes the XLA loop in all those cases and off GPU backends.
+"""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax.experimental import pallas as pl
+from jax.extend import core as jex_core
+
+from .._trajectory import Trajectory
+from .._validation import is_concrete
+from ..stimulus import AbstractStimulus, Sampled, Sum
+from ._loop import (
+    checked_drive,
+    components_step,
+    loop_trajectory,
+    one_neuron_step,
+    recorded_states,
+    stimulus_sampler,
+    time_grid,
+)
+from ._recording import Recording
+
+#: The values of `simulate_batch(loop=...)` given by name.
+LOOPS: tuple[str, ...] = ("xla", "pallas", "auto")
+
+#: Primitives a kernel may contain: elementwise arithmetic, the structural operations that
+#: vmapping an unstacked step leaves, reads and writes of its blocks and the two loops (each
+#: has a Pallas Triton lowering rule). A step using anything else (a linear solve, a gather,
+#: a custom derivative rule, a random draw) is refused.
+_KERNEL_PRIMITIVES = frozenset(
+    """
+    abs acos acosh add and asin asinh atan atan2 atanh broadcast_in_dim cbrt ceil clamp
+    convert_element_type cos cosh div eq exp exp2 expm1 floor ge gt integer_pow iota is_finite
+    le log log1p logistic lt max min mul ne neg nextafter not or pow rem reshape rsqrt
+    select_n sign sin sinh sqrt square squeeze sub tan tanh xor
+    get swap scan while jit pjit closed_call
+""".split()
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PallasLoop:
+    """The static options of `simulate_batch(loop="pallas")` (pass an instance as `loop=` to
+    change them).
+
+    Attributes:
+        block_size: neurons per kernel program (a power of two: Triton's tensors are). The
+            batch is padded to a multiple of it by repeating its last neuron; the padding is
+            dropped from the results. 128–1024 suit a GPU; tiny blocks keep interpret-mode
+            tests fast.
+        interpret: run the kernel in Pallas interpret mode (as ordinary XLA operations: any
+            backend, slow, bit-exact to the XLA loop on the CPU). None: interpret on the CPU
+            backend, compile (Triton) elsewhere.
+        num_warps: Triton's warps per program (None: Triton's default).
+    """
+
+    block_size: int = 256
+    interpret: bool | None = None
+    num_warps: int | None = None
+
+
+def loop_from_argument(loop) -> str | PallasLoop:
+    """`simulate_batch(loop=...)` → `"xla"`, `"auto"` or the Pallas options."""
+    if isinstance(loop, PallasLoop):
+        size = loop.block_size
+        if not (
+            isinstance(size, int)
+            and not isinstance(size, bool)
+            and size >= 1
+            and size & (size - 1) == 0
+        ):
+            raise ValueError(f"loop.block_size must be a power of two, got {size!r}")
+        warps = loop.num_warps
+        if warps is not None and not (
+            isinstance(warps, int) and not isinstance(warps, bool) and warps >= 1
+        ):
+            raise ValueError(f"loop.num_warps must be a positive int or None, got {warps!r}")
+        if loop.interpret not in (None, True, False):
+            raise ValueError(f"loop.interpret must be None, True or False, got {loop.interpret!r}")
+        return loop
+    if isinstance(loop, str) and loop in LOOPS:
+        return PallasLoop() if loop == "pallas" else loop
+    raise ValueError(f"loop must be one of {LOOPS} or a scjax.simulation.PallasLoop, got {loop!r}")
+
+
+# --- what the kernel can run ----------------------------------------------------------------
+
+
+def _stimulus_terms(stimulus: AbstractStimulus) -> list[AbstractStimulus]:
+    if isinstance(stimulus, Sum):
+        return [t for term in stimulus.terms for t in _stimulus_terms(term)]
+    return [stimulus]
+
+
+def _primitives(jaxpr) -> set[str]:
+    """The primitive names of a jaxpr and of the jaxprs inside its equations (loop bodies,
+    calls)."""
+    names = set()
+    for eqn in jaxpr.eqns:
+        names.add(eqn.primitive.name)
+        for param in eqn.params.values():
+            for sub in param if isinstance(param, (tuple, list)) else (param,):
+                if isinstance(sub, jex_core.ClosedJaxpr):
+                    names |= _primitives(sub.jaxpr)
+                elif isinstance(sub, jex_core.Jaxpr):
+                    names |= _primitives(sub)
+    return names
+
+
+def _kernel_jaxprs(jaxpr):
+    """The kernel jaxprs of the `pallas_call`s in a jaxpr (looking inside calls)."""
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "pallas_call":
+            yield eqn.params["jaxpr"]
+        for param in eqn.params.values():
+            if isinstance(param, jex_core.ClosedJaxpr):
+                yield from _kernel_jaxprs(param.jaxpr)
+
+
+def _abstract(x):
+    return jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x))
+
+
+def pallas_refusal(
+    model,
+    solver,
+    drive,
+    dt,
+    y0,
+    t0,
+    n_steps,
+    recording,
+    throw,
+    model_axes,
+    *,
+    surrogate,
+    events,
+    options,
+) -> str | None:
+    """Why the Pallas kernel cannot run this configuration (a sentence naming `loop`), or
+    None when it can: decided from the options, then from the primitives of the kernel as
+    `run_pallas_loop` traces it (abstractly: nothing runs), the same on every backend."""
+    if recording.spikes != "count":
+        return (
+            "loop='pallas' records spikes='count' only (the kernel writes one count per "
+            f"neuron, not a raster or a time buffer), got spikes={recording.spikes!r}: pass "
+            "spikes='count' or loop='xla'"
+        )
+    if surrogate is not None:
+        return (
+            "loop='pallas' runs the forward pass only: surrogate must be None (gradients need "
+            "loop='xla')"
+        )
+    if events is not None:
+        return "loop='pallas' supports events='end_of_step' only; use loop='xla' for 'in_step'"
+    leaves = jax.tree.leaves(model)
+    if isinstance(drive, AbstractStimulus):
+        if drive.is_stochastic:
+            return (
+                "loop='pallas' cannot draw random numbers inside the kernel: the stimulus "
+                f"{type(drive).__name__} is stochastic; use loop='xla'"
+            )
+        odd = [
+            type(t).__name__
+            for t in _stimulus_terms(drive)
+            if t.sample_rank != 0 and not isinstance(t, Sampled)
+        ]
+        if odd:
+            return f"loop='pallas' cannot read the stimulus terms {odd}; use loop='xla'"
+        leaves += jax.tree.leaves(drive)
+    if not all(jnp.issubdtype(jnp.result_type(x), jnp.floating) for x in leaves):
+        return "loop='pallas' needs float parameters in the model and the stimulus"
+    sharded = [
+        x
+        for x in [*leaves, drive, y0]
+        if isinstance(x, jax.Array) and is_concrete(x) and len(x.sharding.device_set) > 1
+    ]
+    if sharded:
+        return (
+            "loop='pallas' runs on one device: the inputs are sharded over several; use loop='xla'"
+        )
+    args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes, options)
+    abstract = jax.tree.map(lambda x: _abstract(x) if eqx.is_array(x) else x, args)
+    name = f"{type(model).__name__} with {type(solver).__name__}"
+    try:
+        closed, _, _ = eqx.filter_make_jaxpr(run_pallas_loop)(*abstract)
+    except Exception as error:  # noqa: BLE001 (the reason is reported)
+        reason = str(error).split("\n")[0]
+        if "captures constants" in reason:  # e.g. a Rosenbrock step's identity matrix
+            reason = "its step builds array constants, which a kernel may not capture"
+        return (
+            f"loop='pallas' cannot trace the step of {name} inside a kernel: {reason[:200]}; "
+            "use loop='xla'"
+        )
+    used = set().union(*(_primitives(k) for k in _kernel_jaxprs(closed.jaxpr)))
+    if not used <= _KERNEL_PRIMITIVES:
+        return (
+            f"loop='pallas' cannot run the step of {name} inside a kernel: it uses "
+            f"{sorted(used - _KERNEL_PRIMITIVES)}, which are not elementwise; use loop='xla'"
+        )
+    return None
+
+
+# --- the stimulus inside the kernel ---------------------------------------------------------
+
+
+class _Row(AbstractStimulus):
+    """Inside the kernel: the step's sample of a `Sampled` trace, read from its row of the
+    trace before sampling (`Sampled.sample` indexes an array; the kernel reads a ref). None
+    outside the kernel (a placeholder without leaves)."""
+
+    value: jax.Array | jax.ShapeDtypeStruct | None  # [block] (per neuron), a scalar (shared)
+
+    def init(self, key, dt):
+        return None
+
+    def sample(self, n, t, dt, state):
+        assert isinstance(self.value, jax.Array)  # a row read in the kernel
+        return self.value.astype(t.dtype), None  # as Sampled: values[..., n].astype(t.dtype)
+
+
+def _traces(stimulus: AbstractStimulus) -> list[jax.Array]:
+    """The values of the `Sampled` terms, in order."""
+    return [jnp.asarray(t.values) for t in _stimulus_terms(stimulus) if isinstance(t, Sampled)]
+
+
+def _with_rows(stimulus: AbstractStimulus, rows) -> AbstractStimulus:
+    """`stimulus` with each `Sampled` term (or `_Row` placeholder) replaced by a `_Row` of
+    the given rows, in order."""
+    rows = iter(rows)
+
+    def replace(term):
+        if isinstance(term, Sum):
+            return Sum(tuple(replace(t) for t in term.terms))
+        if isinstance(term, (Sampled, _Row)):
+            return _Row(next(rows))
+        return term
+
+    return replace(stimulus)
+
+
+# --- the kernel -----------------------------------------------------------------------------
+
+
+def _interpret(options: PallasLoop) -> bool:
+    if options.interpret is not None:
+        return options.interpret
+    return jax.default_backend() == "cpu"
+
+
+def _compiler_params(options: PallasLoop):
+    if options.num_warps is None:
+        return None
+    from jax.experimental.pallas import triton as plgpu
+
+    return plgpu.CompilerParams(num_warps=options.num_warps)
+
+
+@eqx.filter_jit
+def run_pallas_loop(
+    model,
+    solver,
+    drive,
+    dt,
+    y0,
+    t0,
+    n_steps: int,
+    recording: Recording,
+    throw: bool,
+    model_axes,
+    options: PallasLoop,
+) -> Trajectory:
+    """Integrate `n_steps` fixed steps of a batch (`y0 [B, n_state]`) in one Pallas kernel.
+
+    Arguments as `_loop.run_loop` (a batch, without surrogate or events; the configuration
+    passed `pallas_refusal`). Returns the Trajectory `run_loop` returns with
+    `spikes="count"`.
+    """
+    dtype = y0.dtype
+    batch, n_state = y0.shape
+    block = options.block_size
+    padded = pl.cdiv(batch, block) * block
+    is_stimulus = isinstance(drive, AbstractStimulus)
+    current, dt = checked_drive(None if is_stimulus else drive, dt)
+    save_every = recording.save_every
+    n_saved = n_steps // save_every
+
+    def pad(x):  # [B, ...] → [padded, ...], repeating the last neuron
+        return jnp.pad(x, [(0, padded - batch)] + [(0, 0)] * (x.ndim - 1), mode="edge")
+
+    # How the kernel reads each input: "shared" (a scalar), "lanes" (the block's [block]),
+    # "trace" ([T], a scalar per step) or "trace_lanes" ([T, block], a row per step).
+    inputs, kinds = [], []
+
+    def add(x, kind):
+        inputs.append(x)
+        kinds.append(kind)
+
+    def add_param(x, axis):
+        if axis is None:
+            add(jnp.reshape(x, (1,)), "shared")
+        else:
+            add(pad(x), "lanes")
+
+    def add_trace(values):  # [T] or [B, T]
+        if values.ndim == 1:
+            add(values, "trace")
+        else:
+            add(pad(values).T, "trace_lanes")  # [T, padded]: each step reads one row
+
+    add_param(dt, None)
+    add_param(t0, None)
+    # Per-neuron leaves are [B] (simulate_batch's model_axes: 0 where ndim == 1).
+    model_leaves, model_tree = jax.tree.flatten(model)
+    for leaf in model_leaves:
+        add_param(leaf, 0 if jnp.ndim(leaf) == 1 else None)
+    if is_stimulus:
+        traces = _traces(drive)
+        params = _with_rows(drive, [None] * len(traces))  # the parameters: rows come per step
+        stim_leaves, stim_tree = jax.tree.flatten(params)
+        for leaf in stim_leaves:
+            add_param(leaf, 0 if jnp.ndim(leaf) >= 1 else None)
+        for values in traces:
+            add_trace(values)
+    else:
+        assert current is not None  # a dense current when not a stimulus
+        stim_leaves, stim_tree, traces = [], None, [current]
+        add_trace(current)
+    for component in y0.T:
+        add_param(component, 0)
+
+    def spec(x, kind):
+        if kind == "shared":
+            return pl.BlockSpec((1,), lambda i: (0,))
+        if kind == "lanes":
+            return pl.BlockSpec((block,), lambda i: (i,))
+        if kind == "trace":
+            return pl.BlockSpec(x.shape, lambda i: (0,))
+        return pl.BlockSpec((x.shape[0], block), lambda i: (0, i))
+
+    indices = recording.state_indices
+    out_shape = (
+        [jax.ShapeDtypeStruct((padded,), dtype) for _ in range(n_state)]
+        + [jax.ShapeDtypeStruct((padded,), jnp.int32)]
+        + [jax.ShapeDtypeStruct((n_saved, padded), dtype) for _ in indices]
+    )
+    out_specs = [pl.BlockSpec((block,), lambda i: (i,)) for _ in range(n_state + 1)] + [
+        pl.BlockSpec((n_saved, block), lambda i: (0, i)) for _ in indices
+    ]
+    n_model, n_stim, n_traces = len(model_leaves), len(stim_leaves), len(traces)
+
+    def kernel(*refs):
+        in_refs, out_refs = refs[: len(inputs)], refs[len(inputs) :]
+
+        def read(ref, kind):
+            return ref[0] if kind == "shared" else ref[...]
+
+        values = [read(r, k) if k in ("shared", "lanes") else None for r, k in zip(in_refs, kinds)]
+        k_dt, k_t0 = values[0], values[1]
+        at = 2
+        k_model = jax.tree.unflatten(model_tree, values[at : at + n_model])
+        at += n_model
+        stim_params = values[at : at + n_stim]
+        at += n_stim
+        trace_refs = list(zip(in_refs[at : at + n_traces], kinds[at : at + n_traces]))
+        at += n_traces
+        y_start = tuple(values[at : at + n_state])
+        final_refs = out_refs[:n_state]
+        count_ref = out_refs[n_state]
+        saved_refs = out_refs[n_state + 1 :]
+
+        def rows(n):  # the step's row of each trace: [block] per neuron, a scalar if shared
+            return [ref[n, :] if kind == "trace_lanes" else ref[n] for ref, kind in trace_refs]
+
+        neuron_step = one_neuron_step(solver, k_dt, None, None)
+        if is_stimulus:
+            assert stim_tree is not None
+            k_params = jax.tree.unflatten(stim_tree, stim_params)
+            row_shapes = [
+                jax.ShapeDtypeStruct((block,) if kind == "trace_lanes" else (), dtype)
+                for _, kind in trace_refs
+            ]
+            axes = _with_rows(k_params, row_shapes).batch_axes()
+            init, sample = stimulus_sampler(k_dt, block, axes, False)
+            stim_state0 = init(_with_rows(k_params, rows(jnp.int32(0))), None)
+            current_axis = 0
+        else:
+            k_params, sample, stim_state0 = None, None, None
+            current_axis = 0 if traces[0].ndim == 2 else None
+        step = components_step(neuron_step, n_state, model_axes, current_axis)
+
+        def one_step(n, carry):
+            y, stim_state, count = carry
+            t_n = k_t0 + k_dt * n.astype(dtype)  # the XLA loop's t0 + dt·arange(T)[n]
+            if sample is not None:
+                assert k_params is not None  # set with the sampler
+                i_n, stim_state = sample(_with_rows(k_params, rows(n)), stim_state, n, t_n)
+            else:
+                (i_n,) = rows(n)
+            y, spike = step(k_model, y, t_n, i_n)
+            return y, stim_state, count + spike.astype(jnp.int32)
+
+        def time_block(k, carry):
+            start = k * save_every
+            carry = jax.lax.fori_loop(0, save_every, lambda j, c: one_step(start + j, c), carry)
+            for ref, i in zip(saved_refs, indices):
+                ref[k, :] = carry[0][i]
+            return carry
+
+        carry0 = (y_start, stim_state0, jnp.zeros((block,), jnp.int32))
+        y_end, _, count = jax.lax.fori_loop(jnp.int32(0), jnp.int32(n_saved), time_block, carry0)
+        for ref, component in zip(final_refs, y_end):
+            ref[...] = component
+        count_ref[...] = count
+
+    outs = pl.pallas_call(
+        kernel,
+        out_shape=out_shape,
+        grid=(padded // block,),
+        in_specs=[spec(x, k) for x, k in zip(inputs, kinds)],
+        out_specs=out_specs,
+        interpret=_interpret(options),
+        compiler_params=_compiler_params(options),
+        name=f"scjax_{type(model).__name__}_{type(solver).__name__}",
+    )(*inputs)
+    y_final = tuple(x[:batch] for x in outs[:n_state])
+    n_spikes = outs[n_state][:batch]
+    saved = jnp.stack([x[:, :batch] for x in outs[n_state + 1 :]], axis=1)  # [n_saved, n_rec, B]
+    ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
+    ts = time_grid(t0, dt, n_steps, dtype)[::save_every]
+    return loop_trajectory(
+        model,
+        recording,
+        ts,
+        ys,
+        y_final,
+        raster=None,
+        n_spikes=n_spikes,
+        signal_count=None,
+        buffer=None,
+        throw=throw,
+        batched=True,
+        surrogate=None,
+    )
+
+
+# --- loop="auto" ----------------------------------------------------------------------------
+
+
+def pallas_lowers(args) -> bool:
+    """Whether `run_pallas_loop(*args)` lowers and compiles on the default backend (Triton on
+    a GPU): tried once per signature (abstract shapes and the static arguments), then
+    remembered. Costs one compile of the kernel the first time."""
+    dynamic, static = eqx.partition(args, eqx.is_array)
+    dynamic = jax.tree.map(_abstract, dynamic)
+    leaves, tree = jax.tree.flatten(dynamic)
+    static_leaves, static_tree = jax.tree.flatten(static)
+    key = (tree, tuple((x.shape, str(x.dtype)) for x in leaves), static_tree, *static_leaves)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable static argument: do not remember
+        return _compiles(dynamic, static)
+    if key not in _COMPILES:
+        _COMPILES[key] = _compiles(dynamic, static)
+    return _COMPILES[key]
+
+
+_COMPILES: dict = {}
+
+
+def _compiles(dynamic, static) -> bool:
+    def run(dynamic):
+        return run_pallas_loop(*eqx.combine(dynamic, static))
+
+    try:
+        jax.jit(run).lower(dynamic).compile()
+    except Exception:  # noqa: BLE001 (any failure to lower or compile means: use XLA)
+        return False
+    return True

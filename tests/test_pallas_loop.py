@@ -1,0 +1,217 @@
+"""simulate_batch(loop="pallas"): the Pallas kernel equals the XLA loop bit for bit.
+
+Run in Pallas interpret mode (the kernel as ordinary XLA operations on the CPU): the same
+primitives on the same values as the `lax.scan` loop, so spike counts, saved and final states
+must be identical. Blocks of 8 neurons and B = 13 exercise the padding of the last block;
+a few hundred steps keep interpret mode fast.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import scjax
+from scjax.simulation import PallasLoop
+from scjax.simulation._pallas import pallas_lowers
+
+B = 13  # not a multiple of the block: the last block is padded
+LOOP = PallasLoop(block_size=8, interpret=True)
+
+
+def _both(model, drive, dt, **kwargs):
+    kwargs.setdefault("spikes", "count")
+    xla = scjax.simulate_batch(model, drive, dt, **kwargs)
+    pallas = scjax.simulate_batch(model, drive, dt, loop=LOOP, **kwargs)
+    return xla, pallas
+
+
+def _assert_bitwise(xla, pallas):
+    for field in ("t", "y", "spike_count", "diverged", "spikes", "spike_time_buffer"):
+        a, b = getattr(xla, field), getattr(pallas, field)
+        assert (a is None) == (b is None), field
+        if a is not None:
+            a, b = np.asarray(a), np.asarray(b)
+            assert a.shape == b.shape and a.dtype == b.dtype, (field, a.shape, b.shape)
+            np.testing.assert_array_equal(b, a, err_msg=field)
+    assert xla.state_names == pallas.state_names
+
+
+def _spread(counts):
+    """The counts must vary across neurons, or equality would prove little."""
+    counts = np.asarray(counts)
+    assert counts.max() > 0 and len(set(counts.tolist())) >= 3, counts
+
+
+def _cast(tree, dtype):
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype), tree)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_izhikevich_dense_current_per_neuron(dtype):
+    # Half-step Euler (the default); per-neuron a and [B, T] current rows; final state only.
+    model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B, dtype=dtype))
+    current = jnp.linspace(4.0, 14.0, B, dtype=dtype)[:, None] + jnp.zeros((1, 300), dtype)
+    xla, pallas = _both(model, current, 0.5, save_every=300)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    assert pallas.y.dtype == dtype and pallas.y.shape == (B, 2, 2)
+
+
+def test_izhikevich_shared_trace_saved_states_and_record():
+    # A shared [T] ramp (one scalar per step), the state saved every 30 steps, v only.
+    model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, B))
+    current = jnp.linspace(0.0, 20.0, 300)
+    xla, pallas = _both(model, current, 0.5, save_every=30, record=("v",))
+    _assert_bitwise(xla, pallas)
+    assert pallas.y.shape == (B, 11, 1)
+    assert np.asarray(xla.spike_count).max() > 0
+
+
+def test_izhikevich_stimulus_objects_in_the_kernel():
+    # Constant [B] + Pulse + Sine, evaluated inside the kernel at t_n = t0 + n·dt.
+    stimulus = (
+        scjax.stimulus.Constant(jnp.linspace(2.0, 12.0, B))
+        + scjax.stimulus.Pulse(onset=40.0, duration=30.0, amplitude=6.0)
+        + scjax.stimulus.Sine(amplitude=3.0, frequency=20.0)
+    )
+    xla, pallas = _both(scjax.Izhikevich(), stimulus, 0.5, n_steps=300, save_every=100, t0=5.0)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_hodgkin_huxley_rk4_constant_per_neuron(dtype):
+    model = scjax.HodgkinHuxley(integrator="rk4", g_na=jnp.linspace(100.0, 140.0, B))
+    stimulus = scjax.stimulus.Constant(jnp.linspace(2.0, 30.0, B))
+    xla, pallas = _both(_cast(model, dtype), _cast(stimulus, dtype), 0.05, n_steps=400)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    assert pallas.y.dtype == dtype and pallas.y.shape == (B, 401, 4)
+
+
+def test_hodgkin_huxley_sampled_rows_plus_constant():
+    # A per-neuron Sampled [B, T] trace is read one row per step (a block over time).
+    rows = jnp.linspace(0.0, 25.0, B)[:, None] * jnp.linspace(0.5, 1.5, 400)[None, :]
+    stimulus = scjax.stimulus.Sampled(rows) + scjax.stimulus.Constant(2.0)
+    model = scjax.HodgkinHuxley(integrator="rk4")
+    xla, pallas = _both(model, stimulus, 0.05, n_steps=400, save_every=400)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+
+
+def test_batch_smaller_than_a_block_and_model_noise():
+    # B = 3 < block: one padded block. Model noise is drawn outside the loop into the dense
+    # current, so the kernel sees the same samples.
+    model = scjax.Izhikevich(noise_std=jnp.asarray([0.0, 2.0, 4.0]))
+    current = jnp.full((3, 200), 10.0)
+    xla, pallas = _both(model, current, 0.5, key=jax.random.key(3), save_every=200)
+    _assert_bitwise(xla, pallas)
+    assert np.asarray(xla.spike_count).min() > 0
+
+
+def test_divergence_is_flagged_and_raised():
+    model = scjax.LIF(r_m=10.0)  # R_m·I = 1e309 overflows in one step; the reset hides it
+    current = np.stack([np.full(20, 2.0), np.full(20, 1e308)])
+    y0 = np.full((2, 1), -65.0)
+    xla, pallas = _both(model, current, 0.1, y0=y0, throw=False)
+    _assert_bitwise(xla, pallas)
+    np.testing.assert_array_equal(np.asarray(pallas.diverged), [False, True])
+    with pytest.raises(Exception, match="non-finite"):
+        jax.block_until_ready(
+            scjax.simulate_batch(model, current, 0.1, y0=y0, spikes="count", loop=LOOP).y
+        )
+
+
+def test_under_jit_with_traced_parameters():
+    current = jnp.full(200, 10.0)
+
+    @jax.jit
+    def counts(a):
+        model = scjax.Izhikevich(a=a)
+        return scjax.simulate_batch(model, current, 0.5, spikes="count", loop=LOOP).spike_count
+
+    a = jnp.linspace(0.02, 0.1, B)
+    xla = scjax.simulate_batch(scjax.Izhikevich(a=a), current, 0.5, spikes="count").spike_count
+    np.testing.assert_array_equal(np.asarray(counts(a)), np.asarray(xla))
+
+
+def _uses_pallas(loop, **kwargs) -> bool:
+    model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B))
+    closed = jax.make_jaxpr(
+        lambda: scjax.simulate_batch(model, jnp.full(20, 10.0), 0.5, loop=loop, **kwargs).y
+    )()
+    return "pallas_call" in str(closed)
+
+
+def test_auto_takes_xla_off_gpu_and_default_is_xla():
+    assert jax.default_backend() == "cpu"
+    assert _uses_pallas(LOOP, spikes="count")
+    assert _uses_pallas("pallas", spikes="count")  # interpret mode on the CPU by default
+    assert not _uses_pallas("auto", spikes="count")
+    assert not _uses_pallas("xla", spikes="count")
+    assert not _uses_pallas("auto")  # raster: unsupported, XLA whatever the backend
+    # The default: no pallas_call, the historical loop.
+    model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B))
+    closed = jax.make_jaxpr(lambda: scjax.simulate_batch(model, jnp.full(20, 10.0), 0.5).y)()
+    assert "pallas_call" not in str(closed)
+
+
+def test_lowering_probe_of_auto():
+    # The probe `loop="auto"` runs on a GPU: on the CPU a compiled (non-interpret) kernel
+    # does not lower, the interpreted one does.
+    from scjax.simulation._recording import make_recording
+    from scjax.solvers import solver_from_name
+
+    model = _cast(scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B)), jnp.float32)
+    solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
+    axes = jax.tree.map(lambda x: 0 if x.ndim == 1 else None, model)
+    recording = make_recording(model, 10, "count", None, 10, 64)
+    args = (model, solver, jnp.ones((B, 10), jnp.float32), jnp.float32(0.5))
+    args += (jnp.zeros((B, 2), jnp.float32), jnp.float32(0.0), 10, recording, True, axes)
+    assert pallas_lowers((*args, PallasLoop(8, interpret=True)))
+    assert not pallas_lowers((*args, PallasLoop(8, interpret=False)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(spikes="raster"), r"loop='pallas' records spikes='count' only"),
+        (dict(spikes="times"), r"loop='pallas' records spikes='count' only"),
+        (dict(surrogate="sigmoid"), r"loop='pallas' runs the forward pass only"),
+        (dict(events="in_step"), r"loop='pallas' supports events='end_of_step' only"),
+        (
+            dict(solver=scjax.solvers.RosenbrockEuler(), check_step=False),
+            r"loop='pallas' cannot (trace|run) the step of HodgkinHuxley with RosenbrockEuler",
+        ),
+    ],
+)
+def test_refusals_name_loop(kwargs, match):
+    kwargs.setdefault("spikes", "count")
+    model = scjax.HodgkinHuxley(g_na=jnp.linspace(100.0, 140.0, 3))
+    with pytest.raises(ValueError, match=match):
+        scjax.simulate_batch(model, jnp.full(20, 10.0), 0.01, loop=LOOP, **kwargs)
+    # "auto" falls back to the XLA loop instead of refusing (on any backend).
+    scjax.simulate_batch(model, jnp.full(20, 10.0), 0.01, loop="auto", **kwargs)
+
+
+def test_stochastic_stimulus_and_bad_options_are_refused():
+    noise = scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=1.0, tau=5.0)
+    drive = scjax.stimulus.Constant(jnp.linspace(5.0, 15.0, 3)) + noise
+    with pytest.raises(ValueError, match=r"loop='pallas' cannot draw random numbers"):
+        scjax.simulate_batch(
+            scjax.Izhikevich(),
+            drive,
+            0.5,
+            n_steps=20,
+            spikes="count",
+            key=jax.random.key(0),
+            loop="pallas",
+        )
+    model, current = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, 3)), jnp.full(20, 10.0)
+    with pytest.raises(ValueError, match=r"loop must be one of \('xla', 'pallas', 'auto'\)"):
+        scjax.simulate_batch(model, current, 0.5, loop="triton")
+    with pytest.raises(ValueError, match="loop.block_size must be a power of two, got 6"):
+        scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(block_size=6))
+    with pytest.raises(ValueError, match="loop.num_warps must be a positive int"):
+        scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(num_warps=0))
