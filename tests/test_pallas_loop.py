@@ -215,3 +215,45 @@ def test_stochastic_stimulus_and_bad_options_are_refused():
         scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(block_size=6))
     with pytest.raises(ValueError, match="loop.num_warps must be a positive int"):
         scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(num_warps=0))
+
+
+def _lower_for_cuda(model, drive, n_steps, save_every, block):
+    """The kernel lowered for a CUDA device (Triton IR), here without one: JAX lowers for
+    any platform; a primitive or layout the Triton lowering lacks fails here as it would on
+    a GPU. (Compiling the IR to PTX needs the GPU: experiments/gpu/run.sh.)"""
+    from scjax.simulation._pallas import kernel_outputs
+    from scjax.simulation._recording import make_recording
+    from scjax.solvers import solver_from_name
+
+    batch = 1000
+    dtype = jnp.result_type(*jax.tree.leaves(model))
+    solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
+    axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else None, model)
+    recording = make_recording(model, n_steps, "count", None, save_every, 64)
+    y0 = jnp.broadcast_to(model.initial_state(), (batch, model.n_state)).astype(dtype)
+    loop = PallasLoop(block_size=block, interpret=False)
+
+    def outputs(model, drive, y0):
+        return kernel_outputs(
+            model, solver, drive, jnp.asarray(0.01, dtype), y0, jnp.asarray(0.0, dtype),
+            n_steps, recording, axes, loop,
+        )  # fmt: skip
+
+    return jax.jit(outputs).trace(model, drive, y0).lower(lowering_platforms=("cuda",)).as_text()
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_kernel_lowers_to_triton(dtype):
+    n = 1000
+    hh = _cast(scjax.HodgkinHuxley(integrator="rk4", g_na=jnp.linspace(100.0, 140.0, n)), dtype)
+    stimulus = scjax.stimulus.Constant(jnp.linspace(2.0, 20.0, n)) + scjax.stimulus.Pulse(
+        onset=1.0, duration=2.0, amplitude=3.0
+    )
+    text = _lower_for_cuda(hh, _cast(stimulus, dtype), 100, 100, 256)
+    assert text.count("__gpu$xla.gpu.triton") == 1
+    izh = _cast(scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, n)), dtype)
+    sampled = scjax.stimulus.Sampled(jnp.ones((n, 100))) + scjax.stimulus.Sine(1.0, 10.0)
+    text = _lower_for_cuda(izh, _cast(sampled, dtype), 100, 25, 128)
+    assert text.count("__gpu$xla.gpu.triton") == 1
+    text = _lower_for_cuda(izh, jnp.ones(100, dtype), 100, 100, 1024)  # a shared [T] trace
+    assert text.count("__gpu$xla.gpu.triton") == 1

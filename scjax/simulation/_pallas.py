@@ -38,6 +38,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.experimental import pallas as pl
+from jax.experimental.pallas import triton as plgpu
 from jax.extend import core as jex_core
 
 from .._trajectory import Trajectory
@@ -214,10 +215,15 @@ def pallas_refusal(
             "loop='pallas' runs on one device: the inputs are sharded over several; use loop='xla'"
         )
     args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes, options)
-    abstract = jax.tree.map(lambda x: _abstract(x) if eqx.is_array(x) else x, args)
+    return _remembered(_KERNEL_REFUSALS, args, _kernel_refusal)
+
+
+def _kernel_refusal(dynamic, static) -> str | None:
+    """The refusal decided by the primitives of the kernel's trace (abstract arguments)."""
+    model, solver = static[0], static[1]
     name = f"{type(model).__name__} with {type(solver).__name__}"
     try:
-        closed, _, _ = eqx.filter_make_jaxpr(run_pallas_loop)(*abstract)
+        closed, _, _ = eqx.filter_make_jaxpr(run_pallas_loop)(*eqx.combine(dynamic, static))
     except Exception as error:  # noqa: BLE001 (the reason is reported)
         reason = str(error).split("\n")[0]
         if "captures constants" in reason:  # e.g. a Rosenbrock step's identity matrix
@@ -233,6 +239,29 @@ def pallas_refusal(
             f"{sorted(used - _KERNEL_PRIMITIVES)}, which are not elementwise; use loop='xla'"
         )
     return None
+
+
+#: Per signature of `run_pallas_loop`'s arguments: the kernel's refusal (a trace) and
+#: whether it compiles (`pallas_lowers`), so repeated calls pay neither again.
+_KERNEL_REFUSALS: dict = {}
+_COMPILES: dict = {}
+
+
+def _remembered(cache: dict, args, compute):
+    """`compute(abstract dynamic part, static part)` of `args`, remembered in `cache` under
+    their signature (shapes, dtypes, tree structure and static values)."""
+    dynamic, static = eqx.partition(args, eqx.is_array)
+    dynamic = jax.tree.map(_abstract, dynamic)
+    leaves, tree = jax.tree.flatten(dynamic)
+    static_leaves, static_tree = jax.tree.flatten(static)
+    key = (tree, tuple((x.shape, str(x.dtype)) for x in leaves), static_tree, *static_leaves)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable static argument: do not remember
+        return compute(dynamic, static)
+    if key not in cache:
+        cache[key] = compute(dynamic, static)
+    return cache[key]
 
 
 # --- the stimulus inside the kernel ---------------------------------------------------------
@@ -283,10 +312,8 @@ def _interpret(options: PallasLoop) -> bool:
 
 
 def _compiler_params(options: PallasLoop):
-    if options.num_warps is None:
-        return None
-    from jax.experimental.pallas import triton as plgpu
-
+    """Triton's parameters: given always, since without them a GPU `pallas_call` lowers to
+    Mosaic GPU (JAX's default there), whose copies and layouts this kernel does not fit."""
     return plgpu.CompilerParams(num_warps=options.num_warps)
 
 
@@ -312,10 +339,52 @@ def run_pallas_loop(
     """
     dtype = y0.dtype
     batch, n_state = y0.shape
+    is_stimulus = isinstance(drive, AbstractStimulus)
+    current, dt = checked_drive(None if is_stimulus else drive, dt)
+    drive = drive if is_stimulus else current
+    outs = kernel_outputs(model, solver, drive, dt, y0, t0, n_steps, recording, model_axes, options)
+    y_final = tuple(x[:batch] for x in outs[:n_state])
+    n_spikes = outs[n_state][:batch]
+    saved = jnp.stack([x[:, :batch] for x in outs[n_state + 1 :]], axis=1)  # [n_saved, n_rec, B]
+    ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
+    ts = time_grid(t0, dt, n_steps, dtype)[:: recording.save_every]
+    return loop_trajectory(
+        model,
+        recording,
+        ts,
+        ys,
+        y_final,
+        raster=None,
+        n_spikes=n_spikes,
+        signal_count=None,
+        buffer=None,
+        throw=throw,
+        batched=True,
+        surrogate=None,
+    )
+
+
+def kernel_outputs(
+    model,
+    solver,
+    drive,
+    dt,
+    y0,
+    t0,
+    n_steps: int,
+    recording: Recording,
+    model_axes,
+    options: PallasLoop,
+) -> list[jax.Array]:
+    """The `pallas_call` of `run_pallas_loop` (no checks around it): the final state
+    components `[padded]` × n_state, the counts `[padded]` and the saved recorded components
+    `[T/save_every, padded]`, for the batch padded to a multiple of the block."""
+    dtype = y0.dtype
+    batch, n_state = y0.shape
     block = options.block_size
     padded = pl.cdiv(batch, block) * block
     is_stimulus = isinstance(drive, AbstractStimulus)
-    current, dt = checked_drive(None if is_stimulus else drive, dt)
+    current = None if is_stimulus else drive
     save_every = recording.save_every
     n_saved = n_steps // save_every
 
@@ -391,6 +460,7 @@ def run_pallas_loop(
 
         values = [read(r, k) if k in ("shared", "lanes") else None for r, k in zip(in_refs, kinds)]
         k_dt, k_t0 = values[0], values[1]
+        assert k_dt is not None and k_t0 is not None  # read as scalars
         at = 2
         k_model = jax.tree.unflatten(model_tree, values[at : at + n_model])
         at += n_model
@@ -425,6 +495,7 @@ def run_pallas_loop(
 
         def one_step(n, carry):
             y, stim_state, count = carry
+            n = jnp.asarray(n, jnp.int32)  # the XLA loop's step index: int32
             t_n = k_t0 + k_dt * n.astype(dtype)  # the XLA loop's t0 + dt·arange(T)[n]
             if sample is not None:
                 assert k_params is not None  # set with the sampler
@@ -442,12 +513,13 @@ def run_pallas_loop(
             return carry
 
         carry0 = (y_start, stim_state0, jnp.zeros((block,), jnp.int32))
-        y_end, _, count = jax.lax.fori_loop(jnp.int32(0), jnp.int32(n_saved), time_block, carry0)
+        # Static trip counts: both loops are `scan`s (a counted loop in Triton).
+        y_end, _, count = jax.lax.fori_loop(0, n_saved, time_block, carry0)
         for ref, component in zip(final_refs, y_end):
             ref[...] = component
         count_ref[...] = count
 
-    outs = pl.pallas_call(
+    return pl.pallas_call(
         kernel,
         out_shape=out_shape,
         grid=(padded // block,),
@@ -457,25 +529,6 @@ def run_pallas_loop(
         compiler_params=_compiler_params(options),
         name=f"scjax_{type(model).__name__}_{type(solver).__name__}",
     )(*inputs)
-    y_final = tuple(x[:batch] for x in outs[:n_state])
-    n_spikes = outs[n_state][:batch]
-    saved = jnp.stack([x[:, :batch] for x in outs[n_state + 1 :]], axis=1)  # [n_saved, n_rec, B]
-    ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
-    ts = time_grid(t0, dt, n_steps, dtype)[::save_every]
-    return loop_trajectory(
-        model,
-        recording,
-        ts,
-        ys,
-        y_final,
-        raster=None,
-        n_spikes=n_spikes,
-        signal_count=None,
-        buffer=None,
-        throw=throw,
-        batched=True,
-        surrogate=None,
-    )
 
 
 # --- loop="auto" ----------------------------------------------------------------------------
@@ -485,21 +538,7 @@ def pallas_lowers(args) -> bool:
     """Whether `run_pallas_loop(*args)` lowers and compiles on the default backend (Triton on
     a GPU): tried once per signature (abstract shapes and the static arguments), then
     remembered. Costs one compile of the kernel the first time."""
-    dynamic, static = eqx.partition(args, eqx.is_array)
-    dynamic = jax.tree.map(_abstract, dynamic)
-    leaves, tree = jax.tree.flatten(dynamic)
-    static_leaves, static_tree = jax.tree.flatten(static)
-    key = (tree, tuple((x.shape, str(x.dtype)) for x in leaves), static_tree, *static_leaves)
-    try:
-        hash(key)
-    except TypeError:  # an unhashable static argument: do not remember
-        return _compiles(dynamic, static)
-    if key not in _COMPILES:
-        _COMPILES[key] = _compiles(dynamic, static)
-    return _COMPILES[key]
-
-
-_COMPILES: dict = {}
+    return _remembered(_COMPILES, args, _compiles)
 
 
 def _compiles(dynamic, static) -> bool:
