@@ -100,6 +100,23 @@ def test_hodgkin_huxley_sampled_rows_plus_constant():
     _spread(xla.spike_count)
 
 
+@pytest.mark.parametrize(
+    ("model", "amplitudes", "dt"),
+    [
+        (scjax.AdEx(a=jnp.linspace(0.0, 4.0, 5)), (300.0, 900.0), 0.1),
+        (scjax.LIF(), (10.0, 60.0), 0.1),
+        (scjax.HodgkinHuxley(integrator="exponential_euler"), (2.0, 30.0), 0.05),
+    ],
+    ids=["adex_euler", "lif_euler", "hh_exponential_euler"],
+)
+def test_other_models_and_solvers(model, amplitudes, dt):
+    # Any model whose step is elementwise runs the XLA loop's own step in the kernel.
+    stimulus = scjax.stimulus.Constant(jnp.linspace(*amplitudes, 5))
+    xla, pallas = _both(model, stimulus, dt, n_steps=300, save_every=300)
+    _assert_bitwise(xla, pallas)
+    assert np.asarray(xla.spike_count).max() > 0
+
+
 def test_batch_smaller_than_a_block_and_model_noise():
     # B = 3 < block: one padded block. Model noise is drawn outside the loop into the dense
     # current, so the kernel sees the same samples.
