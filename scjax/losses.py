@@ -14,10 +14,17 @@ count is piecewise constant).
 | `spike_count` | (N − N*)² | spike count |
 | `firing_rate` | (r − r*)², r in Hz | mean rate |
 | `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over current traces |
+| `spike_time_mse` | mean (t_k − t_k*)² of located spike times, padded to the window end | spike timing, in-step events |
+| `van_rossum_times` | closed-form van Rossum distance of two masked spike-time lists | spike timing, sub-step times |
 
 All of them work on their own, e.g.
 `losses.van_rossum(scjax.simulate(m, I, dt, surrogate="sigmoid"), target_signal, dt, tau=5.0)`.
 `scjax.fit(loss="...")` uses them by name.
+
+Spike times located inside the step (`scjax.simulate(..., events="in_step", spikes="times")`)
+are differentiable without a surrogate: `located_spike_times(trajectory)` gives them as
+(times, mask) for `spike_time_mse` and `van_rossum_times`; `scjax.fit(events="in_step")` uses
+them for `loss="spike_times"` and `loss="van_rossum"`.
 """
 
 from .fitting._losses import (
@@ -36,7 +43,13 @@ from .fitting._losses import (
     firing_rate_of as firing_rate_of,
 )
 from .fitting._losses import (
+    located_spike_times as located_spike_times,
+)
+from .fitting._losses import (
     spike_count as spike_count,
+)
+from .fitting._losses import (
+    spike_time_mse as spike_time_mse,
 )
 from .fitting._losses import (
     spike_times_to_signal as spike_times_to_signal,
@@ -63,7 +76,9 @@ __all__ = [
     "fi_curve_loss",
     "firing_rate",
     "firing_rate_of",
+    "located_spike_times",
     "spike_count",
+    "spike_time_mse",
     "spike_times_to_signal",
     "step_currents",
     "subgrid_spike_times",

@@ -395,7 +395,16 @@ def test_fit_table_defaults_are_the_library_defaults():
 
     sig = inspect.signature(scjax.fit).parameters
     table = {k.path: k.default for k in _fit.CONFIG}
-    for name in ("tau", "init_spread", "surrogate", "restarts", "loss", "subthreshold"):
+    for name in (
+        "tau",
+        "init_spread",
+        "surrogate",
+        "restarts",
+        "loss",
+        "subthreshold",
+        "events",
+        "max_spikes",
+    ):
         assert table[f"fit.{name}"] == sig[name].default, name
     assert set(_fit.LOSSES) <= set(scjax.fitting.LOSS_NAMES)
     # every key the parser accepts is in the table, and vice versa
@@ -413,6 +422,8 @@ def test_fit_table_defaults_are_the_library_defaults():
             "seed": 0,
             "init_spread": 0.1,
             "surrogate": "none",
+            "events": "in_step",
+            "max_spikes": 10,
             "optimizer": {"name": "sgd", "learning_rate": 0.1, "momentum": 0.9},
         },
         "output": {"dir": "o"},
@@ -492,6 +503,31 @@ def test_diverging_fit_reports_and_writes_nothing(tmp_path, capsys, monkeypatch)
         (line,) = err.strip().splitlines()
         assert code == 1 and line.startswith("scjax fit: error: the fit diverged"), err
         assert out == "" and not (tmp_path / "out").exists()
+
+
+def test_fit_config_events_reach_the_library(tmp_path, capsys, monkeypatch):
+    _hh_recording(tmp_path)
+    seen = {}
+
+    def recording_fit(model, **kw):
+        seen.update(kw)
+        return _FakeResult(model, 0.1, 0.3)
+
+    monkeypatch.setattr(scjax, "fit", recording_fit)
+    text = FIT_TOML.format(steps=2, out="out").replace(
+        'loss = "trace_mse"', 'loss = "spike_times"\nevents = "in_step"\nmax_spikes = 12'
+    )
+    code, _, err = _call(capsys, ["fit", _write(tmp_path / "cfg.toml", text), "--no-progress"])
+    assert code == 0, err
+    assert (seen["events"], seen["max_spikes"], seen["loss"]) == ("in_step", 12, "spike_times")
+    assert seen["surrogate"] == "auto"  # the library picks None for in-step runs
+    bad = text.replace('events = "in_step"', 'events = "sometimes"')
+    _assert_user_error(
+        capsys,
+        ["fit", _write(tmp_path / "bad.toml", bad), "--no-progress"],
+        "scjax fit",
+        "fit.events must be one of end_of_step, in_step",
+    )
 
 
 def test_really_diverging_fit_is_reported(tmp_path, capsys):

@@ -79,8 +79,9 @@ class ConfigKey:
         return f"{self.section}.{self.name}" if self.section else self.name
 
 
-LOSSES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate")
-SURROGATES: tuple[str, ...] = ("fast_sigmoid", "sigmoid", "none")
+LOSSES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate", "spike_times")
+SURROGATES: tuple[str, ...] = ("auto", "fast_sigmoid", "sigmoid", "none")
+EVENTS: tuple[str, ...] = ("end_of_step", "in_step")
 
 CONFIG: tuple[ConfigKey, ...] = (
     ConfigKey("", "model", "str", REQUIRED, "a model class of scjax.models, e.g. AdEx"),
@@ -137,7 +138,32 @@ CONFIG: tuple[ConfigKey, ...] = (
         "standard deviation of the restart jitter (about the relative spread)",
     ),
     ConfigKey(
-        "fit", "surrogate", "str", "fast_sigmoid", "spike-threshold gradient surrogate", SURROGATES
+        "fit",
+        "surrogate",
+        "str",
+        "auto",
+        "spike-threshold gradient surrogate; auto: fast_sigmoid with events = end_of_step, "
+        "none with in_step",
+        SURROGATES,
+    ),
+    ConfigKey(
+        "fit",
+        "events",
+        "str",
+        "end_of_step",
+        "where spikes happen: at the end of the step (the historical rule, spike losses "
+        "through the surrogate) or located inside it (in_step: van_rossum and spike_times "
+        "compare the located spike times, exactly differentiated; best with a high-order "
+        "integrator, model_params.integrator = \"rk4\", and the data's spike_times)",
+        EVENTS,
+    ),
+    ConfigKey(
+        "fit",
+        "max_spikes",
+        "int",
+        UNSET,
+        "in_step spike-time losses: the spike-time buffer per simulation; unset: twice the "
+        "data's spike count + 8",
     ),
     ConfigKey(
         "fit.optimizer",
@@ -561,6 +587,8 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
             init_spread=values["fit.init_spread"],
             surrogate=surrogate,
             callback=callback,
+            events=values["fit.events"],
+            max_spikes=values["fit.max_spikes"],
         )
     finally:
         if bar is not None:

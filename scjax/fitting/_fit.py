@@ -2,7 +2,8 @@
 
 The optimisation runs in an unconstrained space (`scjax.fitting` transforms), differentiates
 `scjax.simulate` end to end with `jax.value_and_grad` (spike thresholds crossed with a
-surrogate gradient), updates with any optax optimiser, and runs `restarts` initialisations
+surrogate gradient, or, with `events="in_step"`, spike times located inside the step and
+differentiated exactly), updates with any optax optimiser, and runs `restarts` initialisations
 vmapped in compiled chunks of optimiser steps (`_loop`).
 """
 
@@ -18,10 +19,18 @@ from .._surrogate import AbstractSurrogate, surrogate_from_name
 from .._validation import check_finite_scalar, check_sample_grid, is_concrete
 from ..models import AbstractNeuronModel
 from ..simulation._checks import check_solver_for_models, check_time_grid, check_y0
+from ..simulation._events import InStepEvents, check_events_for_model, events_from_argument
 from ..simulation._solver import resolve_solver
 from ..stimulus import AbstractStimulus, sample_trace
 from ._loop import run_phases
-from ._objective import LOSS_NAMES, CallableLoss, Objective, TrajectoryLoss
+from ._objective import (
+    IN_STEP_SPIKE_LOSSES,
+    LOSS_NAMES,
+    CallableLoss,
+    LocatedSpikeLoss,
+    Objective,
+    TrajectoryLoss,
+)
 from ._options import (
     DEFAULT_CHUNK_SIZE,
     resolve_chunk_size,
@@ -30,7 +39,7 @@ from ._options import (
     restart_inits,
 )
 from ._result import FitFailedError, FitInterrupted, FitResult
-from ._targets import check_finite, prepare_target
+from ._targets import check_finite, prepare_spike_times, prepare_target
 from ._transforms import AbstractTransform
 
 
@@ -47,7 +56,7 @@ def fit(
     restarts: int = 1,
     key=None,
     init_spread: float = 0.2,
-    surrogate: str | AbstractSurrogate | None = "fast_sigmoid",
+    surrogate: str | AbstractSurrogate | None = "auto",
     tau: float = 10.0,
     subthreshold: float | None = None,
     solver=None,
@@ -56,6 +65,8 @@ def fit(
     callback: Callable[[int, np.ndarray], None] | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     n_steps: int | None = None,
+    events: str | InStepEvents = "end_of_step",
+    max_spikes: int | None = None,
 ) -> FitResult:
     """Fit parameters of `model` by gradient descent through `scjax.simulate`.
 
@@ -87,8 +98,10 @@ def fit(
             `"firing_rate"` / `"fi_curve"` a rate in Hz (per sweep). Batched per sweep for a
             `[K, T]` current.
         loss: `"trace_mse"` (optionally `subthreshold`), `"van_rossum"` (kernel `tau`, ms),
-            `"spike_count"`, `"firing_rate"`, `"fi_curve"`, or a callable
-            `loss(trajectory, target) -> scalar` (see `scjax.losses`).
+            `"spike_count"`, `"firing_rate"`, `"fi_curve"`, `"spike_times"` (with
+            `events="in_step"` only: `losses.spike_time_mse`, the mean squared difference of
+            the k-th spike times, a missing or extra spike compared with the window end), or
+            a callable `loss(trajectory, target) -> scalar` (see `scjax.losses`).
         optimizer: an optax transformation (default `optax.adam(1e-2)`), or a sequence of
             `(optimizer, steps)` phases run one after the other (e.g.
             `[(optax.adam(0.1), 100), (optax.lbfgs(), 20)]`: Adam to reach the basin,
@@ -100,13 +113,15 @@ def fit(
             u₀ + init_spread·N(0, 1) drawn with key r. None: one restart at the guess itself.
         init_spread: standard deviation of the restart jitter in the unconstrained space
             (≈ relative spread of the parameters).
-        surrogate: `"fast_sigmoid"` (default), `"sigmoid"`, an `AbstractSurrogate` (e.g. with
-            another slope), or None. The slope is per mV of x = v − v_peak and should match
+        surrogate: `"auto"` (default: `"fast_sigmoid"` with `events="end_of_step"`, None
+            with `"in_step"`), `"fast_sigmoid"`, `"sigmoid"`, an `AbstractSurrogate` (e.g.
+            with another slope), or None (the only choice with `events="in_step"`). The slope is per mV of x = v − v_peak and should match
             the voltage steps of the last upstroke samples: for AdEx at dt = 0.1 ms, fit (and
             make the data) with v_peak = V_T + 5Δ_T and `SigmoidSurrogate(0.5)` (tests recover
             a, b, τ_w within 1 % from 30 % off); slopes ≥ 1 make the reset's surrogate term
             compound from spike to spike. For Izhikevich the grid surrogate misleads; use the
-            sub-step spike times of `losses.subgrid_spike_times` with surrogate=None.
+            sub-step spike times of `losses.subgrid_spike_times` with surrogate=None, or
+            better `events="in_step"`.
         tau, subthreshold: hyperparameters of `"van_rossum"` and `"trace_mse"`.
         solver, y0, t0: passed to `scjax.simulate` (and checked as it checks them, before
             anything is compiled).
@@ -116,6 +131,21 @@ def fit(
             `KeyboardInterrupt` raised by `callback`, stops the fit when the running chunk
             ends: `fit` then raises `FitInterrupted`, whose `result` is the best-so-far
             `FitResult` of the completed steps.
+        events: `"end_of_step"` (default: the historical run, spikes and resets at the end
+            of the step, spike losses through `surrogate`) or `"in_step"` (or a
+            `scjax.simulation.InStepEvents`): each simulation locates the threshold crossing
+            inside the step (see `scjax.simulate`), and `"van_rossum"` / `"spike_times"`
+            compare those located spike times with the target's — `losses.van_rossum_times`
+            (the closed form, no grid) and `losses.spike_time_mse` — differentiated exactly
+            (implicit-function rule), no surrogate. Spike times then keep the solver's order,
+            so an RK4 fit to spike times needs a far larger dt than the end-of-step rule for
+            the same accuracy (`docs/accuracy.md`). `"trace_mse"` and callables work too (a
+            callable gets the `spikes="times"` trajectory: `losses.located_spike_times`);
+            `"spike_count"`, `"firing_rate"`, `"fi_curve"` are refused (a count has no
+            derivative without a surrogate).
+        max_spikes: with `events="in_step"`, the capacity of the simulations' spike-time
+            buffer. None: 2·N* + 8 for the target's largest count N* (64 for a callable
+            loss). Spikes past it are not seen by the loss; it must be ≥ N*.
 
     Returns:
         A `FitResult`. A restart whose loss is never finite (its simulation diverges at every
@@ -133,7 +163,16 @@ def fit(
     chunk_size = resolve_chunk_size(chunk_size)
     check_finite_scalar("init_spread", init_spread, nonnegative=True)
     check_finite_scalar("t0", t0)
-    surrogate = surrogate_from_name(surrogate)
+    in_step = events_from_argument(events)
+    surrogate = _resolve_surrogate(surrogate, in_step)
+    if max_spikes is not None:
+        if in_step is None:
+            raise ValueError(
+                f"max_spikes = {max_spikes!r} sizes the spike-time buffer of "
+                "events='in_step'; leave it None with events='end_of_step'"
+            )
+        if isinstance(max_spikes, bool) or not isinstance(max_spikes, int) or max_spikes < 1:
+            raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
     if isinstance(current, AbstractStimulus):
         # One neuron, T samples: the dense trace is small and the loss sees exactly the
         # samples simulate would draw (a stochastic stimulus is one frozen realisation).
@@ -145,6 +184,11 @@ def fit(
             raise ValueError("dt is required with current")
         current = sample_trace(current, n_steps, dt, t0, key=key)
     if current is None:
+        if in_step is not None:
+            raise ValueError(
+                "events='in_step' applies to the simulations fit runs; with current=None "
+                "the loss callable simulates by itself (pass events= to its simulate)"
+            )
         objective, dtype = _model_objective(model, names, transforms, loss, t0)
     else:
         objective, dtype = _simulation_objective(
@@ -161,6 +205,8 @@ def fit(
             solver,
             y0,
             t0,
+            in_step,
+            max_spikes,
         )
 
     u0 = jnp.stack(
@@ -221,6 +267,8 @@ def _simulation_objective(
     solver,
     y0,
     t0,
+    in_step,
+    max_spikes,
 ):
     """The objective of a fit to simulations, after every check `simulate` makes."""
     if dt is None:
@@ -234,9 +282,13 @@ def _simulation_objective(
     dtype = jnp.asarray(current_np).dtype
     n_steps = current_np.shape[-1]
     _check_as_simulate(model, n_steps, dt, t0, dtype, solver, y0)
+    check_events_for_model(in_step, model, surrogate)
+    events = "end_of_step" if in_step is None else in_step
+    spikes, capacity = "raster", 64  # simulate's defaults
     if isinstance(loss, str):
         if loss not in LOSS_NAMES:
             raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
+        _check_loss_for_events(loss, in_step)
         if loss == "fi_curve" and current_np.ndim != 2:
             raise ValueError(
                 "loss='fi_curve' needs current of shape [K, T] (one sweep per "
@@ -245,12 +297,26 @@ def _simulation_objective(
         check_finite_scalar("tau", tau, positive=True)
         if subthreshold is not None:
             check_finite_scalar("subthreshold", subthreshold)
-        target_np, v_grid = prepare_target(loss, target, current_np, float(dt), float(t0))
-        v_index = None if v_grid is None else jnp.arange(*v_grid)
-        loss_fn = TrajectoryLoss(loss, float(dt), float(tau), subthreshold, v_index)
-        target_arr = jnp.asarray(target_np, dtype)
+        if in_step is not None and loss in IN_STEP_SPIKE_LOSSES:
+            times, mask, n_target = prepare_spike_times(target, current_np, float(dt), float(t0))
+            spikes, capacity = "times", _capacity(max_spikes, n_target)
+            loss_fn = LocatedSpikeLoss(loss, float(tau))
+            target_arr = (jnp.asarray(times, dtype), jnp.asarray(mask, dtype))
+        else:
+            if max_spikes is not None:
+                raise ValueError(
+                    f"max_spikes sizes the spike-time buffer of the spike-time losses; "
+                    f"loss={loss!r} does not use it (leave it None)"
+                )
+            target_np, v_grid = prepare_target(loss, target, current_np, float(dt), float(t0))
+            v_index = None if v_grid is None else jnp.arange(*v_grid)
+            loss_fn = TrajectoryLoss(loss, float(dt), float(tau), subthreshold, v_index)
+            target_arr = jnp.asarray(target_np, dtype)
     elif callable(loss):
         loss_fn, target_arr = CallableLoss(loss), target
+        if in_step is not None:
+            spikes = "times"
+            capacity = capacity if max_spikes is None else max_spikes
     else:
         raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
     # Leaves as arrays: a new parameter value reuses the compiled optimisation.
@@ -267,8 +333,58 @@ def _simulation_objective(
         None if y0 is None else jnp.asarray(y0, dtype),
         surrogate,
         solver,
+        events,
+        spikes,
+        capacity,
     )
     return objective, dtype
+
+
+def _resolve_surrogate(surrogate, in_step):
+    """The surrogate object of `fit(surrogate=..., events=...)`: `"auto"` is `"fast_sigmoid"`
+    for end-of-step runs and None for in-step ones (which differentiate spike times exactly
+    and cannot take a surrogate)."""
+    if isinstance(surrogate, str) and surrogate == "auto":
+        return surrogate_from_name("fast_sigmoid") if in_step is None else None
+    surrogate = surrogate_from_name(surrogate)
+    if in_step is not None and surrogate is not None:
+        raise ValueError(
+            f"surrogate must be None (or 'auto') with events='in_step', got {surrogate!r}: "
+            "in-step events differentiate the located spike times and resets exactly, and "
+            "a surrogate would change that derivative"
+        )
+    return surrogate
+
+
+def _check_loss_for_events(loss: str, in_step) -> None:
+    """Refuse the named losses that have no derivative under the chosen event rule."""
+    if in_step is None and loss == "spike_times":
+        raise ValueError(
+            "loss='spike_times' needs events='in_step': end-of-step spike times are the "
+            "grid times t0 + (n+1)·dt, whose derivative is zero (use loss='van_rossum' "
+            "with a surrogate for end-of-step runs)"
+        )
+    if in_step is not None and loss in ("spike_count", "firing_rate", "fi_curve"):
+        raise ValueError(
+            f"loss={loss!r} cannot be fitted with events='in_step': a spike count is "
+            "piecewise constant and in-step runs take no surrogate, so its derivative is "
+            "zero; use events='end_of_step' (with a surrogate) or loss='spike_times' / "
+            "'van_rossum'"
+        )
+
+
+def _capacity(max_spikes: int | None, n_target: int) -> int:
+    """The spike-time buffer size of an in-step spike-time fit (see `fit`'s `max_spikes`)."""
+    if max_spikes is None:
+        # Room for the spikes a parameter step away from the target may add (each extra
+        # one is still compared, so the loss sees it and pushes it out).
+        return 2 * n_target + 8
+    if max_spikes < n_target:
+        raise ValueError(
+            f"max_spikes = {max_spikes} is below the target's {n_target} spikes: the "
+            "buffer could never hold the target's spike train"
+        )
+    return max_spikes
 
 
 def _check_as_simulate(model, n_steps, dt, t0, dtype, solver, y0) -> None:
@@ -337,6 +453,7 @@ def _failure_reason(objective: Objective, history: np.ndarray) -> str:
         y0=objective.y0,
         t0=objective.t0,
         throw=False,
+        events=objective.events,
     )
     if bool(np.any(np.asarray(tr.diverged))):
         return reason + (

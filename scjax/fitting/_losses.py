@@ -302,3 +302,74 @@ def van_rossum_times(
     t1, m1 = jnp.asarray(times), jnp.asarray(mask)
     t2, m2 = jnp.asarray(target_times), jnp.asarray(target_mask)
     return 0.5 * k(t1, m1, t1, m1) + 0.5 * k(t2, m2, t2, m2) - k(t1, m1, t2, m2)
+
+
+# --- located (in-step) spike times --------------------------------------------------------
+
+
+def located_spike_times(pred: Trajectory) -> tuple[Float[Array, " K"], Float[Array, " K"]]:
+    """The spike times of a `simulate(..., spikes="times")` run as (times `[K]`, mask `[K]`).
+
+    K is the run's `max_spikes`; `mask` is 1.0 for the `spike_count` recorded spikes (those
+    the buffer holds) and 0.0 after them, where `times` holds the window end `t[-1]` instead
+    of the buffer's +inf (finite, so that `spike_time_mse` and `van_rossum_times` stay finite
+    and differentiable). With `events="in_step"` the times are the located crossings and
+    carry their implicit-function derivative; with the default end-of-step rule they are grid
+    times (derivative zero).
+    """
+    buffer = pred.spike_time_buffer
+    if buffer is None:
+        raise ValueError(
+            "pred has no spike-time buffer: simulate with spikes='times' "
+            "(and events='in_step' for sub-step, differentiable times)"
+        )
+    count = jax.lax.stop_gradient(pred.spike_count)  # an int without a surrogate
+    mask = jnp.arange(buffer.shape[-1]) < jnp.asarray(count)[..., None]
+    t_end = pred.t[..., -1:]
+    return jnp.where(mask, buffer, t_end), mask.astype(buffer.dtype)
+
+
+def spike_time_mse(
+    times: Float[ArrayLike, " K"],
+    mask: Float[ArrayLike, " K"],
+    target_times: Float[ArrayLike, " M"],
+    target_mask: Float[ArrayLike, " M"],
+    t_end: float | Float[ArrayLike, ""],
+) -> Float[Array, ""]:
+    r"""Mean squared difference of the k-th spike times, ms², a differentiable spike-time loss
+    for located (in-step) spike times.
+
+    $$L = \frac{1}{\max(N^*, 1)} \sum_{k} (\tilde t_k - \tilde s_k)^2, \qquad
+      \tilde t_k = \begin{cases} t_k & k < N \\ t_{\mathrm{end}} & k \ge N \end{cases}$$
+
+    (s̃ likewise from the target's N* spikes; both trains padded to one length). A spike
+    count that differs from the target's is penalised by *padding to the window end*: a
+    missing spike counts as a spike at t_end, an extra one is compared with t_end. Why this
+    and not a count term (N − N*)²: a count is piecewise constant (no derivative, and a jump
+    in the loss), while with the padding the loss is continuous in the parameters when a
+    spike leaves or enters the window at t_end (its residual goes to 0 there) — the way the
+    count of a tonic train changes — and an extra spike's residual pulls it towards the end
+    of the window. A spike appearing or vanishing inside the train (a burst gaining a spike)
+    still shifts the k-th/k-th pairing, as for any ordered spike-time distance: use
+    `van_rossum_times` there.
+
+    Arguments:
+        times, mask: the spike times in ms and their 1.0/0.0 mask (`located_spike_times`).
+        target_times, target_mask: the same for the target.
+        t_end: the end of the simulated window, ms (padding of both trains).
+
+    Returns L in ms² (divided by the target's count, so that its scale does not depend on
+    the buffer sizes).
+    """
+    t1, m1 = jnp.asarray(times), jnp.asarray(mask)
+    t2, m2 = jnp.asarray(target_times), jnp.asarray(target_mask)
+    dtype = jnp.result_type(t1, t2, float)
+    size = max(t1.shape[-1], t2.shape[-1])
+    t_end = jnp.asarray(t_end, dtype)
+
+    def padded(t, m):
+        t = jnp.where(m > 0, t.astype(dtype), t_end)
+        return jnp.concatenate([t, jnp.broadcast_to(t_end, (size - t.shape[-1],))])
+
+    r = padded(t1, m1) - padded(t2, m2)
+    return jnp.sum(r**2) / jnp.maximum(jnp.sum(m2), 1.0)

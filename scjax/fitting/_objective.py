@@ -16,7 +16,16 @@ from ..models import AbstractNeuronModel
 from ..simulation import simulate
 from . import _losses
 
-LOSS_NAMES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate", "fi_curve")
+LOSS_NAMES: tuple[str, ...] = (
+    "trace_mse",
+    "van_rossum",
+    "spike_count",
+    "firing_rate",
+    "fi_curve",
+    "spike_times",
+)
+#: The losses that compare located spike times under `fit(events="in_step")`.
+IN_STEP_SPIKE_LOSSES: tuple[str, ...] = ("van_rossum", "spike_times")
 
 
 class TrajectoryLoss(eqx.Module):
@@ -43,6 +52,22 @@ class TrajectoryLoss(eqx.Module):
         return _losses.firing_rate(tr, target, self.dt)
 
 
+class LocatedSpikeLoss(eqx.Module):
+    """loss(trajectory, (target times, target mask)) on the spike times located inside the
+    step (`events="in_step"`, `spikes="times"`): `spike_time_mse` or the closed-form van
+    Rossum distance `van_rossum_times`, no surrogate."""
+
+    name: str = eqx.field(static=True)
+    tau: float = eqx.field(static=True)
+
+    def __call__(self, tr: Trajectory, target):
+        times, mask = _losses.located_spike_times(tr)
+        target_times, target_mask = target
+        if self.name == "spike_times":
+            return _losses.spike_time_mse(times, mask, target_times, target_mask, tr.t[-1])
+        return _losses.van_rossum_times(times, mask, target_times, target_mask, self.tau)
+
+
 class CallableLoss(eqx.Module):
     fn: Callable = eqx.field(static=True)
 
@@ -63,7 +88,7 @@ class Objective(eqx.Module):
     model: AbstractNeuronModel
     names: tuple[str, ...] = eqx.field(static=True)
     transforms: tuple
-    loss_fn: Callable  # a TrajectoryLoss, or a CallableLoss when current is None
+    loss_fn: Callable  # a TrajectoryLoss or LocatedSpikeLoss; a CallableLoss
     current: jax.Array | None
     target: object
     dt: jax.Array | None
@@ -71,6 +96,10 @@ class Objective(eqx.Module):
     y0: jax.Array | None
     surrogate: object
     solver: diffrax.AbstractSolver | None
+    # simulate's `events`, `spikes`, `max_spikes` (its defaults: the historical run).
+    events: object = eqx.field(static=True, default="end_of_step")
+    spikes: str = eqx.field(static=True, default="raster")
+    max_spikes: int = eqx.field(static=True, default=64)
 
     def __call__(self, u):
         m = with_params(self.model, self.names, self.transforms, u)
@@ -89,6 +118,9 @@ class Objective(eqx.Module):
                 t0=self.t0,
                 throw=False,
                 surrogate=self.surrogate,
+                events=self.events,
+                spikes=self.spikes,
+                max_spikes=self.max_spikes,
             )
             # A blow-up that a reset made finite again still fails the step.
             return jnp.where(tr.diverged, jnp.inf, self.loss_fn(tr, tgt))

@@ -118,3 +118,71 @@ def prepare_target(name: str, target, current: np.ndarray, dt: float, t0: float)
             f"slices (start, stop, step) {sorted(g for g in grids if g is not None)}"
         )
     return np.stack([p for p, _ in prepared]), grids.pop()
+
+
+def _spike_times_one(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
+    """The spike times (ms) of one sweep's target, for the in-step spike-time losses: a
+    `Trajectory` (its time buffer when it has one, located times included, else the end of
+    each step that spiked), a bool raster `[T]` (the end of each step that spiked), or spike
+    times in ms (kept as they are: sub-step times are the point of in-step events)."""
+    t_end = t0 + n_steps * dt
+    if isinstance(target, Trajectory):
+        if np.ndim(target.spike_count) != 0:
+            raise ValueError("target Trajectory must be unbatched for a [T] current")
+        if target.spike_time_buffer is None and (
+            target.spikes is None or np.shape(target.spikes) != (n_steps,)
+        ):
+            raise ValueError(
+                f"target Trajectory must have a spike-time buffer (spikes='times') or a "
+                f"raster of {n_steps} steps"
+            )
+        if target.spike_time_buffer is not None and bool(np.asarray(target.spike_overflow)):
+            raise ValueError(
+                "target Trajectory overflowed its spike-time buffer; simulate it with a "
+                "larger max_spikes"
+            )
+        times = np.asarray(target.spike_times(), dtype=float)
+    elif isinstance(target, Recording):
+        raise ValueError(
+            "a Recording target is a voltage trace (loss='trace_mse'); spike "
+            "losses take spike times in ms, a bool raster or a Trajectory"
+        )
+    else:
+        arr = np.asarray(target)
+        if arr.dtype == bool:
+            if arr.shape != (n_steps,):
+                raise ValueError(
+                    f"target spike raster must have shape ({n_steps},), got {arr.shape}"
+                )
+            return t0 + dt * (np.flatnonzero(arr) + 1.0)
+        if arr.ndim != 1:
+            raise ValueError(f"target spike times must be a 1-D array (ms), got shape {arr.shape}")
+        times = check_finite("target", arr.astype(float))
+        if times.size > 1 and np.any(np.diff(times) < 0):
+            raise ValueError("target spike times must be sorted")
+    if times.size and (times.min() <= t0 or times.max() > t_end):
+        raise ValueError(
+            f"target spike times must lie in ({t0}, {t_end}] ms (the simulated window), got "
+            f"min {times.min():.6g}, max {times.max():.6g}"
+        )
+    return times
+
+
+def prepare_spike_times(target, current: np.ndarray, dt: float, t0: float):
+    """(times, mask) for the in-step spike-time losses: `[M]` each for a `[T]` current,
+    `[K, M]` for `[K, T]` (M the largest target count, ≥ 1; padded entries hold the window
+    end, mask 0.0), and the largest count."""
+    if target is None:
+        raise ValueError("target is required for a spike-time loss")
+    n_steps = current.shape[-1]
+    sweeps = [target] if current.ndim == 1 else _sweeps(target, current.shape[0])
+    times = [_spike_times_one(s, n_steps, dt, t0) for s in sweeps]
+    size = max(1, *(t.size for t in times))
+    t_end = t0 + n_steps * dt
+    padded = np.full((len(times), size), t_end)
+    mask = np.zeros((len(times), size))
+    for k, t in enumerate(times):
+        padded[k, : t.size], mask[k, : t.size] = t, 1.0
+    if current.ndim == 1:
+        padded, mask = padded[0], mask[0]
+    return padded, mask, max(t.size for t in times)
