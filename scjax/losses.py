@@ -14,8 +14,8 @@ count is piecewise constant).
 | `spike_count` | (N − N*)² | spike count |
 | `firing_rate` | (r − r*)², r in Hz | mean rate |
 | `fi_curve_loss` | mean over currents of (r_k − r_k*)² | F–I curve over current traces |
-| `spike_time_mse` | mean (t_k − t_k*)² of located spike times, padded to the window end | spike timing, in-step events |
-| `van_rossum_times` | closed-form van Rossum distance of two masked spike-time lists | spike timing, sub-step times |
+| `spike_time_mse` | mean (t_k − t_k*)², trains padded to the window end | in-step spike times |
+| `van_rossum_times` | closed-form van Rossum distance of masked spike times | sub-step times |
 
 All of them work on their own, e.g.
 `losses.van_rossum(scjax.simulate(m, I, dt, surrogate="sigmoid"), target_signal, dt, tau=5.0)`.

@@ -154,7 +154,7 @@ CONFIG: tuple[ConfigKey, ...] = (
         "where spikes happen: at the end of the step (the historical rule, spike losses "
         "through the surrogate) or located inside it (in_step: van_rossum and spike_times "
         "compare the located spike times, exactly differentiated; best with a high-order "
-        "integrator, model_params.integrator = \"rk4\", and the data's spike_times)",
+        'integrator, model_params.integrator = "rk4", and the data\'s spike_times)',
         EVENTS,
     ),
     ConfigKey(

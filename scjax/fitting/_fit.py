@@ -74,7 +74,8 @@ def fit(
     (`scjax.fitting.Softplus` for the positive fields of the model's `param_domains`, a scaled
     `Affine` otherwise), so no step leaves the valid range. The loss is differentiated exactly
     with reverse mode through the fixed-step scan (each step `jax.checkpoint`-ed); spike
-    thresholds and resets carry the derivative of `surrogate`. `restarts` initialisations run
+    thresholds and resets carry the derivative of `surrogate` (with `events="in_step"`: the
+    exact derivative of the located spike times instead). `restarts` initialisations run
     vmapped, in compiled chunks of `chunk_size` optimiser steps, and the restart with the
     lowest loss wins.
 
@@ -108,15 +109,18 @@ def fit(
             L-BFGS to converge in it). Transformations with extra arguments (`optax.lbfgs`)
             get the value and a value function.
         steps: optimiser updates per restart (default 200); None with phases.
-        restarts: independent initialisations, run in one vmapped program.
+        restarts: independent initialisations, run in one vmapped program (one after the
+            other with `events="in_step"`, whose root find then runs only in spiking steps;
+            the sweeps of a `[K, T]` current likewise).
         key: PRNG key (or a batch of `restarts` keys): restart r starts at
             u₀ + init_spread·N(0, 1) drawn with key r. None: one restart at the guess itself.
         init_spread: standard deviation of the restart jitter in the unconstrained space
             (≈ relative spread of the parameters).
         surrogate: `"auto"` (default: `"fast_sigmoid"` with `events="end_of_step"`, None
             with `"in_step"`), `"fast_sigmoid"`, `"sigmoid"`, an `AbstractSurrogate` (e.g.
-            with another slope), or None (the only choice with `events="in_step"`). The slope is per mV of x = v − v_peak and should match
-            the voltage steps of the last upstroke samples: for AdEx at dt = 0.1 ms, fit (and
+            with another slope), or None (the only choice with `events="in_step"`). The
+            slope is per mV of x = v − v_peak and should match the voltage steps of the last
+            upstroke samples: for AdEx at dt = 0.1 ms, fit (and
             make the data) with v_peak = V_T + 5Δ_T and `SigmoidSurrogate(0.5)` (tests recover
             a, b, τ_w within 1 % from 30 % off); slopes ≥ 1 make the reset's surrogate term
             compound from spike to spike. For Izhikevich the grid surrogate misleads; use the

@@ -1,6 +1,7 @@
 """The optimisation loop: phases of optimiser steps, each run as compiled chunks.
 
-One chunk is `chunk_size` vmapped (over restarts) optimiser steps in one `jax.lax.scan`
+One chunk is `chunk_size` vmapped (over restarts; mapped one by one for an in-step
+objective, `Objective.sequential`) optimiser steps in one `jax.lax.scan`
 under `eqx.filter_jit`; every chunk of a phase has the same length (the last steps of the
 last chunk are masked), so a phase compiles once. Between two chunks control is back in
 Python: a Ctrl-C (SIGINT) or a `KeyboardInterrupt` raised by the callback during a chunk
@@ -64,12 +65,21 @@ def _select(flag, new, old):
     return jax.tree.map(lambda n, o: jnp.where(flag, n, o), new, old)
 
 
+def _map_restarts(fn):
+    """`fn` over the leading (restart) axis of its arguments, one restart at a time."""
+    return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+
+
 @eqx.filter_jit
 def _chunk(objective, optimizer, carry, step_indices, stop, callback):
     """Steps `step_indices` of a phase that updates while index < `stop`; the step at
     index == `stop` only evaluates (the last iterate of the last phase), later ones idle."""
-    value_and_grad = jax.vmap(jax.value_and_grad(objective))
     extra_args = isinstance(optimizer, optax.GradientTransformationExtraArgs)
+    # In-step events branch (`lax.cond`) only in the steps that spike; under `vmap` a cond
+    # becomes a select that runs the root find in every step. Restarts of such an objective
+    # run one after the other (`lax.map`) so the branch stays a branch.
+    batch = _map_restarts if objective.sequential else jax.vmap
+    value_and_grad = batch(jax.value_and_grad(objective))
 
     def update(g, state, u, value):
         if extra_args:  # e.g. optax.lbfgs wants the value and a value function
@@ -87,7 +97,7 @@ def _chunk(objective, optimizer, carry, step_indices, stop, callback):
         better = (i <= stop) & jnp.where(updates_now, ok, finite) & (loss < best_loss)
         best_u = jnp.where(better[:, None], u, best_u)
         best_loss = jnp.where(better, loss, best_loss)
-        step_updates, new_state = jax.vmap(update)(g, state, u, jnp.where(ok, loss, 0.0))
+        step_updates, new_state = batch(update)(g, state, u, jnp.where(ok, loss, 0.0))
         u, state = _select(
             updates_now, (optax.apply_updates(u, step_updates), new_state), (u, state)
         )

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from .._trajectory import Trajectory
 from ..models import AbstractNeuronModel
-from ..simulation import simulate
+from ..simulation import InStepEvents, simulate
 from . import _losses
 
 LOSS_NAMES: tuple[str, ...] = (
@@ -97,9 +97,16 @@ class Objective(eqx.Module):
     surrogate: object
     solver: diffrax.AbstractSolver | None
     # simulate's `events`, `spikes`, `max_spikes` (its defaults: the historical run).
-    events: object = eqx.field(static=True, default="end_of_step")
+    events: str | InStepEvents = eqx.field(static=True, default="end_of_step")
     spikes: str = eqx.field(static=True, default="raster")
     max_spikes: int = eqx.field(static=True, default=64)
+
+    @property
+    def sequential(self) -> bool:
+        """Whether sweeps and restarts run one at a time (`lax.map`) rather than vmapped:
+        for in-step events, whose root find is a `lax.cond` taken only in spiking steps
+        (vmapped, it would run in every step)."""
+        return self.events != "end_of_step"
 
     def __call__(self, u):
         m = with_params(self.model, self.names, self.transforms, u)
@@ -127,4 +134,6 @@ class Objective(eqx.Module):
 
         if self.current.ndim == 1:
             return one(self.current, self.target)
+        if self.sequential:
+            return jnp.mean(jax.lax.map(lambda a: one(*a), (self.current, self.target)))
         return jnp.mean(jax.vmap(one)(self.current, self.target))

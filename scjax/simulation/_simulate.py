@@ -21,7 +21,7 @@ from ._checks import (
     n_steps_of,
 )
 from ._chunked import simulate_chunked
-from ._events import check_events_for_model, events_from_argument
+from ._events import InStepEvents, check_events_for_model, events_from_argument
 from ._loop import run_loop
 from ._pallas import PallasLoop, loop_from_argument, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
@@ -48,7 +48,7 @@ def simulate(
     spikes: str = "raster",
     record=None,
     max_spikes: int = 64,
-    events="end_of_step",
+    events: str | InStepEvents = "end_of_step",
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current with a fixed step.
 
@@ -156,7 +156,7 @@ def simulate_batch(
     record=None,
     max_spikes: int = 64,
     chunk_size: int | None = None,
-    events="end_of_step",
+    events: str | InStepEvents = "end_of_step",
     loop="xla",
 ) -> Trajectory:
     """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
