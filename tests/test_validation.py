@@ -129,7 +129,7 @@ OLD_POSITIVE_FIELDS = {
 
 @pytest.mark.parametrize("name", OLD_POSITIVE_FIELDS)
 def test_default_transforms_come_from_the_domains_as_before(name):
-    cls = getattr(models, name)
+    cls = models.MODELS[name]
     m = cls()
     for field in cls.param_names:
         value = float(getattr(m, field))

@@ -18,9 +18,9 @@ DIRECTIVE = re.compile(r"<!--\s*scjax:\s*(\w+)((?:\s+[^\s>]+)*)\s*-->")
 
 
 def _model_class(name: str):
-    from scjax import models
+    from scjax.models import MODELS
 
-    return getattr(models, name)
+    return MODELS[name]
 
 
 def _results(name: str) -> dict:

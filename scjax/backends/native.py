@@ -278,15 +278,9 @@ def available() -> dict[str, Literal[True] | str]:
 @functools.cache
 def native_models() -> dict[str, type]:
     """ABI model name → scjax model class, from each model's own `native_name`."""
-    from .. import models
+    from ..models import MODELS
 
-    return {
-        cls.native_name: cls
-        for cls in vars(models).values()
-        if isinstance(cls, type)
-        and issubclass(cls, models.AbstractNeuronModel)
-        and cls.native_name is not None
-    }
+    return {cls.native_name: cls for cls in MODELS.values() if cls.native_name is not None}
 
 
 def model_class(model) -> type:

@@ -14,7 +14,7 @@ from ._common import import_pyplot, json_safe, staged_outputs, write_json
 HELP = "simulate every model with every integrator, check parity, plot"
 X64 = True
 
-#: (model factory name, constant current, dt ms, steps): the demo's cases
+#: (model class name, its options, constant current, dt ms, steps): the demo's cases
 CASES: tuple[tuple[str, dict, float, float, int], ...] = (
     ("Izhikevich", {"preset": "RS"}, 10.0, 0.025, 8000),
     ("HodgkinHuxley", {}, 10.0, 0.01, 5000),
@@ -41,9 +41,9 @@ def configure(parser) -> None:
 
 
 def _model(name: str, options: dict):
-    import scjax
+    from scjax.models import MODELS
 
-    cls = getattr(scjax, name)
+    cls = MODELS[name]
     options = dict(options)
     preset = options.pop("preset", None)
     return cls.preset(preset, **options) if preset else cls(**options)

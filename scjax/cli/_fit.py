@@ -461,22 +461,11 @@ def target_for(loss: str, rec: Recording, threshold: float):
 
 
 def build_model(name: str, params: dict):
-    from scjax import models
+    from scjax.models import MODELS
 
-    cls = getattr(models, name, None)
-    if not (
-        isinstance(cls, type)
-        and issubclass(cls, models.AbstractNeuronModel)
-        and not inspect.isabstract(cls)
-    ):
-        names = sorted(
-            n
-            for n in dir(models)
-            if isinstance(getattr(models, n), type)
-            and issubclass(getattr(models, n), models.AbstractNeuronModel)
-            and not n.startswith("Abstract")
-        )
-        raise UsageError(f"model: unknown model {name!r} (choose from {', '.join(names)})")
+    cls = MODELS.get(name)
+    if cls is None:
+        raise UsageError(f"model: unknown model {name!r} (choose from {', '.join(sorted(MODELS))})")
     fields = [f.name for f in dataclasses.fields(cls) if f.init]
     unknown = [k for k in params if k not in fields]
     if unknown:

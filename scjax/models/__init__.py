@@ -43,6 +43,7 @@ from ._lif import LIF as LIF
 from ._lindblad import Lindblad as Lindblad
 from ._morris_lecar import MorrisLecar as MorrisLecar
 from ._predictive_coding import PredictiveCoding as PredictiveCoding
+from ._registry import MODELS as MODELS
 from ._sc_equilibrium import SCEquilibrium as SCEquilibrium
 from ._stdp import STDPCurve as STDPCurve
 from ._system_base import AbstractPlainSystem as AbstractPlainSystem

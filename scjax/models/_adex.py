@@ -28,6 +28,18 @@ ADEX_PRESETS: dict[str, tuple[tuple[float, ...], float]] = {
     "transient": ((100.0, 10.0, -65.0, -50.0, 2.0, 90.0, 10.0, 100.0, -47.0), 180.0),
     "delayed": ((200.0, 12.0, -70.0, -50.0, 2.0, 300.0, -10.0, 0.0, -58.0), 300.0),
 }
+#: The fields of an `ADEX_PRESETS` entry, in its order.
+_PRESET_FIELDS: tuple[str, ...] = (
+    "c",
+    "g_l",
+    "e_l",
+    "v_t",
+    "delta_t",
+    "tau_w",
+    "a",
+    "b",
+    "v_reset",
+)
 
 
 class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
@@ -88,15 +100,12 @@ class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
         "v_reset": Domain.real("mV"),
         "v_peak": Domain.real("mV"),
     }
-
-    @classmethod
-    def preset(cls, name: str, **kwargs) -> "AdEx":
-        """A Naud et al. (2008) firing pattern; its driving current is `ADEX_PRESETS[name][1]`."""
-        if name not in ADEX_PRESETS:
-            raise ValueError(f"name must be one of {tuple(ADEX_PRESETS)}, got {name!r}")
-        values, _ = ADEX_PRESETS[name]
-        fields = ("c", "g_l", "e_l", "v_t", "delta_t", "tau_w", "a", "b", "v_reset")
-        return cls(**{**dict(zip(fields, values)), "v_peak": 0.0, **kwargs})
+    #: The firing patterns of `ADEX_PRESETS` (Naud et al. 2008 count a spike at V_peak = 0 mV);
+    #: the current that shows each pattern is `ADEX_PRESETS[name][1]`.
+    presets: ClassVar[Mapping[str, Mapping[str, float]]] = {
+        name: {**dict(zip(_PRESET_FIELDS, values)), "v_peak": 0.0}
+        for name, (values, _) in ADEX_PRESETS.items()
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

@@ -8,7 +8,8 @@ spike rule once, and concrete models never override a concrete method.
 
 import abc
 from collections.abc import Mapping
-from typing import ClassVar
+from types import MappingProxyType
+from typing import ClassVar, Self
 
 import diffrax
 import equinox as eqx
@@ -64,6 +65,10 @@ class AbstractNeuronModel(eqx.Module):
     #: Julia scripts receive them.
     array_param_names: ClassVar[tuple[str, ...]] = ()
     param_domains: eqx.AbstractClassVar[Mapping[str, Domain]]
+    #: Named parameter sets from the model's papers (Izhikevich's cell classes, Naud's AdEx
+    #: firing patterns): name → field values, built by `preset(name)`. Empty for models
+    #: without any.
+    presets: ClassVar[Mapping[str, Mapping[str, float]]] = MappingProxyType({})
     noise_std: eqx.AbstractVar[Param]
     integrator: eqx.AbstractVar[str]
 
@@ -108,6 +113,16 @@ class AbstractNeuronModel(eqx.Module):
         triggers."""
 
     # --- concrete, shared by every model -------------------------------------------------
+
+    @classmethod
+    def preset(cls, name: str, **kwargs) -> Self:
+        """The model with the field values of the named parameter set `presets[name]`;
+        `kwargs` set further fields (or override the preset's)."""
+        if name not in cls.presets:
+            if not cls.presets:
+                raise ValueError(f"name: {cls.__name__} has no presets, got {name!r}")
+            raise ValueError(f"name must be one of {tuple(cls.presets)}, got {name!r}")
+        return cls(**{**cls.presets[name], **kwargs})
 
     @property
     def n_state(self) -> int:

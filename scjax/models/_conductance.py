@@ -44,11 +44,7 @@ class AbstractConductanceModel(AbstractNeuronModel):
 
 
 def conductance_model_names() -> tuple[str, ...]:
-    """The concrete (final) `AbstractConductanceModel` classes defined so far, by name."""
-    found, stack = [], [AbstractConductanceModel]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if not cls.__name__.startswith("Abstract"):
-            found.append(cls.__name__)
-    return tuple(sorted(set(found)))
+    """The concrete `AbstractConductanceModel` classes of `scjax.models.MODELS`, by name."""
+    from ._registry import MODELS  # the registry imports every model, this module's among them
+
+    return tuple(sorted(n for n, c in MODELS.items() if issubclass(c, AbstractConductanceModel)))

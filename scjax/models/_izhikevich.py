@@ -63,14 +63,10 @@ class Izhikevich(AbstractResettingModel, AbstractUpstrokeModel):
         "d": Domain.real("mV/ms"),
         "v_peak": Domain.real("mV"),
     }
-
-    @classmethod
-    def preset(cls, name: str, **kwargs) -> "Izhikevich":
-        """A named cell class from Izhikevich (2003): one of RS, IB, CH, FS, LTS, TC, RZ."""
-        if name not in IZHIKEVICH_PRESETS:
-            raise ValueError(f"name must be one of {tuple(IZHIKEVICH_PRESETS)}, got {name!r}")
-        a, b, c, d = IZHIKEVICH_PRESETS[name]
-        return cls(**{"a": a, "b": b, "c": c, "d": d, **kwargs})
+    #: The cell classes of `IZHIKEVICH_PRESETS`: `Izhikevich.preset("RS")`, ...
+    presets: ClassVar[Mapping[str, Mapping[str, float]]] = {
+        name: dict(zip(("a", "b", "c", "d"), abcd)) for name, abcd in IZHIKEVICH_PRESETS.items()
+    }
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t

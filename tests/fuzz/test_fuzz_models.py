@@ -15,17 +15,7 @@ from scjax import models
 from ._outcome import outcome
 from ._strategies import EDGE_FLOATS, mostly
 
-CLASSES = sorted(
-    (
-        cls
-        for cls in vars(models).values()
-        if isinstance(cls, type)
-        and issubclass(cls, models.AbstractNeuronModel)
-        and not inspect.isabstract(cls)
-        and not cls.__name__.startswith("Abstract")
-    ),
-    key=lambda c: c.__name__,
-)
+CLASSES = sorted(models.MODELS.values(), key=lambda c: c.__name__)
 #: constructor arguments that are not float parameters (sizes, seeds, names)
 NOT_FLOAT = {"integrator", "n", "seed", "n_in", "n1", "n2", "bitstream_bits", "lags"}
 
