@@ -439,24 +439,32 @@ def test_alignment_with_a_time_column():
     rec = _fit.align({"t": t, "current": np.arange(6.0), "v": -65.0 + t}, None, "x.csv")
     assert rec.dt == pytest.approx(0.1) and rec.t0 == 5.0
     np.testing.assert_array_equal(rec.current, np.arange(5.0))
-    np.testing.assert_array_equal(rec.v, -65.0 + t)
+    # The voltage is the library's Recording, each sample with its time from the file.
+    assert isinstance(rec.voltage, scjax.fitting.Recording)
+    np.testing.assert_array_equal(rec.voltage.t, t)
+    np.testing.assert_array_equal(rec.voltage.v, -65.0 + t)
     rec = _fit.align(
-        {"current": np.zeros(5), "v": np.zeros(6), "dt": np.asarray(0.2)}, None, "x.npz"
+        {"current": np.zeros(5), "v": np.arange(6.0), "dt": np.asarray(0.2)}, None, "x.npz"
     )
     assert rec.dt == 0.2 and rec.t0 == 0.0 and rec.current.shape == (5,)
+    np.testing.assert_allclose(rec.voltage.t, 0.2 * np.arange(6), rtol=0, atol=1e-15)
     with pytest.raises(_common.UsageError, match="disagrees"):
         _fit.align({"t": t, "current": np.zeros(6), "v": t}, 0.2, "x.csv")
+    with pytest.raises(_common.UsageError, match="x.npz: Recording: v must be finite"):
+        _fit.align({"current": np.zeros(2), "v": [0.0, np.nan, 1.0], "dt": 0.1}, None, "x.npz")
 
 
-def test_spike_raster_is_the_library_spike_rule():
-    # Hodgkin–Huxley is a crossing model: its spikes are exactly the upward crossings of its
-    # threshold between samples, so the recording's raster must equal simulate's spikes.
-    model = scjax.HodgkinHuxley()
-    current = np.where(np.arange(600) * 0.05 > 2.0, 10.0, 0.0)
-    tr = scjax.simulate(model, current, 0.05)
-    raster = _fit.spike_raster(np.asarray(tr.v), float(model.spike_threshold()))
-    assert int(tr.spike_count) >= 2
-    np.testing.assert_array_equal(raster, np.asarray(tr.spikes))
+def test_spike_targets_are_the_recording_crossings():
+    # A recorded voltage gives the spike losses the library's crossing times; spike times in
+    # the file take precedence.
+    v = np.array([-70.0, 10.0, -70.0, -70.0, 5.0, 20.0])
+    rec = _fit.align({"current": np.zeros(5), "v": v, "dt": 0.5}, None, "x.npz")
+    np.testing.assert_array_equal(_fit.target_for("van_rossum", rec, 0.0), [0.5, 2.0])
+    assert _fit.target_for("trace_mse", rec, 0.0) is rec.voltage
+    given = _fit.align(
+        {"current": np.zeros(5), "v": v, "dt": 0.5, "spike_times": np.array([1.0])}, None, "x"
+    )
+    np.testing.assert_array_equal(_fit.target_for("spike_count", given, 0.0), [1.0])
 
 
 # --- fit: end to end, divergence, atomic outputs -------------------------------------------

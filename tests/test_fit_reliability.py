@@ -98,6 +98,27 @@ def test_recording_on_a_coarser_grid_and_off_grid_times():
         Recording([0.0, 0.0], [1.0, 2.0])
 
 
+def test_recording_spike_times_are_the_crossing_rule_of_simulate():
+    # Hodgkin–Huxley is a crossing model: its spikes are exactly the upward crossings of its
+    # threshold between samples, so a recording of its voltage has simulate's spike times,
+    # and they land in simulate's spike steps, also on a window that starts at t0 = 5 ms.
+    model = scjax.HodgkinHuxley()
+    dt = 0.05
+    current = np.where(np.arange(600) * dt > 2.0, 10.0, 0.0)
+    tr = scjax.simulate(model, current, dt, t0=5.0)
+    times = Recording(tr.t, tr.v).spike_times(float(model.spike_threshold()))
+    assert int(tr.spike_count) >= 2
+    np.testing.assert_array_equal(times, tr.spike_times())
+    signal = scjax.losses.spike_times_to_signal(times, 600, dt, t0=5.0)
+    np.testing.assert_array_equal(signal, np.asarray(tr.spikes, dtype=float))
+    # A threshold touched from below counts; one that is only reached and left does not.
+    assert Recording([0.0, 1.0, 2.0, 3.0], [-1.0, 0.0, -1.0, 0.0]).spike_times(0.0).tolist() == [
+        1.0,
+        3.0,
+    ]
+    assert Recording([0.0, 1.0], [0.0, 1.0]).spike_times(0.0).size == 0
+
+
 # --- failures are reported, never returned as results ---------------------------------------
 
 

@@ -31,7 +31,9 @@ recorded voltage; `spike_times` (ms, .npz only) may replace `v` for the spike lo
 either T+1 samples (v at t0, t0 + dt, ..., t0 + T·dt: the initial state included, as
 `scjax.simulate` returns it) or, with a `t` column, one sample per row (`v[k]` at `t[k]`, the
 current over [t[k], t[k] + dt): the last current sample then has no response and is dropped).
-Same-length `current` and `v` without `t` are ambiguous and rejected.
+Same-length `current` and `v` without `t` are ambiguous and rejected. The voltage reaches
+`scjax.fit` as a `scjax.fitting.Recording` (each sample with its time), and the spike losses
+take its upward crossings of `data.spike_threshold` (`Recording.spike_times`).
 
 Outputs (written only when the fit succeeds, each atomically): fitted_model.json (strict
 JSON), loss.csv (loss per step and restart), fit.png (with matplotlib installed).
@@ -108,7 +110,7 @@ CONFIG: tuple[ConfigKey, ...] = (
         "float",
         0.0,
         "mV; spike losses on a `v` recording: a spike is an upward crossing of it "
-        "(below before, at or above after)",
+        "(below before, at or above after; `scjax.fitting.Recording.spike_times`)",
     ),
     ConfigKey("fit", "params", "list[str]", REQUIRED, "the fields to fit"),
     ConfigKey("fit", "loss", "str", "trace_mse", "what to match", LOSSES),
@@ -361,19 +363,23 @@ def load_data(path: pathlib.Path) -> dict:
 
 
 @dataclasses.dataclass(frozen=True)
-class Recording:
-    """The data aligned to `scjax.fit`'s grid: step n runs from t0 + n·dt to t0 + (n+1)·dt."""
+class FitData:
+    """A data file's arrays on `scjax.fit`'s grid: step n runs from t0 + n·dt to
+    t0 + (n+1)·dt under `current[n]`; the voltage is a `scjax.fitting.Recording` (its samples
+    with their times, which the library aligns with the simulated states)."""
 
     current: object  # [T]
     dt: float
     t0: float
-    v: object  # [T+1] (initial state included) or None
+    voltage: object  # scjax.fitting.Recording, or None
     spike_times: object  # ms, or None
 
 
-def align(data: dict, dt_config: float | None, file_name: str) -> Recording:
+def align(data: dict, dt_config: float | None, file_name: str) -> FitData:
     """Check the arrays of a data file and align them (see the module docstring)."""
     import numpy as np
+
+    from scjax.fitting import Recording
 
     if "current" not in data:
         raise UsageError(
@@ -431,29 +437,29 @@ def align(data: dict, dt_config: float | None, file_name: str) -> Recording:
                 f"samples for {current.shape[0]} current samples, got "
                 f"{v.shape[0]}"
             )
+    voltage = None
+    if v is not None:
+        try:
+            voltage = Recording(t, v) if t is not None else Recording.sampled(v, dt, t_first=t0)
+        except ValueError as err:
+            raise UsageError(f"data.file {file_name}: {err}") from None
     spike_times = None
     if "spike_times" in data:
         spike_times = np.asarray(data["spike_times"], dtype=float)
-    return Recording(current=current, dt=float(dt), t0=t0, v=v, spike_times=spike_times)
+    return FitData(current=current, dt=float(dt), t0=t0, voltage=voltage, spike_times=spike_times)
 
 
-def spike_raster(v, threshold: float):
-    """Spikes of a recorded voltage `[T+1]` as a bool raster `[T]`: step n spiked when v
-    crosses `threshold` upwards in it (strictly below before, at or above after; the rule of
-    `scjax.models.AbstractCrossingModel`). `scjax.fit` turns the raster into its spike signal,
-    so the step-to-time convention is the library's."""
-    return (v[:-1] < threshold) & (v[1:] >= threshold)
-
-
-def target_for(loss: str, rec: Recording, threshold: float):
+def target_for(loss: str, data: FitData, threshold: float):
+    """The `target` of `scjax.fit`: the voltage `Recording` for trace_mse, otherwise spike
+    times (the file's, or the upward crossings of `threshold` in its voltage)."""
     if loss == "trace_mse":
-        if rec.v is None:
+        if data.voltage is None:
             raise UsageError("fit.loss = 'trace_mse' needs a 'v' array/column in the data file")
-        return rec.v
-    if rec.spike_times is not None:
-        return rec.spike_times
-    if rec.v is not None:
-        return spike_raster(rec.v, threshold)
+        return data.voltage
+    if data.spike_times is not None:
+        return data.spike_times
+    if data.voltage is not None:
+        return data.voltage.spike_times(threshold)
     raise UsageError(f"fit.loss = {loss!r} needs 'spike_times' or 'v' in the data file")
 
 
@@ -530,12 +536,12 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
         {k.split(".", 2)[2]: v for k, v in values.items() if k.startswith("fit.optimizer.")}
     )
     data_file = base / values["data.file"]
-    rec = align(load_data(data_file), values["data.dt"], data_file.name)
+    fit_data = align(load_data(data_file), values["data.dt"], data_file.name)
     loss = values["fit.loss"]
-    target = target_for(loss, rec, values["data.spike_threshold"])
+    target = target_for(loss, fit_data, values["data.spike_threshold"])
     # The run's precision is JAX's (float32 unless --x64): hand the data over in it, so the
     # library is not asked for a float64 it would truncate (with a warning per array).
-    current = np.asarray(rec.current, jax.dtypes.canonicalize_dtype(np.float64))
+    current = np.asarray(fit_data.current, jax.dtypes.canonicalize_dtype(np.float64))
     restarts, steps = values["fit.restarts"], values["fit.steps"]
     seed = values["fit.seed"]
     if seed is None and restarts > 1:
@@ -562,8 +568,8 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
         result = scjax.fit(
             model,
             current=current,
-            dt=rec.dt,
-            t0=rec.t0,
+            dt=fit_data.dt,
+            t0=fit_data.t0,
             target=target,
             params=tuple(values["fit.params"]),
             loss=loss,
@@ -609,7 +615,7 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
             header=",".join(f"restart{r}" for r in range(history.shape[0])),
         )
         fig = _figure(
-            scjax.simulate(fitted, current, rec.dt, t0=rec.t0, throw=False),
+            scjax.simulate(fitted, current, fit_data.dt, t0=fit_data.t0, throw=False),
             target,
             loss,
             history[result.best_restart],
@@ -631,15 +637,12 @@ def _figure(tr, target, loss, history):
     except ImportError:
         return None
     fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 3.5), width_ratios=(3, 1))
-    t = np.asarray(tr.t)
-    target = np.asarray(target)
     if loss == "trace_mse":
-        ax.plot(t, target, color="k", lw=1, label="target")
+        ax.plot(target.t, target.v, color="k", lw=1, label="target")
     else:
-        times = t[1:][target] if target.dtype == bool else target
-        ax.eventplot([times], lineoffsets=-85, linelengths=6, colors="k")
+        ax.eventplot([np.asarray(target)], lineoffsets=-85, linelengths=6, colors="k")
         ax.plot([], [], color="k", label="target spikes")
-    ax.plot(t, np.asarray(tr.v), color="C1", lw=1, label="fit")
+    ax.plot(np.asarray(tr.t), np.asarray(tr.v), color="C1", lw=1, label="fit")
     ax.set(xlabel="t (ms)", ylabel=f"{tr.state_names[0]}")
     ax.legend(loc="upper right")
     ax_loss.semilogy(np.maximum(np.asarray(history), 1e-300))

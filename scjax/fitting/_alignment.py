@@ -59,6 +59,15 @@ class Recording(eqx.Module):
         v = np.asarray(v, dtype=float)
         return cls(t_first + dt * np.arange(v.shape[-1]), v)
 
+    def spike_times(self, threshold: float) -> Float[np.ndarray, " K"]:
+        """The times (ms) of the upward crossings of `threshold`: `t[i]` where `v[i-1]` is
+        strictly below it and `v[i]` at or above, the rule of
+        `scjax.models.AbstractCrossingModel`. A crossing is reported at the end of the step
+        it happened in, as `Trajectory.spike_times()` and `scjax.fit` report one, so these
+        times are a spike-loss target on the recording's grid."""
+        crossed = (self.v[:-1] < threshold) & (self.v[1:] >= threshold)
+        return self.t[1:][crossed]
+
 
 def grid_slice(t, n_steps: int, dt: float, t0: float) -> tuple[int, int, int]:
     """(start, stop, step) such that `y[start:stop:step]` of a simulation of `n_steps` steps
