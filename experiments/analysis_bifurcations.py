@@ -22,9 +22,7 @@ import numpy as np  # noqa: E402
 import scjax  # noqa: E402
 from scjax.analysis import dynamics as dyn  # noqa: E402
 from scjax.analysis import plot_bifurcation, plot_phase_portrait  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tests.test_analysis_dynamics import hh_independent_hopf, ml_independent_hopf  # noqa: E402
+from scjax.backends.scipy import hopf_current  # noqa: E402
 
 
 def fhn_hopf():
@@ -69,8 +67,13 @@ CASES = [
         0.1,
         1500.0,
         100.0,
-        lambda: {"hopf": [ml_independent_hopf(60.0, 150.0), ml_independent_hopf(150.0, 240.0)]},
-        "SciPy brentq on the FD-Jacobian's leading real part",
+        lambda: {
+            "hopf": [
+                hopf_current(scjax.MorrisLecar(), 60.0, 150.0),
+                hopf_current(scjax.MorrisLecar(), 150.0, 240.0),
+            ]
+        },
+        "scjax.backends.scipy.hopf_current: SciPy brentq on the FD-Jacobian's leading real part",
     ),
     (
         "HodgkinHuxley",
@@ -80,8 +83,8 @@ CASES = [
         0.01,
         300.0,
         None,
-        lambda: {"hopf": [hh_independent_hopf(6.0, 14.0)]},
-        "SciPy brentq on the FD-Jacobian's leading real part",
+        lambda: {"hopf": [hopf_current(scjax.HodgkinHuxley(), 6.0, 14.0)]},
+        "scjax.backends.scipy.hopf_current: SciPy brentq on the FD-Jacobian's leading real part",
     ),
 ]
 

@@ -4,10 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy.optimize import brentq
 
 import scjax
 from scjax.analysis import dynamics as dyn
+from scjax.backends import scipy as scipy_backend
 
 FHN_BOUNDS = [(-3.0, 3.0), (-3.0, 3.0)]
 IZH_BOUNDS = [(-90.0, 0.0), (-30.0, 10.0)]
@@ -138,98 +138,32 @@ def test_jacobian_matches_central_differences():
 
 # ---------------------------------------------------------------------------------------------
 # Morris–Lecar and Hodgkin–Huxley: Hopf current against an independent SciPy computation
+# (`scjax.backends.scipy.hopf_current`: no JAX)
 # ---------------------------------------------------------------------------------------------
 
 
-def _leading_real_part(field, y):
-    """Central-difference Jacobian in NumPy, then the largest real part of its eigenvalues."""
-    y = np.asarray(y, float)
-    cols = []
-    for k in range(len(y)):
-        h = 1e-6 * max(1.0, abs(y[k]))
-        e = np.zeros_like(y)
-        e[k] = h
-        cols.append((field(y + e) - field(y - e)) / (2 * h))
-    return np.max(np.linalg.eigvals(np.stack(cols, axis=1)).real)
-
-
-def ml_independent_hopf(lo, hi):
-    c, g_l, g_ca, g_k, v_l, v_ca, v_k, v1, v2, v3, v4, phi = (
-        20.0,
-        2.0,
-        4.4,
-        8.0,
-        -60.0,
-        120.0,
-        -84.0,
-        -1.2,
-        18.0,
-        2.0,
-        30.0,
-        0.04,
+def test_scipy_hopf_locator_matches_the_fhn_closed_form():
+    # The independent locator (NumPy transcription, central differences, SciPy root/brentq)
+    # that the Morris–Lecar and Hodgkin–Huxley checks below rely on, against tr J = 0.
+    v = np.sqrt(1.0 - 0.8 / 12.5)
+    lower = -(v**3) / 3.0 - v * (1 / 0.8 - 1) + 0.7 / 0.8
+    assert scipy_backend.hopf_current(scjax.FitzHughNagumo(), 0.0, 0.8) == pytest.approx(
+        lower, abs=1e-8
     )
-    m_inf = lambda v: 0.5 * (1 + np.tanh((v - v1) / v2))  # noqa: E731
-    w_inf = lambda v: 0.5 * (1 + np.tanh((v - v3) / v4))  # noqa: E731
-
-    def i_ion(v, w):
-        return g_l * (v - v_l) + g_ca * m_inf(v) * (v - v_ca) + g_k * w * (v - v_k)
-
-    def growth(current):
-        def field(y):
-            return np.array(
-                [
-                    (current - i_ion(y[0], y[1])) / c,
-                    phi * (w_inf(y[0]) - y[1]) * np.cosh((y[0] - v3) / (2 * v4)),
-                ]
-            )
-
-        v = brentq(lambda v: current - i_ion(v, w_inf(v)), -80.0, 60.0, xtol=1e-14)
-        return _leading_real_part(field, [v, w_inf(v)])
-
-    return brentq(growth, lo, hi, xtol=1e-10)
-
-
-def hh_independent_hopf(lo, hi):
-    def rates(v):
-        am = 0.1 * (v + 40) / (1 - np.exp(-(v + 40) / 10))
-        bm = 4 * np.exp(-(v + 65) / 18)
-        ah = 0.07 * np.exp(-(v + 65) / 20)
-        bh = 1 / (1 + np.exp(-(v + 35) / 10))
-        an = 0.01 * (v + 55) / (1 - np.exp(-(v + 55) / 10))
-        bn = 0.125 * np.exp(-(v + 65) / 80)
-        return (am, bm), (ah, bh), (an, bn)
-
-    def i_ion(v, m, h, n):
-        return 120 * m**3 * h * (v - 50) + 36 * n**4 * (v + 77) + 0.3 * (v + 54.387)
-
-    def field(y, current):
-        v, m, h, n = y
-        (am, bm), (ah, bh), (an, bn) = rates(v)
-        return np.array(
-            [
-                current - i_ion(v, m, h, n),
-                am * (1 - m) - bm * m,
-                ah * (1 - h) - bh * h,
-                an * (1 - n) - bn * n,
-            ]
-        )
-
-    def steady(v):
-        return [a / (a + b) for a, b in rates(v)]
-
-    def growth(current):
-        v = brentq(lambda v: current - i_ion(v, *steady(v)), -90.0, -30.0, xtol=1e-14)
-        return _leading_real_part(lambda y: field(y, current), [v, *steady(v)])
-
-    return brentq(growth, lo, hi, xtol=1e-10)
+    with pytest.raises(ValueError, match="f\\(a\\) and f\\(b\\) must have different signs"):
+        scipy_backend.hopf_current(scjax.FitzHughNagumo(), 0.0, 0.2)
 
 
 def test_morris_lecar_hopf_matches_scipy():
     scan = dyn.bifurcation_scan(scjax.MorrisLecar(), np.linspace(60.0, 240.0, 7), ML_BOUNDS, 6)
     hopf = scan.hopf_currents()
     assert len(hopf) == 2
-    assert hopf[0] == pytest.approx(ml_independent_hopf(60.0, 150.0), abs=1e-4)
-    assert hopf[1] == pytest.approx(ml_independent_hopf(150.0, 240.0), abs=1e-4)
+    assert hopf[0] == pytest.approx(
+        scipy_backend.hopf_current(scjax.MorrisLecar(), 60.0, 150.0), abs=1e-4
+    )
+    assert hopf[1] == pytest.approx(
+        scipy_backend.hopf_current(scjax.MorrisLecar(), 150.0, 240.0), abs=1e-4
+    )
     # between the two Hopf points the single fixed point is unstable (focus, or node mid-way)
     mid = [
         p for c, pts in zip(scan.currents, scan.fixed_points) for p in pts if hopf[0] < c < hopf[1]
@@ -248,7 +182,7 @@ def test_hodgkin_huxley_hopf_and_fi_curve():
     scan = dyn.bifurcation_scan(model, np.linspace(6.0, 14.0, 5), HH_BOUNDS, 2)
     assert all(len(pts) == 1 for pts in scan.fixed_points)
     (i_hopf,) = scan.hopf_currents()
-    assert i_hopf == pytest.approx(hh_independent_hopf(6.0, 14.0), abs=1e-4)
+    assert i_hopf == pytest.approx(scipy_backend.hopf_current(model, 6.0, 14.0), abs=1e-4)
     assert 9.0 < i_hopf < 10.5  # the textbook ≈ 9.78 µA/cm²
 
     # F–I: below the Hopf point, started at its stable fixed point, HH stays at rest; above

@@ -492,6 +492,55 @@ def simulate(
     ).trajectory
 
 
+# --- an independent Hopf locator ----------------------------------------------------------
+
+
+def _leading_growth_rate(f, y, current) -> float:
+    """The largest real part of the eigenvalues of `f`'s central-difference Jacobian at `y`."""
+    cols = []
+    for k in range(y.shape[0]):
+        h = 1e-6 * max(1.0, abs(y[k]))
+        e = np.zeros_like(y)
+        e[k] = h
+        cols.append((f(0.0, y + e, current) - f(0.0, y - e, current)) / (2 * h))
+    return float(np.max(np.linalg.eigvals(np.stack(cols, axis=1)).real))
+
+
+def hopf_current(model, lo: float, hi: float, *, y_guess=None, xtol: float = 1e-10) -> float:
+    """The current in [lo, hi] at which the real part of the fixed point's leading eigenvalue
+    crosses zero (a Hopf point where they are a complex pair), computed without JAX.
+
+    An independent reference for `scjax.analysis.dynamics.bifurcation_scan` (JAX Jacobian,
+    Newton in a box, bisection): this file's NumPy transcription of the vector field, its
+    fixed point by `scipy.optimize.root` (hybr, continued from the previous current, starting
+    at `y_guess`, default `model.initial_state()`), the largest real part of the eigenvalues
+    of a central-difference Jacobian (h = 1e-6·max(1, |y|)), and `scipy.optimize.brentq` on
+    it (`xtol` in the current's units). The rate must change sign between `lo` and `hi`.
+    Measured: Morris–Lecar's two Hopf points and Hodgkin–Huxley's agree with transcriptions
+    that reduce the fixed point to one equation in V (the tests' former oracles) within
+    3e-9.
+    """
+    from scipy.optimize import brentq, root
+
+    f = vector_field(model)
+    guess = np.asarray(model.initial_state() if y_guess is None else y_guess, dtype=float)
+
+    def growth(current: float) -> float:
+        nonlocal guess
+        sol = root(lambda y: f(0.0, y, current), guess, method="hybr", tol=1e-12)
+        # hybr reports "no further improvement" at the float64 floor: the residual decides.
+        if not (sol.success or np.max(np.abs(f(0.0, sol.x, current))) < 1e-10):
+            raise ValueError(
+                f"{type(model).__name__}: no fixed point found at current {current:g} from "
+                f"{guess} ({sol.message}); pass a y_guess near it"
+            )
+        guess = sol.x
+        return _leading_growth_rate(f, sol.x, current)
+
+    current, _ = brentq(growth, lo, hi, xtol=xtol, full_output=True)
+    return float(current)
+
+
 class SciPyBackend(AbstractBackend):
     """`solve_ivp` through the backend protocol: an adaptive reference."""
 
