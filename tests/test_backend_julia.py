@@ -137,6 +137,45 @@ def test_population_packs_columns():
         jb.solve_population([scjax.LIF(), scjax.AdEx()], (0.0, 1.0), session_=fake)
 
 
+class _FakeMain:
+    """juliacall's `Main` as `JuliaCallSession` uses it: `seval` and the two modules."""
+
+    def __init__(self):
+        self.calls = []
+        self.FusionSolver = type("M", (), {"solve_system": staticmethod(self._entry("system"))})
+        self.NeuronZoo = type("M", (), {"solve_population": staticmethod(self._entry("pop"))})
+
+    def seval(self, code):
+        return {} if code == "Dict{String, Any}()" else ("alg", code)
+
+    def _entry(self, which):
+        def solve(*args, **kwargs):
+            self.calls.append((which, args, kwargs))
+            return [0.0, 0.5], [[1.0], [2.0]], [0.25]
+
+        return solve
+
+
+def test_the_session_converts_both_entry_points_alike():
+    session = object.__new__(jb.JuliaCallSession)  # no juliacall: its Main is faked
+    session._jl, session._algs = _FakeMain(), {}
+    weights = np.arange(6.0).reshape(2, 3)[:, ::2]  # not contiguous, not float64 below
+    args = ("kuramoto", np.ones(2), {"w": weights.astype(np.float32)}, np.zeros(2))
+    options = dict(alg="Tsit5", saveat=np.float32(0.5), reltol=1, abstol=np.float64(1e-9))
+    for entry in (session.solve_system, session.solve_population):
+        t, u, out = entry(*args, [0, 1], np.zeros(3), np.float32(0.5), **options)
+        assert [type(x) for x in (t, u, out)] == [np.ndarray] * 3 and u.shape == (2, 1)
+    (w1, a1, k1), (w2, a2, k2) = session._jl.calls
+    assert (w1, w2) == ("system", "pop") and (a1[4], a1[6]) == ((0, 1), 0.5)
+    assert (
+        k1 == k2 == dict(alg=("alg", "OrdinaryDiffEq.Tsit5()"), saveat=0.5, reltol=1.0, abstol=1e-9)
+    )
+    assert all(type(v) is float for v in (a1[6], k1["saveat"], k1["reltol"], k1["abstol"]))
+    for passed in (a1[2]["w"], a2[2]["w"]):
+        assert passed.dtype == np.float64 and passed.flags.c_contiguous
+        np.testing.assert_array_equal(passed, weights)
+
+
 def test_real_julia_matches_reference():
     reason = jb.available()
     if reason is not True:

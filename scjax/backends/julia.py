@@ -158,10 +158,12 @@ class JuliaCallSession:
             d[k] = np.ascontiguousarray(v, dtype=np.float64)
         return d
 
-    def solve_system(
-        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
-    ):
-        t, u, spikes = self._jl.FusionSolver.solve_system(
+    def _call(
+        self, solver, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
+    ) -> tuple:
+        """One call of a Julia entry point with `Session`'s arguments, converted as Julia
+        reads them; its three results back as NumPy arrays."""
+        out = solver(
             name,
             p,
             self._dict(arrays),
@@ -174,25 +176,13 @@ class JuliaCallSession:
             reltol=float(reltol),
             abstol=float(abstol),
         )
-        return np.asarray(t), np.asarray(u), np.asarray(spikes)
+        return tuple(np.asarray(x) for x in out)
 
-    def solve_population(
-        self, name, p, arrays, u0, tspan, trace, current_dt, *, alg, saveat, reltol, abstol
-    ):
-        t, u, counts = self._jl.NeuronZoo.solve_population(
-            name,
-            p,
-            self._dict(arrays),
-            u0,
-            tuple(tspan),
-            trace,
-            float(current_dt),
-            alg=self._alg(alg),
-            saveat=float(saveat),
-            reltol=float(reltol),
-            abstol=float(abstol),
-        )
-        return np.asarray(t), np.asarray(u), np.asarray(counts)
+    def solve_system(self, *args, **kwargs) -> tuple:
+        return self._call(self._jl.FusionSolver.solve_system, *args, **kwargs)
+
+    def solve_population(self, *args, **kwargs) -> tuple:
+        return self._call(self._jl.NeuronZoo.solve_population, *args, **kwargs)
 
 
 _SESSION: Session | None = None
@@ -266,6 +256,19 @@ def to_solution(model, t, u, spike_times, grid) -> Solution:
     return solution_from_samples(model, grid, u, spike_times)
 
 
+def _run_inputs(t_span, current, alg, saveat, rtol, atol, current_dt):
+    """The checked run inputs both entry points hand to Julia after the model's own: (save
+    grid, (tspan, host current trace, its sample step), keyword options of `Session`)."""
+    if alg not in ALGORITHMS:
+        raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
+    t0, t1, grid = save_grid(t_span, saveat)
+    check_tolerances(rtol, atol)
+    traced, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
+    trace = np.asarray(traced)  # Julia reads host arrays (a concrete trace already is one)
+    options = {"alg": alg, "saveat": saveat, "reltol": rtol, "abstol": atol}
+    return grid, ((t0, t1), trace, cdt), options
+
+
 def solve(
     model,
     t_span,
@@ -279,17 +282,10 @@ def solve(
     session_: Session | None = None,
 ) -> Solution:
     """The Julia counterpart of `scjax.adaptive.solve` (`n_steps` is not reported: -1)."""
-    if alg not in ALGORITHMS:
-        raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
-    t0, t1, grid = save_grid(t_span, saveat)
-    check_tolerances(rtol, atol)
     name, p, arrays, u0 = marshal(model)
-    traced, cdt, _ = piecewise_current(current, t0, saveat if current_dt is None else current_dt)
-    trace = np.asarray(traced)  # Julia reads host arrays (a concrete trace already is one)
+    grid, args, options = _run_inputs(t_span, current, alg, saveat, rtol, atol, current_dt)
     s = session() if session_ is None else session_
-    t, u, spikes = s.solve_system(
-        name, p, arrays, u0, (t0, t1), trace, cdt, alg=alg, saveat=saveat, reltol=rtol, abstol=atol
-    )
+    t, u, spikes = s.solve_system(name, p, arrays, u0, *args, **options)
     return to_solution(model, t, u, spikes, grid)
 
 
@@ -337,8 +333,6 @@ def solve_population(
     models = list(models)
     if not models:
         raise ValueError("models must be a non-empty sequence")
-    if alg not in ALGORITHMS:
-        raise ValueError(f"alg must be one of {ALGORITHMS}, got {alg!r}")
     packed = [marshal(m) for m in models]
     names = {pk[0] for pk in packed}
     if len(names) != 1:
@@ -346,24 +340,9 @@ def solve_population(
     name = names.pop()
     p = np.stack([pk[1] for pk in packed], axis=1)  # (n_params, n_pop)
     u0 = np.stack([pk[3] for pk in packed], axis=1)  # (n_state, n_pop)
-    t0, t1, _ = save_grid(t_span, saveat)
-    check_tolerances(rtol, atol)
-    traced, cdt, _ = piecewise_current(current, t0, saveat)
-    trace = np.asarray(traced)  # Julia reads host arrays (a concrete trace already is one)
+    _, args, options = _run_inputs(t_span, current, alg, saveat, rtol, atol, None)
     s = session() if session_ is None else session_
-    t, u, counts = s.solve_population(
-        name,
-        p,
-        packed[0][2],
-        u0,
-        (t0, t1),
-        trace,
-        cdt,
-        alg=alg,
-        saveat=saveat,
-        reltol=rtol,
-        abstol=atol,
-    )
+    t, u, counts = s.solve_population(name, p, packed[0][2], u0, *args, **options)
     u = np.asarray(u, np.float64)
     if u.shape[0] != len(models) or u.shape[2] != models[0].n_state:
         raise ValueError(f"julia returned a population of shape {u.shape}")
