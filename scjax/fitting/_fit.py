@@ -9,6 +9,7 @@ vmapped in compiled chunks of optimiser steps (`_loop`).
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -29,6 +30,7 @@ from ._objective import (
     CallableLoss,
     LocatedSpikeLoss,
     Objective,
+    Simulation,
     TrajectoryLoss,
 )
 from ._options import (
@@ -193,25 +195,26 @@ def fit(
                 "events='in_step' applies to the simulations fit runs; with current=None "
                 "the loss callable simulates by itself (pass events= to its simulate)"
             )
-        objective, dtype = _model_objective(model, names, transforms, loss, t0)
+        loss_fn, simulation, dtype = _model_loss(loss), None, jnp.result_type(float)
     else:
-        objective, dtype = _simulation_objective(
+        loss_fn, simulation, dtype = _simulation_loss(
             model,
-            names,
-            transforms,
-            current,
-            dt,
-            target,
-            loss,
-            tau,
-            subthreshold,
-            surrogate,
-            solver,
-            y0,
-            t0,
-            in_step,
-            max_spikes,
+            current=current,
+            dt=dt,
+            t0=t0,
+            target=target,
+            loss=loss,
+            tau=tau,
+            subthreshold=subthreshold,
+            surrogate=surrogate,
+            solver=solver,
+            y0=y0,
+            in_step=in_step,
+            max_spikes=max_spikes,
         )
+    # Leaves as arrays: a new parameter value reuses the compiled optimisation.
+    model_arr = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
+    objective = Objective(model_arr, names, transforms, loss_fn, simulation)
 
     u0 = jnp.stack(
         [
@@ -235,34 +238,20 @@ def fit(
     return result()
 
 
-def _model_objective(model, names, transforms, loss, t0):
+def _model_loss(loss) -> CallableLoss:
     if not callable(loss) or isinstance(loss, str):
         raise ValueError(
             "current is None: loss must then be a callable of the model, loss(model) -> scalar"
         )
-    dtype = jnp.result_type(float)
-    model_arr = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
-    return Objective(
-        model_arr,
-        names,
-        transforms,
-        CallableLoss(loss),
-        None,
-        None,
-        None,
-        jnp.asarray(t0, dtype),
-        None,
-        None,
-        None,
-    ), dtype
+    return CallableLoss(loss)
 
 
-def _simulation_objective(
+def _simulation_loss(
     model,
-    names,
-    transforms,
+    *,
     current,
     dt,
+    t0,
     target,
     loss,
     tau,
@@ -270,11 +259,11 @@ def _simulation_objective(
     surrogate,
     solver,
     y0,
-    t0,
     in_step,
     max_spikes,
-):
-    """The objective of a fit to simulations, after every check `simulate` makes."""
+) -> tuple[Callable, Simulation, Any]:
+    """(loss of a trajectory, the `Simulation` with its prepared target, dtype) of a fit to
+    simulations, after every check `simulate` makes."""
     if dt is None:
         raise ValueError("dt is required with current")
     current_np = np.asarray(current)
@@ -323,13 +312,7 @@ def _simulation_objective(
             capacity = capacity if max_spikes is None else max_spikes
     else:
         raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
-    # Leaves as arrays: a new parameter value reuses the compiled optimisation.
-    model_arr = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
-    objective = Objective(
-        model_arr,
-        names,
-        transforms,
-        loss_fn,
+    simulation = Simulation(
         jnp.asarray(current_np),
         target_arr,
         jnp.asarray(dt, dtype),
@@ -341,7 +324,7 @@ def _simulation_objective(
         spikes,
         capacity,
     )
-    return objective, dtype
+    return loss_fn, simulation, dtype
 
 
 def _resolve_surrogate(surrogate, in_step):
@@ -443,22 +426,10 @@ def _failure_reason(objective: Objective, history: np.ndarray) -> str:
         f"fit failed: the loss was non-finite at every one of the {n_steps} steps of "
         f"all {n_restarts} restart(s)"
     )
-    if objective.current is None:
+    sim = objective.simulation
+    if sim is None:
         return reason + " (the loss callable returned a non-finite value)"
-    assert objective.dt is not None  # `fit` sets dt with the current
-    from ..simulation import simulate
-
-    first = objective.current if objective.current.ndim == 1 else objective.current[0]
-    tr = simulate(
-        objective.model,
-        first,
-        objective.dt,
-        solver=objective.solver,
-        y0=objective.y0,
-        t0=objective.t0,
-        throw=False,
-        events=objective.events,
-    )
+    tr = sim.run(objective.model, sim.current if sim.current.ndim == 1 else sim.current[0])
     if bool(np.any(np.asarray(tr.diverged))):
         return reason + (
             ": the simulation of the initial guess diverges (its state becomes "

@@ -81,22 +81,18 @@ def with_params(model, names, transforms, u):
     return eqx.tree_at(lambda m: tuple(getattr(m, n) for n in names), model, values)
 
 
-class Objective(eqx.Module):
-    """`objective(u)`: the loss of the model whose learnt parameters are `forward(u)`,
-    averaged over the sweeps of a `[K, T]` current; `loss(model)` when `current` is None."""
+class Simulation(eqx.Module):
+    """What an objective simulates: the current (`[T]`, or `[K, T]` sweeps), the target
+    prepared for it, and `scjax.simulate`'s settings (`events`, `spikes`, `max_spikes`:
+    its defaults are the historical run)."""
 
-    model: AbstractNeuronModel
-    names: tuple[str, ...] = eqx.field(static=True)
-    transforms: tuple
-    loss_fn: Callable  # a TrajectoryLoss or LocatedSpikeLoss; a CallableLoss
-    current: jax.Array | None
+    current: jax.Array
     target: object
-    dt: jax.Array | None
+    dt: jax.Array
     t0: jax.Array
     y0: jax.Array | None
     surrogate: object
     solver: diffrax.AbstractSolver | None
-    # simulate's `events`, `spikes`, `max_spikes` (its defaults: the historical run).
     events: str | InStepEvents = eqx.field(static=True, default="end_of_step")
     spikes: str = eqx.field(static=True, default="raster")
     max_spikes: int = eqx.field(static=True, default=64)
@@ -108,32 +104,52 @@ class Objective(eqx.Module):
         (vmapped, it would run in every step)."""
         return self.events != "end_of_step"
 
+    def run(self, model, current) -> Trajectory:
+        """`scjax.simulate` of `model` under one sweep `current`, never raising (a diverged
+        run says so in its `diverged`)."""
+        return simulate(
+            model,
+            current,
+            self.dt,
+            solver=self.solver,
+            y0=self.y0,
+            t0=self.t0,
+            throw=False,
+            surrogate=self.surrogate,
+            events=self.events,
+            spikes=self.spikes,
+            max_spikes=self.max_spikes,
+        )
+
+
+class Objective(eqx.Module):
+    """`objective(u)`: the loss of the model whose learnt parameters are `forward(u)`,
+    averaged over the sweeps of a `[K, T]` current; `loss(model)` when `simulation` is None."""
+
+    model: AbstractNeuronModel
+    names: tuple[str, ...] = eqx.field(static=True)
+    transforms: tuple
+    loss_fn: Callable  # a TrajectoryLoss or LocatedSpikeLoss; a CallableLoss
+    simulation: Simulation | None
+
+    @property
+    def sequential(self) -> bool:
+        """Whether restarts run one at a time (see `Simulation.sequential`)."""
+        return self.simulation is not None and self.simulation.sequential
+
     def __call__(self, u):
         m = with_params(self.model, self.names, self.transforms, u)
-        if self.current is None:
+        sim = self.simulation
+        if sim is None:
             return self.loss_fn(m)
-        dt = self.dt
-        assert dt is not None  # `fit` sets dt with the current
 
         def one(c, tgt):
-            tr = simulate(
-                m,
-                c,
-                dt,
-                solver=self.solver,
-                y0=self.y0,
-                t0=self.t0,
-                throw=False,
-                surrogate=self.surrogate,
-                events=self.events,
-                spikes=self.spikes,
-                max_spikes=self.max_spikes,
-            )
+            tr = sim.run(m, c)
             # A blow-up that a reset made finite again still fails the step.
             return jnp.where(tr.diverged, jnp.inf, self.loss_fn(tr, tgt))
 
-        if self.current.ndim == 1:
-            return one(self.current, self.target)
-        if self.sequential:
-            return jnp.mean(jax.lax.map(lambda a: one(*a), (self.current, self.target)))
-        return jnp.mean(jax.vmap(one)(self.current, self.target))
+        if sim.current.ndim == 1:
+            return one(sim.current, sim.target)
+        if sim.sequential:
+            return jnp.mean(jax.lax.map(lambda a: one(*a), (sim.current, sim.target)))
+        return jnp.mean(jax.vmap(one)(sim.current, sim.target))
