@@ -32,6 +32,13 @@ def check_tolerances(rtol, atol) -> None:
     check_scalar("atol", atol, positive=True)
 
 
+def check_limits(max_spikes, max_steps) -> None:
+    """The work bounds of an adaptive solve: `max_spikes` and `max_steps` positive ints."""
+    for name, value in (("max_spikes", max_spikes), ("max_steps", max_steps)):
+        if not (isinstance(value, int) and value >= 1):
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 def save_grid(t_span, saveat) -> tuple[float, float, np.ndarray]:
     """Check `t_span = (t0, t1)` and `saveat` and return (t0, t1, grid), the grid
     t0 + saveat·k for k = 0..n with n = (t1 − t0)/saveat a positive integer (to 1e-9)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..models import AbstractCrossingModel, AbstractNeuronModel, AbstractResettingModel
 from ..stimulus import AbstractStimulus, sample_trace
-from ._arguments import check_tolerances, piecewise_current, save_grid
+from ._arguments import check_limits, check_tolerances, piecewise_current, save_grid
 from ._compile import compiled_event_solve
 from ._event_solve import window_size
 from ._solution import RESULTS, Solution
@@ -115,10 +115,7 @@ def solve(
         raise ValueError(f"solver must be an adaptive diffrax solver, got {type(solver).__name__}")
     t0, _, grid = save_grid(t_span, saveat)
     check_tolerances(rtol, atol)
-    if not (isinstance(max_spikes, int) and max_spikes >= 1):
-        raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
-    if not (isinstance(max_steps, int) and max_steps >= 1):
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    check_limits(max_spikes, max_steps)
     if isinstance(current, AbstractStimulus):
         # Sampled on its own grid, so the solver restarts exactly at every jump.
         if current_dt is None:

@@ -27,6 +27,7 @@ from .. import models as _m
 from .._trajectory import Trajectory
 from ..adaptive import MAX_SPIKES, MAX_STEPS, RESULTS, Solution
 from ..adaptive._arguments import (
+    check_limits,
     check_tolerances,
     fixed_step_span,
     piecewise_current,
@@ -332,10 +333,7 @@ def solve(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     t0, t1, grid = save_grid(t_span, saveat)
     check_tolerances(rtol, atol)
-    if not (isinstance(max_spikes, int) and max_spikes >= 1):
-        raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
-    if not (isinstance(max_steps, int) and max_steps >= 1):
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    check_limits(max_spikes, max_steps)
     trace, cdt, jump_ts = piecewise_current(
         current, t0, saveat if current_dt is None else current_dt
     )
