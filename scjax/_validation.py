@@ -40,20 +40,27 @@ def check_finite_scalar(name: str, value, *, positive: bool = False, nonnegative
         raise ValueError(f"{name} must be >= 0, got {v}")
 
 
-def check_finite_param(name: str, value, *, nonnegative: bool = False) -> None:
-    """A model parameter: a finite scalar, or a 1-D array of finite values (a batch of
-    neurons for `scjax.simulate_batch`)."""
+def check_finite_param(
+    name: str, value, *, positive: bool = False, nonnegative: bool = False
+) -> None:
+    """A model or stimulus parameter: a finite real scalar, or a non-empty 1-D array `[B]` of
+    finite values (a batch of neurons for `scjax.simulate_batch`), checked whatever its array
+    type (Python float, NumPy or concrete JAX array); traced values are left to the loop."""
     if not is_concrete(value):
         return
     arr = np.asarray(value)
     if arr.ndim > 1 or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        raise ValueError(f"{name} must be a real scalar or 1-D array, got {value!r}")
+        raise ValueError(f"{name} must be a real scalar or 1-D array [B], got {value!r}")
+    if arr.ndim == 1 and arr.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value}")
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and not np.all(arr > 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
     if nonnegative and not np.all(arr >= 0):
-        raise ValueError(f"{name} must be >= 0, got {value}")
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
 #: 1/dt must be finite: below this (a subnormal step such as 5e-324) it overflows.

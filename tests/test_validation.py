@@ -75,6 +75,11 @@ def test_every_element_of_a_batch_is_checked():
         models.AdEx(c=jnp.array([281.0, -281.0]))
     ok = models.AdEx(c=jnp.array([281.0, 200.0]))
     assert ok.c.shape == (2,)
+    # An empty batch is no batch: refused as a stimulus's is (one check for both).
+    with pytest.raises(ValueError, match="^e_l must not be empty$"):
+        models.AdEx(e_l=np.zeros(0))
+    with pytest.raises(ValueError, match="^Constant: amplitude must not be empty$"):
+        scjax.stimulus.Constant(np.zeros(0))
 
 
 def test_boundaries_follow_the_declared_kind():

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
-from .._validation import is_concrete
+from .._validation import check_finite_param
 
 #: A stimulus parameter: a scalar (shared by every neuron) or a 1-D array `[B]` (one per neuron).
 StimulusParam = float | Float[ArrayLike, ""] | Float[ArrayLike, " B"]
@@ -124,23 +124,9 @@ class Sum(AbstractStimulus):
 
 
 def check_param(owner: str, name: str, value, *, positive=False, nonnegative=False) -> None:
-    """A stimulus parameter: a finite real scalar or 1-D array, checked whatever its array
-    type (Python float, NumPy or concrete JAX array); traced values are left to the loop."""
-    if not is_concrete(value):
-        return
-    arr = np.asarray(value)
-    if arr.ndim > 1 or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise ValueError(f"{owner}: {name} must be a real scalar or 1-D array [B], got {value!r}")
-    if arr.ndim == 1 and arr.shape[0] == 0:
-        raise ValueError(f"{owner}: {name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
-    if positive and not np.all(arr > 0):
-        raise ValueError(f"{owner}: {name} must be > 0, got {value!r}")
-    if nonnegative and not np.all(arr >= 0):
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
+    """A stimulus parameter, checked as model parameters are (`check_finite_param`), the
+    message naming the stimulus class `owner`."""
+    check_finite_param(f"{owner}: {name}", value, positive=positive, nonnegative=nonnegative)
 
 
 def as_param(value):
