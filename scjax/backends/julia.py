@@ -85,41 +85,38 @@ def julia_executable() -> str | None:
     return None
 
 
+class JuliaEntry(Protocol):
+    """A Julia entry point (`FusionSolver.solve_system`, `NeuronZoo.solve_population`): the
+    system's name, parameters (a vector, or `[n_params, n_pop]` columns), array parameters
+    and initial state(s), the time span and the piecewise-constant current trace with its
+    sample step; returns (t, u, spike times or counts)."""
+
+    def __call__(
+        self,
+        name: str,
+        p: np.ndarray,
+        arrays: dict,
+        u0: np.ndarray,
+        tspan: tuple[float, float],
+        trace: np.ndarray,
+        current_dt: float,
+        *,
+        alg: str,
+        saveat: float,
+        reltol: float,
+        abstol: float,
+    ) -> tuple: ...
+
+
 class Session(Protocol):
     """What the backend needs from a Julia session (the real one wraps juliacall; tests pass
-    a fake with the same two methods)."""
+    a fake with the same two methods): the two entry points, which take the same arguments."""
 
-    def solve_system(
-        self,
-        name: str,
-        p: np.ndarray,
-        arrays: dict,
-        u0: np.ndarray,
-        tspan: tuple[float, float],
-        trace: np.ndarray,
-        current_dt: float,
-        *,
-        alg: str,
-        saveat: float,
-        reltol: float,
-        abstol: float,
-    ) -> tuple: ...
+    @property
+    def solve_system(self) -> JuliaEntry: ...
 
-    def solve_population(
-        self,
-        name: str,
-        p: np.ndarray,
-        arrays: dict,
-        u0: np.ndarray,
-        tspan: tuple[float, float],
-        trace: np.ndarray,
-        current_dt: float,
-        *,
-        alg: str,
-        saveat: float,
-        reltol: float,
-        abstol: float,
-    ) -> tuple: ...
+    @property
+    def solve_population(self) -> JuliaEntry: ...
 
 
 class JuliaCallSession:
