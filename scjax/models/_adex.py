@@ -28,18 +28,15 @@ ADEX_PRESETS: dict[str, tuple[tuple[float, ...], float]] = {
     "transient": ((100.0, 10.0, -65.0, -50.0, 2.0, 90.0, 10.0, 100.0, -47.0), 180.0),
     "delayed": ((200.0, 12.0, -70.0, -50.0, 2.0, 300.0, -10.0, 0.0, -58.0), 300.0),
 }
-#: The fields of an `ADEX_PRESETS` entry, in its order.
-_PRESET_FIELDS: tuple[str, ...] = (
-    "c",
-    "g_l",
-    "e_l",
-    "v_t",
-    "delta_t",
-    "tau_w",
-    "a",
-    "b",
-    "v_reset",
-)
+
+
+def _naud_presets(fields: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """`ADEX_PRESETS` as field values (`fields`: the order of an entry), with Naud et al.'s
+    spike cut-off V_peak = 0 mV."""
+    return {
+        name: {**dict(zip(fields, values)), "v_peak": 0.0}
+        for name, (values, _) in ADEX_PRESETS.items()
+    }
 
 
 class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
@@ -101,11 +98,9 @@ class AdEx(AbstractResettingModel, AbstractUpstrokeModel):
         "v_peak": Domain.real("mV"),
     }
     #: The firing patterns of `ADEX_PRESETS` (Naud et al. 2008 count a spike at V_peak = 0 mV);
-    #: the current that shows each pattern is `ADEX_PRESETS[name][1]`.
-    presets: ClassVar[Mapping[str, Mapping[str, float]]] = {
-        name: {**dict(zip(_PRESET_FIELDS, values)), "v_peak": 0.0}
-        for name, (values, _) in ADEX_PRESETS.items()
-    }
+    #: the current that shows each pattern is `ADEX_PRESETS[name][1]`. An entry lists every
+    #: parameter but v_peak, in `param_names` order.
+    presets: ClassVar[Mapping[str, Mapping[str, float]]] = _naud_presets(param_names[:-1])
 
     def vector_field(self, t: ScalarLike, y: State, current: ScalarLike) -> State:
         del t
