@@ -22,13 +22,9 @@ def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _spike_signal(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
-    """A `[T]` spike signal from a Trajectory, a bool raster `[T]`, or spike times (ms)."""
-    if isinstance(target, Trajectory):
-        sig = np.asarray(target.as_spike_signal(), dtype=float)
-        if sig.shape != (n_steps,):
-            raise ValueError(f"target Trajectory has {sig.shape[-1]} steps, current has {n_steps}")
-        return check_finite("target", sig)
+def _spike_array(target, n_steps: int) -> tuple[np.ndarray, bool]:
+    """A spike target that is no `Trajectory`, checked: (a bool raster `[T]`, True) or
+    (sorted finite spike times in ms, False). A `Recording` is refused: it is a voltage."""
     if isinstance(target, Recording):
         raise ValueError(
             "a Recording target is a voltage trace (loss='trace_mse'); spike "
@@ -38,12 +34,25 @@ def _spike_signal(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
     if arr.dtype == bool:
         if arr.shape != (n_steps,):
             raise ValueError(f"target spike raster must have shape ({n_steps},), got {arr.shape}")
-        return arr.astype(float)
+        return arr, True
     if arr.ndim != 1:
         raise ValueError(f"target spike times must be a 1-D array (ms), got shape {arr.shape}")
-    check_finite("target", arr.astype(float))
-    if arr.size > 1 and np.any(np.diff(arr) < 0):
+    times = check_finite("target", arr.astype(float))
+    if times.size > 1 and np.any(np.diff(times) < 0):
         raise ValueError("target spike times must be sorted")
+    return times, False
+
+
+def _spike_signal(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
+    """A `[T]` spike signal from a Trajectory, a bool raster `[T]`, or spike times (ms)."""
+    if isinstance(target, Trajectory):
+        sig = np.asarray(target.as_spike_signal(), dtype=float)
+        if sig.shape != (n_steps,):
+            raise ValueError(f"target Trajectory has {sig.shape[-1]} steps, current has {n_steps}")
+        return check_finite("target", sig)
+    arr, is_raster = _spike_array(target, n_steps)
+    if is_raster:
+        return arr.astype(float)
     if arr.size == 0:
         return np.zeros(n_steps)
     try:
@@ -142,24 +151,11 @@ def _spike_times_one(target, n_steps: int, dt: float, t0: float) -> np.ndarray:
                 "larger max_spikes"
             )
         times = np.asarray(target.spike_times(), dtype=float)
-    elif isinstance(target, Recording):
-        raise ValueError(
-            "a Recording target is a voltage trace (loss='trace_mse'); spike "
-            "losses take spike times in ms, a bool raster or a Trajectory"
-        )
     else:
-        arr = np.asarray(target)
-        if arr.dtype == bool:
-            if arr.shape != (n_steps,):
-                raise ValueError(
-                    f"target spike raster must have shape ({n_steps},), got {arr.shape}"
-                )
+        arr, is_raster = _spike_array(target, n_steps)
+        if is_raster:
             return t0 + dt * (np.flatnonzero(arr) + 1.0)
-        if arr.ndim != 1:
-            raise ValueError(f"target spike times must be a 1-D array (ms), got shape {arr.shape}")
-        times = check_finite("target", arr.astype(float))
-        if times.size > 1 and np.any(np.diff(times) < 0):
-            raise ValueError("target spike times must be sorted")
+        times = arr
     if times.size and (times.min() <= t0 or times.max() > t_end):
         raise ValueError(
             f"target spike times must lie in ({t0}, {t_end}] ms (the simulated window), got "
