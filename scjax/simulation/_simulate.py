@@ -220,35 +220,7 @@ def simulate_batch(
             )
         )
     (batch,) = found
-    if chunk_size is not None:
-        return simulate_chunked(
-            model,
-            current,
-            dt,
-            batch=batch,
-            chunk_size=chunk_size,
-            solver=solver,
-            y0=y0,
-            key=key,
-            t0=t0,
-            throw=throw,
-            surrogate=surrogate,
-            save_every=save_every,
-            check_step=check_step,
-            n_steps=n_steps,
-            spikes=spikes,
-            record=record,
-            max_spikes=max_spikes,
-            events=events,
-            loop=loop,
-        )
-    model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
-    return _simulate(
-        model,
-        current,
-        dt,
-        batch=batch,
-        model_axes=model_axes,
+    options = dict(
         solver=solver,
         y0=y0,
         key=key,
@@ -264,6 +236,10 @@ def simulate_batch(
         events=events,
         loop=loop,
     )
+    if chunk_size is not None:
+        return simulate_chunked(model, current, dt, batch=batch, chunk_size=chunk_size, **options)
+    model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
+    return _simulate(model, current, dt, batch=batch, model_axes=model_axes, **options)
 
 
 def _simulate(
