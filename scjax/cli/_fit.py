@@ -323,32 +323,9 @@ def load_data(path: pathlib.Path) -> dict:
     if not path.is_file():
         raise UsageError(f"data.file {str(path)!r} does not exist")
     if path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: np.asarray(f[k]) for k in f.files}
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as err:
-            raise UsageError(f"data.file {path.name}: not a readable .npz ({err})") from None
+        data = _read_npz(path)
     elif path.suffix == ".csv":
-        if not path.read_text(encoding="utf-8", errors="replace").strip():
-            raise UsageError(
-                f"data.file {path.name}: the csv is empty; it needs a header row "
-                "and data rows, e.g. 'current,v'"
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numpy warns on odd files: reported below
-            try:
-                table = np.genfromtxt(path, delimiter=",", names=True, comments="#", dtype=float)
-            except (ValueError, IndexError) as err:
-                raise UsageError(
-                    f"data.file {path.name}: malformed csv ({one_line(err)})"
-                ) from None
-        if table.dtype.names is None:
-            raise UsageError(
-                f"data.file {path.name}: the csv needs a header row and data rows, e.g. 'current,v'"
-            )
-        data = {
-            name: np.atleast_1d(np.asarray(table[name], dtype=float)) for name in table.dtype.names
-        }
+        data = _read_csv(path)
     else:
         raise UsageError(f"data.file must be .npz or .csv, got {path.name}")
     for name, arr in data.items():
@@ -360,6 +337,38 @@ def load_data(path: pathlib.Path) -> dict:
                 f"numeric array, got shape {arr.shape} of {arr.dtype}"
             )
     return data
+
+
+def _read_npz(path: pathlib.Path) -> dict:
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: np.asarray(f[k]) for k in f.files}
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as err:
+        raise UsageError(f"data.file {path.name}: not a readable .npz ({err})") from None
+
+
+def _read_csv(path: pathlib.Path) -> dict:
+    """The columns of a csv with a header row (`#` starts a comment), as float arrays."""
+    import numpy as np
+
+    if not path.read_text(encoding="utf-8", errors="replace").strip():
+        raise UsageError(
+            f"data.file {path.name}: the csv is empty; it needs a header row "
+            "and data rows, e.g. 'current,v'"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns on odd files: reported below
+        try:
+            table = np.genfromtxt(path, delimiter=",", names=True, comments="#", dtype=float)
+        except (ValueError, IndexError) as err:
+            raise UsageError(f"data.file {path.name}: malformed csv ({one_line(err)})") from None
+    if table.dtype.names is None:
+        raise UsageError(
+            f"data.file {path.name}: the csv needs a header row and data rows, e.g. 'current,v'"
+        )
+    return {name: np.atleast_1d(np.asarray(table[name], dtype=float)) for name in table.dtype.names}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,8 +388,6 @@ def align(data: dict, dt_config: float | None, file_name: str) -> FitData:
     """Check the arrays of a data file and align them (see the module docstring)."""
     import numpy as np
 
-    from scjax.fitting import Recording
-
     if "current" not in data:
         raise UsageError(
             f"data.file {file_name} must hold a 'current' array/column, got {sorted(data)}"
@@ -388,6 +395,21 @@ def align(data: dict, dt_config: float | None, file_name: str) -> FitData:
     current = np.asarray(data["current"], dtype=float)
     v = None if "v" not in data else np.asarray(data["v"], dtype=float)
     t = None if "t" not in data else np.asarray(data["t"], dtype=float)
+    dt, t0 = _time_step(data, dt_config, t, v, file_name)
+    voltage = None
+    if v is not None:
+        current, voltage = _voltage(current, v, t, dt, t0, file_name)
+    spike_times = None
+    if "spike_times" in data:
+        spike_times = np.asarray(data["spike_times"], dtype=float)
+    return FitData(current=current, dt=dt, t0=t0, voltage=voltage, spike_times=spike_times)
+
+
+def _time_step(data: dict, dt_config: float | None, t, v, file_name: str) -> tuple[float, float]:
+    """(dt, t0): the config's `data.dt`, else the .npz scalar `dt`; a time column `t` gives
+    both (and must agree with the dt given)."""
+    import numpy as np
+
     dt, t0 = dt_config, 0.0
     if "dt" in data and dt is None:
         if np.ndim(data["dt"]) != 0 or not np.issubdtype(np.asarray(data["dt"]).dtype, np.number):
@@ -418,35 +440,38 @@ def align(data: dict, dt_config: float | None, file_name: str) -> FitData:
         )
     if not (math.isfinite(dt) and dt > 0):
         raise UsageError(f"data.dt must be a positive finite number, got {dt!r}")
-    if v is not None:
-        if v.shape[0] == current.shape[0] + 1:
-            pass  # the initial state included
-        elif v.shape[0] == current.shape[0] and t is not None:
-            current = current[:-1]  # v[k] at t[k]: the last current sample has no response
-            if current.size == 0:
-                raise UsageError(f"data.file {file_name}: need >= 2 rows")
-        elif v.shape[0] == current.shape[0]:
-            raise UsageError(
-                f"data.file {file_name}: 'v' and 'current' both have {v.shape[0]} samples; "
-                "say how they align: add a time column 't' (v[k] at t[k], current over "
-                "[t[k], t[k] + dt)) or store v with one more sample (v at t0, ..., t0 + T·dt)"
-            )
-        else:
-            raise UsageError(
-                f"data.file {file_name}: 'v' must have {current.shape[0] + 1} "
-                f"samples for {current.shape[0]} current samples, got "
-                f"{v.shape[0]}"
-            )
-    voltage = None
-    if v is not None:
-        try:
-            voltage = Recording(t, v) if t is not None else Recording.sampled(v, dt, t_first=t0)
-        except ValueError as err:
-            raise UsageError(f"data.file {file_name}: {err}") from None
-    spike_times = None
-    if "spike_times" in data:
-        spike_times = np.asarray(data["spike_times"], dtype=float)
-    return FitData(current=current, dt=float(dt), t0=t0, voltage=voltage, spike_times=spike_times)
+    return float(dt), t0
+
+
+def _voltage(current, v, t, dt: float, t0: float, file_name: str):
+    """(current, the voltage as a `scjax.fitting.Recording`): `v` of T+1 samples starts at
+    t0 (the initial state included); with a time column, `v[k]` is at `t[k]` and the last
+    current sample, which has no response, is dropped."""
+    from scjax.fitting import Recording
+
+    if v.shape[0] == current.shape[0] + 1:
+        pass  # the initial state included
+    elif v.shape[0] == current.shape[0] and t is not None:
+        current = current[:-1]  # v[k] at t[k]: the last current sample has no response
+        if current.size == 0:
+            raise UsageError(f"data.file {file_name}: need >= 2 rows")
+    elif v.shape[0] == current.shape[0]:
+        raise UsageError(
+            f"data.file {file_name}: 'v' and 'current' both have {v.shape[0]} samples; "
+            "say how they align: add a time column 't' (v[k] at t[k], current over "
+            "[t[k], t[k] + dt)) or store v with one more sample (v at t0, ..., t0 + T·dt)"
+        )
+    else:
+        raise UsageError(
+            f"data.file {file_name}: 'v' must have {current.shape[0] + 1} "
+            f"samples for {current.shape[0]} current samples, got "
+            f"{v.shape[0]}"
+        )
+    try:
+        voltage = Recording(t, v) if t is not None else Recording.sampled(v, dt, t_first=t0)
+    except ValueError as err:
+        raise UsageError(f"data.file {file_name}: {err}") from None
+    return current, voltage
 
 
 def target_for(loss: str, data: FitData, threshold: float):
