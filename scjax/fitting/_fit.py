@@ -44,6 +44,9 @@ from ._result import FitFailedError, FitInterrupted, FitResult
 from ._targets import check_finite, prepare_spike_times, prepare_target
 from ._transforms import AbstractTransform
 
+#: `scjax.simulate`'s default `max_spikes` (the spike-time buffer of `spikes="times"`).
+_SIMULATE_MAX_SPIKES: int = 64
+
 
 def fit(
     model: AbstractNeuronModel,
@@ -171,31 +174,10 @@ def fit(
     check_finite_scalar("t0", t0)
     in_step = events_from_argument(events)
     surrogate = _resolve_surrogate(surrogate, in_step)
-    if max_spikes is not None:
-        if in_step is None:
-            raise ValueError(
-                f"max_spikes = {max_spikes!r} sizes the spike-time buffer of "
-                "events='in_step'; leave it None with events='end_of_step'"
-            )
-        if isinstance(max_spikes, bool) or not isinstance(max_spikes, int) or max_spikes < 1:
-            raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
-    if isinstance(current, AbstractStimulus):
-        # One neuron, T samples: the dense trace is small and the loss sees exactly the
-        # samples simulate would draw (a stochastic stimulus is one frozen realisation).
-        if n_steps is None:
-            raise ValueError(
-                f"n_steps is None: give the number of steps for a {type(current).__name__} stimulus"
-            )
-        if dt is None:
-            raise ValueError("dt is required with current")
-        current = sample_trace(current, n_steps, dt, t0, key=key)
+    _check_max_spikes(max_spikes, in_step)
+    current = _dense_current(current, n_steps, dt, t0, key)
     if current is None:
-        if in_step is not None:
-            raise ValueError(
-                "events='in_step' applies to the simulations fit runs; with current=None "
-                "the loss callable simulates by itself (pass events= to its simulate)"
-            )
-        loss_fn, simulation, dtype = _model_loss(loss), None, jnp.result_type(float)
+        loss_fn, simulation, dtype = _model_loss(loss, in_step), None, jnp.result_type(float)
     else:
         loss_fn, simulation, dtype = _simulation_loss(
             model,
@@ -238,7 +220,40 @@ def fit(
     return result()
 
 
-def _model_loss(loss) -> CallableLoss:
+def _check_max_spikes(max_spikes, in_step) -> None:
+    if max_spikes is None:
+        return
+    if in_step is None:
+        raise ValueError(
+            f"max_spikes = {max_spikes!r} sizes the spike-time buffer of "
+            "events='in_step'; leave it None with events='end_of_step'"
+        )
+    if isinstance(max_spikes, bool) or not isinstance(max_spikes, int) or max_spikes < 1:
+        raise ValueError(f"max_spikes must be a positive int, got {max_spikes!r}")
+
+
+def _dense_current(current, n_steps, dt, t0, key):
+    """`current`, a stimulus sampled: one neuron, T samples, so the dense trace is small and
+    the loss sees exactly the samples simulate would draw (a stochastic stimulus is one
+    frozen realisation)."""
+    if not isinstance(current, AbstractStimulus):
+        return current
+    if n_steps is None:
+        raise ValueError(
+            f"n_steps is None: give the number of steps for a {type(current).__name__} stimulus"
+        )
+    if dt is None:
+        raise ValueError("dt is required with current")
+    return sample_trace(current, n_steps, dt, t0, key=key)
+
+
+def _model_loss(loss, in_step) -> CallableLoss:
+    """The loss of a fit without simulations (current None): a callable of the model."""
+    if in_step is not None:
+        raise ValueError(
+            "events='in_step' applies to the simulations fit runs; with current=None "
+            "the loss callable simulates by itself (pass events= to its simulate)"
+        )
     if not callable(loss) or isinstance(loss, str):
         raise ValueError(
             "current is None: loss must then be a callable of the model, loss(model) -> scalar"
@@ -266,48 +281,20 @@ def _simulation_loss(
     simulations, after every check `simulate` makes."""
     if dt is None:
         raise ValueError("dt is required with current")
-    current_np = np.asarray(current)
-    if current_np.ndim not in (1, 2) or current_np.shape[-1] == 0:
-        raise ValueError(f"current must have shape [T] or [K, T], got {current_np.shape}")
-    if not np.issubdtype(current_np.dtype, np.floating):
-        current_np = current_np.astype(float)
-    check_finite("current", current_np)
+    current_np = _checked_current(current)
     dtype = jnp.asarray(current_np).dtype
-    n_steps = current_np.shape[-1]
-    _check_as_simulate(model, n_steps, dt, t0, dtype, solver, y0)
+    _check_as_simulate(model, current_np.shape[-1], dt, t0, dtype, solver, y0)
     check_events_for_model(in_step, model, surrogate)
     events = "end_of_step" if in_step is None else in_step
-    spikes, capacity = "raster", 64  # simulate's defaults
     if isinstance(loss, str):
-        if loss not in LOSS_NAMES:
-            raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
-        _check_loss_for_events(loss, in_step)
-        if loss == "fi_curve" and current_np.ndim != 2:
-            raise ValueError(
-                "loss='fi_curve' needs current of shape [K, T] (one sweep per "
-                "current amplitude, e.g. losses.step_currents(...))"
-            )
-        check_finite_scalar("tau", tau, positive=True)
-        if subthreshold is not None:
-            check_finite_scalar("subthreshold", subthreshold)
-        if in_step is not None and loss in IN_STEP_SPIKE_LOSSES:
-            times, mask, n_target = prepare_spike_times(target, current_np, float(dt), float(t0))
-            spikes, capacity = "times", _capacity(max_spikes, n_target)
-            loss_fn = LocatedSpikeLoss(loss, float(tau))
-            target_arr = (jnp.asarray(times, dtype), jnp.asarray(mask, dtype))
-        else:
-            if max_spikes is not None:
-                raise ValueError(
-                    f"max_spikes sizes the spike-time buffer of the spike-time losses; "
-                    f"loss={loss!r} does not use it (leave it None)"
-                )
-            target_np, v_grid = prepare_target(loss, target, current_np, float(dt), float(t0))
-            v_index = None if v_grid is None else jnp.arange(*v_grid)
-            loss_fn = TrajectoryLoss(loss, float(dt), float(tau), subthreshold, v_index)
-            target_arr = jnp.asarray(target_np, dtype)
+        loss_fn, target_arr, spikes, capacity = _named_loss(
+            loss, target, current_np, float(dt), float(t0), tau, subthreshold, in_step, max_spikes
+        )
+        target_arr = jax.tree.map(lambda x: jnp.asarray(x, dtype), target_arr)
     elif callable(loss):
         loss_fn, target_arr = CallableLoss(loss), target
-        if in_step is not None:
+        spikes, capacity = "raster", _SIMULATE_MAX_SPIKES
+        if in_step is not None:  # the callable gets the located spike times
             spikes = "times"
             capacity = capacity if max_spikes is None else max_spikes
     else:
@@ -325,6 +312,45 @@ def _simulation_loss(
         capacity,
     )
     return loss_fn, simulation, dtype
+
+
+def _checked_current(current) -> np.ndarray:
+    """A `[T]` or `[K, T]` current as a finite float NumPy array."""
+    current_np = np.asarray(current)
+    if current_np.ndim not in (1, 2) or current_np.shape[-1] == 0:
+        raise ValueError(f"current must have shape [T] or [K, T], got {current_np.shape}")
+    if not np.issubdtype(current_np.dtype, np.floating):
+        current_np = current_np.astype(float)
+    return check_finite("current", current_np)
+
+
+def _named_loss(loss, target, current, dt, t0, tau, subthreshold, in_step, max_spikes):
+    """(loss of a trajectory, its prepared target (NumPy), simulate's `spikes` and
+    `max_spikes`) for a loss given by name."""
+    if loss not in LOSS_NAMES:
+        raise ValueError(f"loss must be one of {LOSS_NAMES} or a callable, got {loss!r}")
+    _check_loss_for_events(loss, in_step)
+    if loss == "fi_curve" and current.ndim != 2:
+        raise ValueError(
+            "loss='fi_curve' needs current of shape [K, T] (one sweep per "
+            "current amplitude, e.g. losses.step_currents(...))"
+        )
+    check_finite_scalar("tau", tau, positive=True)
+    if subthreshold is not None:
+        check_finite_scalar("subthreshold", subthreshold)
+    if in_step is not None and loss in IN_STEP_SPIKE_LOSSES:
+        times, mask, n_target = prepare_spike_times(target, current, dt, t0)
+        located = LocatedSpikeLoss(loss, float(tau))
+        return located, (times, mask), "times", _capacity(max_spikes, n_target)
+    if max_spikes is not None:
+        raise ValueError(
+            f"max_spikes sizes the spike-time buffer of the spike-time losses; "
+            f"loss={loss!r} does not use it (leave it None)"
+        )
+    target_np, v_grid = prepare_target(loss, target, current, dt, t0)
+    v_index = None if v_grid is None else jnp.arange(*v_grid)
+    trajectory_loss = TrajectoryLoss(loss, dt, float(tau), subthreshold, v_index)
+    return trajectory_loss, target_np, "raster", _SIMULATE_MAX_SPIKES
 
 
 def _resolve_surrogate(surrogate, in_step):
