@@ -341,28 +341,13 @@ def solve(
     # Breakpoints: where the trace changes value (integration restarts there).
     breaks = ([] if jump_ts is None else [t for t in jump_ts if t0 < t < t1]) + [t1]
     f_model = vector_field(model)
-    evals = [0]
-
-    def f(t, y, i):
-        evals[0] += 1
-        if evals[0] > _EVALS_PER_STEP * max_steps:
-            raise _Failed(RESULTS.solve_failed)
-        try:
-            dy = f_model(t, y, i)
-        except (OverflowError, ZeroDivisionError, ValueError) as e:
-            raise _Failed(RESULTS.solve_failed) from e
-        if not np.all(np.isfinite(dy)):
-            raise _Failed(RESULTS.solve_failed)
-        return dy
-
+    f = _budgeted(f_model, _EVALS_PER_STEP * max_steps)
     idx = model.spike_index
     thr = float(np.asarray(model.spike_threshold()))
     resetting = isinstance(model, _m.AbstractResettingModel)
     crossing = isinstance(model, _m.AbstractCrossingModel)
     reset = _reset(model) if resetting else None
-    y = np.asarray(model.initial_state() if y0 is None else y0, float).copy()
-    if y.shape != (model.n_state,) or not np.all(np.isfinite(y)):
-        raise ValueError(f"y0 must be finite with shape ({model.n_state},), got {y0!r}")
+    y = _initial_state(model, y0)
     ys = np.full((n + 1, y.size), np.nan)
     ys[0] = y
     spikes: list[float] = []
@@ -373,11 +358,7 @@ def solve(
         k = min(max(int(math.floor((t - t0) / cdt + 1e-12)), 0), trace.size - 1)
         return trace[k]
 
-    def event(t, y, i):
-        return y[idx] - thr
-
-    event.direction = 1.0
-    event.terminal = resetting
+    event = _threshold_event(idx, thr, resetting, crossing)
     t = t0
     try:
         for t_break in breaks:
@@ -392,34 +373,18 @@ def solve(
                     atol=atol,
                     dense_output=True,
                     args=(i_now,),
-                    events=event if (resetting or crossing) else None,
+                    events=event,
                 )
                 n_steps += sol.t.size - 1
-                t_seg, y_end, spiked = float(sol.t[-1]), sol.y[:, -1], False
-                if sol.status == -1:
-                    t_seg, y_end = _stalled_upstroke(sol, f_model, i_now, idx, thr, resetting)
-                    spiked = True
-                elif resetting and sol.status == 1:
-                    t_seg, y_end, spiked = float(sol.t_events[0][0]), sol.y_events[0][0], True
-                sel = (grid >= t) & (grid <= t_seg)
-                if sol.t.size < 2 and not spiked:
-                    # no step was taken (e.g. a current so large the first step fails):
-                    # there is no dense output to sample, and no progress to make
-                    raise _Failed(RESULTS.solve_failed)
-                if sel.any():
-                    if sol.t.size < 2:  # spiked at once: the state held until the reset
-                        ys[sel] = y_end
-                    else:
-                        ys[sel] = sol.sol(np.minimum(grid[sel], float(sol.t[-1]))).T
+                t_seg, y_end, spiked = _segment_end(sol, f_model, i_now, idx, thr, resetting)
+                _sample_segment(ys, grid, t, t_seg, sol, y_end)
                 if crossing:
                     spikes.extend(float(s) for s in sol.t_events[0])
                 if spiked:
                     assert reset is not None  # only a resetting model spikes here
                     spikes.append(t_seg)
                     y = reset(y_end)
-                    k = int(np.searchsorted(grid, t_seg, side="left"))
-                    if k <= n and grid[k] == t_seg:
-                        ys[k] = y
+                    _sample_reset(ys, grid, t_seg, y)
                 else:
                     y = y_end
                 t = t_seg
@@ -442,6 +407,81 @@ def solve(
             f"(max_spikes = {max_spikes}, max_steps = {max_steps})"
         )
     return out
+
+
+def _threshold_event(idx: int, thr: float, resetting: bool, crossing: bool):
+    """The `solve_ivp` event of an upward threshold crossing (terminal for a resetting
+    model: the solve restarts after the reset), or None for a model without spikes."""
+    if not (resetting or crossing):
+        return None
+
+    def event(t, y, i):
+        return y[idx] - thr
+
+    event.direction = 1.0
+    event.terminal = resetting
+    return event
+
+
+def _initial_state(model, y0) -> np.ndarray:
+    y = np.asarray(model.initial_state() if y0 is None else y0, float).copy()
+    if y.shape != (model.n_state,) or not np.all(np.isfinite(y)):
+        raise ValueError(f"y0 must be finite with shape ({model.n_state},), got {y0!r}")
+    return y
+
+
+def _sample_reset(ys, grid, t_spike: float, y_reset) -> None:
+    """A spike exactly on a save time: the sample there is the state after the reset."""
+    k = int(np.searchsorted(grid, t_spike, side="left"))
+    if k < grid.size and grid[k] == t_spike:
+        ys[k] = y_reset
+
+
+def _budgeted(f_model, max_evals: int):
+    """`f_model` stopping the solve (`_Failed`) past `max_evals` evaluations, on a float error
+    or a non-finite derivative."""
+    evals = 0
+
+    def f(t, y, i):
+        nonlocal evals
+        evals += 1
+        if evals > max_evals:
+            raise _Failed(RESULTS.solve_failed)
+        try:
+            dy = f_model(t, y, i)
+        except (OverflowError, ZeroDivisionError, ValueError) as e:
+            raise _Failed(RESULTS.solve_failed) from e
+        if not np.all(np.isfinite(dy)):
+            raise _Failed(RESULTS.solve_failed)
+        return dy
+
+    return f
+
+
+def _segment_end(sol, f_model, i_now, idx, thr, resetting) -> tuple[float, np.ndarray, bool]:
+    """Where a `solve_ivp` segment ended: (time, state, whether a threshold crossing of a
+    resetting model stopped it)."""
+    if sol.status == -1:
+        t_seg, y_end = _stalled_upstroke(sol, f_model, i_now, idx, thr, resetting)
+        return t_seg, y_end, True
+    if resetting and sol.status == 1:
+        return float(sol.t_events[0][0]), sol.y_events[0][0], True
+    if sol.t.size < 2:
+        # no step was taken (e.g. a current so large the first step fails): there is no
+        # dense output to sample, and no progress to make
+        raise _Failed(RESULTS.solve_failed)
+    return float(sol.t[-1]), sol.y[:, -1], False
+
+
+def _sample_segment(ys, grid, t, t_seg, sol, y_end) -> None:
+    """Write the save-grid samples in [t, t_seg] of a segment into `ys`."""
+    sel = (grid >= t) & (grid <= t_seg)
+    if not sel.any():
+        return
+    if sol.t.size < 2:  # spiked at once: the state held until the reset
+        ys[sel] = y_end
+    else:
+        ys[sel] = sol.sol(np.minimum(grid[sel], float(sol.t[-1]))).T
 
 
 def _stalled_upstroke(sol, f, i_now, idx, thr, resetting):
