@@ -106,11 +106,11 @@ def _corrupt(path, detail: str) -> str:
     return f"corrupt-shared-library: {path}: {detail} ({REBUILD})"
 
 
-def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
-    head = f.read(64)
+def _elf_ident_problem(head: bytes, path: pathlib.Path, size: int) -> str | None:
+    """The ELF identification (magic, word size, byte order) against this machine's."""
     if head[:4] != _ELF_MAGIC:
         return _corrupt(path, f"not an ELF file ({size} bytes, starting {head[:8]!r})")
-    host_class, host_data, host_machine = _host_elf()
+    host_class, host_data, _ = _host_elf()
     if len(head) < 16 or head[4] not in (1, 2) or head[5] not in (1, 2):
         return _corrupt(path, f"invalid ELF identification {head[:16]!r}")
     bits = {1: 32, 2: 64}
@@ -125,6 +125,14 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
             f"wrong-architecture: {path}: a {order[head[5]]}-endian library, this machine "
             f"is {sys.byteorder}-endian (rebuild on this machine: make native)"
         )
+    return None
+
+
+def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
+    head = f.read(64)
+    problem = _elf_ident_problem(head, path, size)
+    if problem is not None:
+        return problem
     is64 = head[4] == 2
     end = "<" if head[5] == 1 else ">"
     header_size = 64 if is64 else 52
@@ -136,6 +144,7 @@ def _elf_header_problem(f, path: pathlib.Path, size: int) -> str | None:
     e_phentsize, e_phnum, e_shentsize, e_shnum = fields[8], fields[9], fields[10], fields[11]
     if e_type != _ET_DYN:
         return _corrupt(path, f"not a shared object (ELF type {e_type})")
+    host_machine = _host_elf()[2]
     if host_machine is not None and e_machine != host_machine:
         built = _MACHINE_NAMES.get(e_machine, f"ELF machine {e_machine}")
         return (
@@ -286,15 +295,7 @@ def _run_probe(
             hung = True
             proc.kill()
             stdout, stderr = proc.communicate()
-        started, any_started = None, False
-        # the tag keeps apart anything a library itself prints while it loads
-        for line in stdout.splitlines():
-            if line.startswith("scjax-probe start "):
-                started, any_started = int(line.split()[2]), True
-            elif line.startswith("scjax-probe {"):
-                result = json.loads(line.removeprefix("scjax-probe "))
-                out[todo[result["i"]]] = _interpret(todo[result["i"]], result, abi_version)
-                started = None
+        started, any_started = _read_probe_output(stdout, todo, abi_version, out)
         if not hung and proc.returncode == 0:
             return out
         if started is None:
@@ -312,6 +313,23 @@ def _run_probe(
         out[culprit] = _failure(culprit, proc.returncode, hung, stderr)
         todo = todo[started + 1 :]
     return out
+
+
+def _read_probe_output(
+    stdout: str, todo: list[pathlib.Path], abi_version: int, out: dict[pathlib.Path, Status]
+) -> tuple[int | None, bool]:
+    """Record in `out` the status of each library the probe finished; returns (the index of
+    the library it was loading when it stopped, or None; whether it started any)."""
+    started, any_started = None, False
+    # the tag keeps apart anything a library itself prints while it loads
+    for line in stdout.splitlines():
+        if line.startswith("scjax-probe start "):
+            started, any_started = int(line.split()[2]), True
+        elif line.startswith("scjax-probe {"):
+            result = json.loads(line.removeprefix("scjax-probe "))
+            out[todo[result["i"]]] = _interpret(todo[result["i"]], result, abi_version)
+            started = None
+    return started, any_started
 
 
 def _interpret(path: pathlib.Path, result: dict, abi_version: int) -> Status:
