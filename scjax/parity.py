@@ -264,14 +264,8 @@ def run_parity(
     # jax.config's options are attributes set at run time, unknown to a type checker.
     if not jax.config.jax_enable_x64:  # pyright: ignore[reportAttributeAccessIssue]
         raise ValueError("parity needs float64: call jax.config.update('jax_enable_x64', True)")
-    models = list(CASES) if models is None else list(models)
-    for m in models:
-        if m not in CASES:
-            raise ValueError(f"models must be among {tuple(CASES)}, got {m!r}")
-    backends = list(BACKENDS) if backends is None else list(backends)
-    for b in backends:
-        if b not in BACKENDS:
-            raise ValueError(f"backends must be among {tuple(BACKENDS)}, got {b!r}")
+    models = _chosen("models", models, CASES)
+    backends = _chosen("backends", backends, BACKENDS)
     if n_random < 0:
         raise ValueError(f"n_random must be >= 0, got {n_random}")
     if n_steps < 1:
@@ -306,41 +300,13 @@ def run_parity(
                         n_steps=n_steps,
                         jax_seconds=ref_seconds,
                     )
-                    if status[name] is not True:
-                        row.update(available=False, reason=str(status[name]), passed=None)
-                        rows.append(row)
-                        continue
-                    backend = BACKENDS[name]
-                    start = time.perf_counter()
-                    try:
-                        if backend.supports_adaptive:  # one exact solution for every integrator
-                            key = (name, model_name, label)
-                            if key not in exact:
-                                exact[key] = backend.simulate(model, current, case.dt, y0=y0)
-                            tr = exact[key]
-                        else:
-                            tr = backend.simulate(
-                                model, current, case.dt, integrator=integrator, y0=y0
-                            )
-                    except NotImplementedError as e:
-                        row.update(available=False, reason=f"unsupported ({e})", passed=None)
-                        rows.append(row)
-                        continue
-                    row["seconds"] = time.perf_counter() - start
-                    if backend.supports_adaptive:
-                        row.update(
-                            available=True,
-                            rule="spike_rate",
-                            **compare_spike_rate(ref, tr, model_name=model_name),
-                        )
-                    else:
-                        row.update(
-                            available=True,
-                            rtol=NATIVE_RTOL,
-                            **compare(ref, tr, rtol=NATIVE_RTOL, model_name=model_name),
-                        )
+                    exact_key = (name, model_name, label)
+                    run = (model, current, case.dt, integrator, y0)
+                    row.update(
+                        _check_backend(BACKENDS[name], status[name], ref, run, exact_key, exact)
+                    )
                     rows.append(row)
-                    if log is not None:
+                    if log is not None and row["available"]:
                         log(_format_row(row))
     checked = [r for r in rows if r.get("available")]
     return dict(
@@ -359,6 +325,44 @@ def run_parity(
             platform=platform.platform(), python=sys.version.split()[0], jax=jax.__version__
         ),
     )
+
+
+def _chosen(what: str, names, known) -> list:
+    """The names of `known` that `names` selects (all when None), checked."""
+    chosen = list(known) if names is None else list(names)
+    for name in chosen:
+        if name not in known:
+            raise ValueError(f"{what} must be among {tuple(known)}, got {name!r}")
+    return chosen
+
+
+def _check_backend(backend, status, ref, run, exact_key, exact: dict) -> dict[str, Any]:
+    """A report row's outcome for one backend on `run = (model, current, dt, integrator,
+    y0)` against the JAX trajectory `ref`: unavailable, unsupported, or the comparison. An
+    adaptive backend's solution does not depend on the integrator: it is computed once per
+    parameter set (`exact[exact_key]`) and compared with every integrator's."""
+    if status is not True:
+        return dict(available=False, reason=str(status), passed=None)
+    model, current, dt, integrator, y0 = run
+    model_name = exact_key[1]
+    start = time.perf_counter()
+    try:
+        if backend.supports_adaptive:
+            if exact_key not in exact:
+                exact[exact_key] = backend.simulate(model, current, dt, y0=y0)
+            tr = exact[exact_key]
+        else:
+            tr = backend.simulate(model, current, dt, integrator=integrator, y0=y0)
+    except NotImplementedError as e:
+        return dict(available=False, reason=f"unsupported ({e})", passed=None)
+    seconds = time.perf_counter() - start
+    if backend.supports_adaptive:
+        compared = dict(rule="spike_rate", **compare_spike_rate(ref, tr, model_name=model_name))
+    else:
+        compared = dict(
+            rtol=NATIVE_RTOL, **compare(ref, tr, rtol=NATIVE_RTOL, model_name=model_name)
+        )
+    return dict(seconds=seconds, available=True, **compared)
 
 
 def _format_row(r: dict) -> str:
