@@ -50,6 +50,20 @@ class RosenbrockTableau:
     b_error_f: np.ndarray | None = None  # [s]; None: no explicit part in the error estimate
 
     def __post_init__(self):
+        self._check_shapes()
+        gamma_mat = np.linalg.inv(np.eye(self.num_stages) / self.gamma - self.c_mat)
+        alpha = self.a @ gamma_mat
+        for name, got, want in (
+            ("c", self.c, alpha.sum(axis=1)),
+            ("d", self.d, gamma_mat.sum(axis=1)),
+        ):
+            if not np.allclose(got, want, rtol=0.0, atol=_ORDER_ATOL):
+                raise ValueError(f"{name} = {got} is inconsistent with a, c_mat: expected {want}")
+        self._check_order_conditions(gamma_mat, alpha)
+
+    def _check_shapes(self) -> None:
+        """γ > 0, the stage matrices strictly lower triangular, one weight per stage, and a
+        non-zero error estimate."""
         s = self.c.shape[0]
         if not (math.isfinite(self.gamma) and self.gamma > 0):
             raise ValueError(f"gamma must be finite and > 0 (W = I/(γh) − J); got {self.gamma}")
@@ -65,14 +79,11 @@ class RosenbrockTableau:
             raise ValueError("b_error is all zero: the method would have no error estimate")
         if self.b_error_f is not None and not np.any(self.b_error_f != 0.0):
             raise ValueError("b_error_f is all zero: pass None (no explicit embedded part)")
-        gamma_mat = np.linalg.inv(np.eye(s) / self.gamma - self.c_mat)
-        alpha = self.a @ gamma_mat
-        for name, got, want in (
-            ("c", self.c, alpha.sum(axis=1)),
-            ("d", self.d, gamma_mat.sum(axis=1)),
-        ):
-            if not np.allclose(got, want, rtol=0.0, atol=_ORDER_ATOL):
-                raise ValueError(f"{name} = {got} is inconsistent with a, c_mat: expected {want}")
+
+    def _check_order_conditions(self, gamma_mat, alpha) -> None:
+        """The B-series conditions of every tree up to the claimed orders (of the solution
+        and of the embedded method)."""
+        s = self.num_stages
         b = self.b_sol @ gamma_mat
         b_hat = (self.b_sol - self.b_error) @ gamma_mat
         b_hat_f = np.zeros(s) if self.b_error_f is None else -self.b_error_f
