@@ -25,36 +25,44 @@ def check_train(name: str, times, counts) -> tuple[jax.Array, jax.Array]:
         if not np.issubdtype(t.dtype, np.number):
             raise ValueError(f"{name} must be a real array of spike times, got dtype {t.dtype}")
     if is_concrete(counts):
-        c = np.asarray(counts)
-        if not np.issubdtype(c.dtype, np.integer):
-            if not np.all(np.mod(c, 1) == 0):
-                raise ValueError(f"counts of {name} must be integers, got {c}")
-        if np.any(c < 0):
-            raise ValueError(f"counts of {name} must be >= 0, got {c}")
-        if is_concrete(times) and np.any(c > np.shape(times)[-1]):
-            raise ValueError(
-                f"counts of {name} exceed its padded length {np.shape(times)[-1]}: {c}"
-            )
+        _check_counts(name, counts, np.shape(times)[-1] if is_concrete(times) else None)
     if is_concrete(times) and is_concrete(counts):
-        t = np.asarray(times, dtype=float)
-        c = np.broadcast_to(np.asarray(counts), t.shape[:-1])
-        valid = np.arange(t.shape[-1]) < c[..., None]
-        if not np.all(np.isfinite(t[valid])):
-            raise ValueError(f"{name} must be finite where valid (within counts)")
-        # inf − inf in the padding would warn; the padding's differences are not checked.
-        t = np.where(valid, t, 0.0)
-        pair_valid = valid[..., 1:]
-        unsorted = (np.diff(t, axis=-1) < 0) & pair_valid
-        if np.any(unsorted):
-            bad = np.argwhere(unsorted)[0]
-            raise ValueError(
-                f"{name} must be sorted (non-decreasing) within counts; unsorted at index "
-                f"{tuple(int(b) for b in bad[:-1])} position {int(bad[-1]) + 1}"
-            )
+        _check_valid_times(name, times, counts)
     times = jnp.asarray(times)
     if not jnp.issubdtype(times.dtype, jnp.floating):
         times = times.astype(jnp.result_type(float))
     return times, jnp.asarray(counts)
+
+
+def _check_counts(name: str, counts, padded_length: int | None) -> None:
+    """Whole, non-negative counts, at most the padded length (when known)."""
+    c = np.asarray(counts)
+    if not np.issubdtype(c.dtype, np.integer):
+        if not np.all(np.mod(c, 1) == 0):
+            raise ValueError(f"counts of {name} must be integers, got {c}")
+    if np.any(c < 0):
+        raise ValueError(f"counts of {name} must be >= 0, got {c}")
+    if padded_length is not None and np.any(c > padded_length):
+        raise ValueError(f"counts of {name} exceed its padded length {padded_length}: {c}")
+
+
+def _check_valid_times(name: str, times, counts) -> None:
+    """The valid entries (within counts) finite and sorted (non-decreasing)."""
+    t = np.asarray(times, dtype=float)
+    c = np.broadcast_to(np.asarray(counts), t.shape[:-1])
+    valid = np.arange(t.shape[-1]) < c[..., None]
+    if not np.all(np.isfinite(t[valid])):
+        raise ValueError(f"{name} must be finite where valid (within counts)")
+    # inf − inf in the padding would warn; the padding's differences are not checked.
+    t = np.where(valid, t, 0.0)
+    pair_valid = valid[..., 1:]
+    unsorted = (np.diff(t, axis=-1) < 0) & pair_valid
+    if np.any(unsorted):
+        bad = np.argwhere(unsorted)[0]
+        raise ValueError(
+            f"{name} must be sorted (non-decreasing) within counts; unsorted at index "
+            f"{tuple(int(b) for b in bad[:-1])} position {int(bad[-1]) + 1}"
+        )
 
 
 def valid_mask(times, counts):
