@@ -62,6 +62,11 @@ def debug_requested(flag: bool = False) -> bool:
     return flag or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
+def _traceback_on_request(debug: bool) -> None:
+    if debug_requested(debug):
+        traceback.print_exc()
+
+
 def run_guarded(prog: str, command: Callable[[], int], *, debug: bool = False) -> int:
     """Run `command()` under the error contract above; returns the exit status."""
     import equinox as eqx
@@ -78,15 +83,13 @@ def run_guarded(prog: str, command: Callable[[], int], *, debug: bool = False) -
     except (ValueError, OSError) as err:
         # The library's contract: bad input raises ValueError naming the argument. OSError:
         # a file that cannot be read or written. Both are fixed by the user, not the code.
-        if debug_requested(debug):
-            traceback.print_exc()
+        _traceback_on_request(debug)
         report("error", err)
         return EXIT_USAGE
     except eqx.EquinoxRuntimeError as err:
         # A run-time check (`eqx.error_if`) of a compiled run tripped: its first line names
         # the condition; the rest is equinox's generic advice.
-        if debug_requested(debug):
-            traceback.print_exc()
+        _traceback_on_request(debug)
         first = next((s for s in str(err).splitlines() if s.strip()), type(err).__name__)
         print(f"{prog}: error: {first.strip()}", file=sys.stderr)
         return EXIT_USAGE
