@@ -98,18 +98,13 @@ def simulate_chunked(
     if is_stimulus and current.is_stochastic and key is not None:
         keys = jax.random.split(key, batch)  # B keys: small
 
-    def rows(tree, axes, index):
-        return jax.tree.map(
-            lambda a, x: x if a is None else x[index], axes, tree, is_leaf=lambda a: a is None
-        )
-
     def run(start):
         index = np.minimum(np.arange(start, start + width), batch - 1)
-        drive = rows(current, stimulus_axes, index)
+        drive = _rows(current, stimulus_axes, index)
         if keys is not None:
             drive = _PerNeuronKeys(drive, keys[index])
         chunk_model, drive, chunk_y0 = shard_batch(
-            (rows(model, model_axes, index), drive, None if y0 is None else y0[index])
+            (_rows(model, model_axes, index), drive, None if y0 is None else y0[index])
         )
         return simulate_batch(chunk_model, drive, dt, key=key, y0=chunk_y0, **kwargs)
 
@@ -132,6 +127,13 @@ def simulate_chunked(
         bar.update()
         bar.close()
     return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)
+
+
+def _rows(tree, axes, index):
+    """The neurons `index` of a batched pytree (leaves whose axis is None are shared)."""
+    return jax.tree.map(
+        lambda a, x: x if a is None else x[index], axes, tree, is_leaf=lambda a: a is None
+    )
 
 
 def _fetch(trajectory: Trajectory, n_real: int) -> Trajectory:
