@@ -285,54 +285,12 @@ def _simulate(
     check_solver_for_models(solver, dt, _sample_neurons(model, model_axes, batch), check_step)
     check_y0(y0, (batch, model.n_state) if batched else (model.n_state,), model)
 
-    # The raw field: a Python or NumPy number stays concrete even under an outer jit.
-    noise_std = model.noise_std
-    has_model_noise = not is_concrete(noise_std) or bool(np.any(np.asarray(noise_std) != 0))
     if is_stimulus:
-        if not is_concrete(noise_std):
-            model = eqx.tree_at(
-                lambda m: m.noise_std,
-                model,
-                eqx.error_if(
-                    jnp.asarray(model.noise_std),
-                    jnp.any(noise_std != 0),
-                    "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise",
-                ),
-            )
-        elif has_model_noise:
-            raise ValueError(
-                "model.noise_std > 0 needs a current array; with a stimulus "
-                "object add scjax.stimulus.WhiteNoise to the stimulus instead"
-            )
-        # isinstance again (is_stimulus holds it): narrows `current` for a type checker.
-        if isinstance(current, AbstractStimulus) and current.is_stochastic and key is None:
-            raise ValueError(
-                f"key is None but the stimulus {type(current).__name__} is "
-                "stochastic: pass key=jax.random.key(seed)"
-            )
-        drive = jax.tree.map(
-            lambda p: (
-                jnp.asarray(p, dtype) if jnp.issubdtype(jnp.result_type(p), jnp.floating) else p
-            ),
-            current,
-        )
-        stimulus_axes = drive.batch_axes()
-        loop_key = key
+        model, drive = _stimulus_drive(model, current, key, dtype)
+        stimulus_axes, loop_key = drive.batch_axes(), key
     else:
-        drive = jnp.asarray(current, dtype)
-        stimulus_axes = None
-        loop_key = None
-        if key is None:
-            if has_model_noise and is_concrete(noise_std):
-                raise ValueError(
-                    f"key is None but model.noise_std = {np.asarray(noise_std).tolist()}: pass "
-                    "key=jax.random.key(seed) to draw the current noise reproducibly"
-                )
-        else:
-            shape = (batch, n_steps) if batched else (n_steps,)
-            noise = jax.random.normal(key, shape, dtype)
-            std = jnp.reshape(jnp.asarray(noise_std), (-1, 1)) if batched else noise_std
-            drive = drive + std * noise
+        drive = _dense_drive(current, model.noise_std, key, batch, n_steps, dtype)
+        stimulus_axes, loop_key = None, None
 
     if y0 is None:
         if batched:
@@ -342,22 +300,10 @@ def _simulate(
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     dt, y0, t0 = (jnp.asarray(x, dtype) for x in (dt, y0, t0))
-    if loop != "xla":
-        pallas_args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes)
-        options = loop if isinstance(loop, PallasLoop) else PallasLoop()
-        refusal = pallas_refusal(*pallas_args, surrogate=surrogate, events=events, options=options)
-        if loop == "auto":
-            use_pallas = (
-                refusal is None
-                and jax.default_backend() == "gpu"
-                and pallas_lowers((*pallas_args, options))
-            )
-        elif refusal is not None:
-            raise ValueError(refusal)
-        else:
-            use_pallas = True
-        if use_pallas:
-            return run_pallas_loop(*pallas_args, options)
+    pallas_args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes)
+    pallas = _pallas_options(loop, pallas_args, surrogate, events)
+    if pallas is not None:
+        return run_pallas_loop(*pallas_args, pallas)
     return run_loop(
         model,
         solver,
@@ -374,6 +320,77 @@ def _simulate(
         stimulus_axes,
         events,
     )
+
+
+def _stimulus_drive(model, stimulus, key, dtype):
+    """(model, the stimulus with its float parameters in `dtype`): a stimulus draws its own
+    noise, so a model's `noise_std` must be 0 (checked at run time when traced)."""
+    # The raw field: a Python or NumPy number stays concrete even under an outer jit.
+    noise_std = model.noise_std
+    if not is_concrete(noise_std):
+        model = eqx.tree_at(
+            lambda m: m.noise_std,
+            model,
+            eqx.error_if(
+                jnp.asarray(model.noise_std),
+                jnp.any(noise_std != 0),
+                "model.noise_std > 0 needs a current array; add scjax.stimulus.WhiteNoise",
+            ),
+        )
+    elif np.any(np.asarray(noise_std) != 0):
+        raise ValueError(
+            "model.noise_std > 0 needs a current array; with a stimulus "
+            "object add scjax.stimulus.WhiteNoise to the stimulus instead"
+        )
+    if stimulus.is_stochastic and key is None:
+        raise ValueError(
+            f"key is None but the stimulus {type(stimulus).__name__} is "
+            "stochastic: pass key=jax.random.key(seed)"
+        )
+    drive = jax.tree.map(
+        lambda p: jnp.asarray(p, dtype) if jnp.issubdtype(jnp.result_type(p), jnp.floating) else p,
+        stimulus,
+    )
+    return model, drive
+
+
+def _dense_drive(current, noise_std, key, batch, n_steps: int, dtype):
+    """The current array in `dtype`, plus the model's current noise `noise_std`·N(0, 1) per
+    sample drawn with `key` (`[B, T]` for a batch)."""
+    drive = jnp.asarray(current, dtype)
+    if key is None:
+        # noise_std is the raw field: a Python or NumPy number stays concrete under a jit.
+        if is_concrete(noise_std) and bool(np.any(np.asarray(noise_std) != 0)):
+            raise ValueError(
+                f"key is None but model.noise_std = {np.asarray(noise_std).tolist()}: pass "
+                "key=jax.random.key(seed) to draw the current noise reproducibly"
+            )
+        return drive
+    batched = batch is not None
+    shape = (batch, n_steps) if batched else (n_steps,)
+    noise = jax.random.normal(key, shape, dtype)
+    std = jnp.reshape(jnp.asarray(noise_std), (-1, 1)) if batched else noise_std
+    return drive + std * noise
+
+
+def _pallas_options(loop, pallas_args, surrogate, events) -> PallasLoop | None:
+    """The options of the Pallas kernel when the run takes it, else None (the XLA scan):
+    `loop="pallas"` (or a `PallasLoop`) takes it or raises why it cannot; `"auto"` takes it
+    when nothing refuses it, the backend is a GPU and the kernel lowers."""
+    if loop == "xla":
+        return None
+    options = loop if isinstance(loop, PallasLoop) else PallasLoop()
+    refusal = pallas_refusal(*pallas_args, surrogate=surrogate, events=events, options=options)
+    if loop == "auto":
+        takes_it = (
+            refusal is None
+            and jax.default_backend() == "gpu"
+            and pallas_lowers((*pallas_args, options))
+        )
+        return options if takes_it else None
+    if refusal is not None:
+        raise ValueError(refusal)
+    return options
 
 
 def _stimulus_dtype(stimulus):
