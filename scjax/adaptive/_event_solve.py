@@ -73,6 +73,34 @@ class _CurrentTerm(diffrax.AbstractTerm):
         return vf * control
 
 
+def _threshold_event(model, kind: str, y0, max_spikes: int, dtype):
+    """(the diffrax event of a threshold crossing or None, the initial crossing direction,
+    the most events the solve may stop at) for a model of `kind`."""
+    i_spk = model.spike_index
+    threshold = model.spike_threshold()
+    if kind == "plain":
+        return None, jnp.ones((), dtype), 0
+
+    def cond_fn(t, y, args, **kwargs):
+        # sign = +1: look for an upward crossing; −1: for a downward one (crossing models
+        # alternate, so restarting exactly at a crossing can never re-trigger it).
+        # Only the sign matters, to the event test and to bisection alike; the scale
+        # makes the root finder's |value| < atol test vacuous, so it stops on the time
+        # bracket alone (|upper − lower| < 1e-10 + 1e-12·t ms). A |v − v_th| test could
+        # never pass on the near-vertical upstrokes of AdEx and Izhikevich (dv/dt up to
+        # 1e12 mV/ms), and dividing by |dv/dt| instead would cost an f evaluation per step.
+        _, sign = args
+        return sign * (y[i_spk] - threshold) * _EVENT_SCALE
+
+    event = diffrax.Event(
+        cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10), direction=True
+    )
+    if kind == "cross":
+        sign0 = jnp.where(y0[i_spk] >= threshold, -1.0, 1.0).astype(dtype)
+        return event, sign0, 2 * max_spikes + 1
+    return event, jnp.ones((), dtype), max_spikes
+
+
 def event_solve(
     dyn_model,
     static_model,
@@ -119,34 +147,7 @@ def event_solve(
         t_next, _ = controller.init(term, t, t_end_all, y, None, args, solver.func, error_order)
         return t_next - t
 
-    i_spk = model.spike_index
-    threshold = model.spike_threshold()
-    if kind == "plain":
-        event = None
-        sign0 = jnp.ones((), dtype)
-        max_events = 0
-    else:
-
-        def cond_fn(t, y, args, **kwargs):
-            # sign = +1: look for an upward crossing; −1: for a downward one (crossing models
-            # alternate, so restarting exactly at a crossing can never re-trigger it).
-            # Only the sign matters, to the event test and to bisection alike; the scale
-            # makes the root finder's |value| < atol test vacuous, so it stops on the time
-            # bracket alone (|upper − lower| < 1e-10 + 1e-12·t ms). A |v − v_th| test could
-            # never pass on the near-vertical upstrokes of AdEx and Izhikevich (dv/dt up to
-            # 1e12 mV/ms), and dividing by |dv/dt| instead would cost an f evaluation per step.
-            _, sign = args
-            return sign * (y[i_spk] - threshold) * _EVENT_SCALE
-
-        event = diffrax.Event(
-            cond_fn, root_finder=optx.Bisection(rtol=1e-12, atol=1e-10), direction=True
-        )
-        if kind == "cross":
-            sign0 = jnp.where(y0[i_spk] >= threshold, -1.0, 1.0).astype(dtype)
-            max_events = 2 * max_spikes + 1
-        else:
-            sign0 = jnp.ones((), dtype)
-            max_events = max_spikes
+    event, sign0, max_events = _threshold_event(model, kind, y0, max_spikes, dtype)
     n_windows = (n_out - 2) // (window - 1) + 1
     max_iter = n_windows + max_events + 2
     spacing = grid[1] - grid[0]
