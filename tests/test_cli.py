@@ -216,6 +216,15 @@ def _fit_case(tmp_path, name):
     """(argv, expected substring) of one malformed fit input, written into tmp_path."""
     np.savez(tmp_path / "rec.npz", current=np.zeros(10), v=np.full(11, -65.0), dt=0.1)
     good = {"model": "HodgkinHuxley", "data": {"file": "rec.npz"}, "fit": {"params": ["g_l"]}}
+    np.savez(tmp_path / "v.npz", v=np.full(11, -65.0), dt=0.1)
+    np.savez(tmp_path / "spikes.npz", spike_times=[0.5], dt=0.1)
+    good_v = {**good, "data": {"file": "v.npz"}}
+    good_s = {
+        **good,
+        "data": {"file": "spikes.npz"},
+        "fit": {"params": ["g_l"], "loss": "van_rossum"},
+    }
+    step = {"kind": "Step", "onset": 0.5, "amplitude": 10.0}
 
     def cfg(obj, suffix=".json"):
         return _write(tmp_path / f"c{suffix}", json.dumps(obj))
@@ -319,6 +328,61 @@ def _fit_case(tmp_path, name):
         "negative dt": (lambda: [cfg(with_("data", dt=-0.1))], "positive finite"),
         "uneven t": (lambda: [cfg(with_("data", file="badt.npz"))], "'t' must be uniformly spaced"),
         "unknown fit param": (lambda: [cfg(with_("fit", params=["nope"]))], "nope"),
+        "stimulus and current": (
+            lambda: [cfg({**good, "stimulus": step})],
+            "both [stimulus] in the config and a 'current' array/column in data.file rec.npz",
+        ),
+        "stimulus kind": (
+            lambda: [cfg({**good_v, "stimulus": [step, {"kind": "Square"}]})],
+            "stimulus[1].kind must be one of Constant, Pulse, Step, Ramp, Sine, got 'Square'",
+        ),
+        "stochastic stimulus": (
+            lambda: [cfg({**good_v, "stimulus": {"kind": "WhiteNoise", "std": 1.0}})],
+            "stimulus.kind = 'WhiteNoise': a stochastic stimulus is not supported",
+        ),
+        "stimulus field": (
+            lambda: [cfg({**good_v, "stimulus": [{**step, "duration": 1.0}]})],
+            "unknown config key 'stimulus[0].duration' (Step takes onset, amplitude)",
+        ),
+        "stimulus value": (
+            lambda: [cfg({**good_v, "stimulus": {**step, "amplitude": "10"}})],
+            "stimulus.amplitude must be a number, got '10'",
+        ),
+        "stimulus missing field": (
+            lambda: [cfg({**good_v, "stimulus": {"kind": "Sine", "amplitude": 1.0}})],
+            "stimulus.frequency is required (Sine takes amplitude, frequency, phase, offset)",
+        ),
+        "stimulus not a table": (
+            lambda: [cfg({**good_v, "stimulus": 3})],
+            "stimulus must be a [stimulus] table or a non-empty [[stimulus]] array",
+        ),
+        "stimulus rejected by its class": (
+            lambda: [
+                cfg(
+                    {
+                        **good_v,
+                        "stimulus": {"kind": "Pulse", "onset": 0, "duration": -1.0, "amplitude": 1},
+                    }
+                )
+            ],
+            "stimulus: Pulse",
+        ),
+        "no duration": (
+            lambda: [cfg({**good_s, "stimulus": step})],
+            "data.duration is required with a [stimulus] and no 'v'",
+        ),
+        "duration not whole": (
+            lambda: [
+                cfg({**good_s, "data": {**good_s["data"], "duration": 1.05}, "stimulus": step})
+            ],
+            "data.duration = 1.05 ms must be a positive whole number of data.dt = 0.1 ms steps",
+        ),
+        "duration with v": (
+            lambda: [
+                cfg({**good_v, "data": {**good_v["data"], "duration": 1.0}, "stimulus": step})
+            ],
+            "data.duration is only for a [stimulus] with spike_times-only data",
+        ),
     }
     make_argv, match = cases[name]
     return make_argv(), match
@@ -356,6 +420,17 @@ FIT_CASES = [
     "negative dt",
     "uneven t",
     "unknown fit param",
+    "stimulus and current",
+    "stimulus kind",
+    "stochastic stimulus",
+    "stimulus field",
+    "stimulus value",
+    "stimulus missing field",
+    "stimulus not a table",
+    "stimulus rejected by its class",
+    "no duration",
+    "duration not whole",
+    "duration with v",
 ]
 
 
@@ -429,7 +504,15 @@ def test_fit_table_defaults_are_the_library_defaults():
         "output": {"dir": "o"},
     }
     values = _fit.resolve_config(full)
-    assert set(values) == {k.path for k in _fit.CONFIG} | {"fit.optimizer.momentum"}
+    stimulus_keys = {k.path for k in _fit.CONFIG if k.section == _fit.STIMULUS}
+    assert set(values) == {k.path for k in _fit.CONFIG} - stimulus_keys | {"fit.optimizer.momentum"}
+    # the [stimulus] keys of the table are the fields of the constructors they name
+    fields = {
+        name
+        for kind in _fit.STIMULUS_KINDS
+        for name in inspect.signature(getattr(scjax.stimulus, kind)).parameters
+    }
+    assert stimulus_keys == {f"stimulus.{n}" for n in fields | {"kind"}}
 
 
 def test_alignment_with_a_time_column():
@@ -486,6 +569,58 @@ def test_fit_end_to_end_from_a_toml_config(tmp_path, capsys):
         "fitted_model.json",
         "loss.csv",
     ]  # no temporary files left behind
+
+
+def test_fit_with_a_stimulus_equals_the_fit_with_its_dense_current(tmp_path, capsys):
+    # Step + Constant is piecewise constant per step, so its samples (at t_n = n·dt, held
+    # over the step) are exactly the dense column: the two fits must agree bit for bit.
+    dt, n, onset = 0.05, 120, 2.025  # the onset mid-step: no rounding question at the edge
+    dense = np.where(np.arange(n) * dt >= onset, 10.0, 0.0) + 1.0
+    stim = scjax.stimulus.Step(onset=onset, amplitude=10.0) + scjax.stimulus.Constant(1.0)
+    np.testing.assert_array_equal(scjax.stimulus.sample_trace(stim, n, dt), dense)
+    v = np.asarray(scjax.simulate(scjax.HodgkinHuxley(), dense, dt).v)
+    np.savez(tmp_path / "rec.npz", current=dense, v=v, dt=dt)
+    np.savez(tmp_path / "v.npz", v=v, dt=dt)
+    stimulus = (
+        f'[[stimulus]]\nkind = "Step"\nonset = {onset}\namplitude = 10.0\n'
+        '[[stimulus]]\nkind = "Constant"\namplitude = 1.0\n'
+    )
+    base = FIT_TOML.format(steps=40, out="{out}")
+    summaries = []
+    for out, text in [
+        ("dense", base.format(out="dense")),
+        ("stim", base.format(out="stim").replace("rec.npz", "v.npz") + stimulus),
+    ]:
+        code, _, err = _call(
+            capsys, ["fit", _write(tmp_path / f"{out}.toml", text), "--no-progress"]
+        )
+        assert code == 0, err
+        summaries.append(json.loads((tmp_path / out / "fitted_model.json").read_text()))
+    dense_fit, stim_fit = summaries
+    assert stim_fit["fitted"] == dense_fit["fitted"] and stim_fit["loss"] == dense_fit["loss"]
+    assert dense_fit["fitted"]["g_l"] == pytest.approx(0.3, rel=1e-2)
+
+
+def test_spike_times_data_with_a_stimulus_take_the_window_from_data_duration(
+    tmp_path, capsys, monkeypatch
+):
+    seen = {}
+
+    def recording_fit(model, **kw):
+        seen.update(kw)
+        return _FakeResult(model, 0.1, 0.3)
+
+    monkeypatch.setattr(scjax, "fit", recording_fit)
+    np.savez(tmp_path / "spikes.npz", spike_times=[3.0, 7.5])
+    text = (
+        FIT_TOML.format(steps=2, out="out")
+        .replace('file = "rec.npz"', 'file = "spikes.npz"\ndt = 0.05\nduration = 12.0')
+        .replace("trace_mse", "van_rossum")
+    ) + '[stimulus]\nkind = "Pulse"\nonset = 1.0\nduration = 5.0\namplitude = 10.0\n'
+    code, _, err = _call(capsys, ["fit", _write(tmp_path / "c.toml", text), "--no-progress"])
+    assert code == 0, err
+    assert seen["n_steps"] == 240 and seen["current"] == scjax.stimulus.Pulse(1.0, 5.0, 10.0)
+    np.testing.assert_array_equal(seen["target"], [3.0, 7.5])
 
 
 class _FakeResult:

@@ -35,6 +35,26 @@ Same-length `current` and `v` without `t` are ambiguous and rejected. The voltag
 `scjax.fit` as a `scjax.fitting.Recording` (each sample with its time), and the spike losses
 take its upward crossings of `data.spike_threshold` (`Recording.spike_times`).
 
+Stimulus: instead of a `current` column, the config may describe the injected current with
+`scjax.stimulus` objects, one `[stimulus]` table or an array of `[[stimulus]]` tables (summed),
+each with a `kind` (Constant, Pulse, Step, Ramp, Sine) and that constructor's fields as numbers
+(onset and duration in ms, frequency in Hz, amplitude in the model's current units)::
+
+    [[stimulus]]
+    kind = "Step"
+    onset = 50.0
+    amplitude = 10.0
+    [[stimulus]]
+    kind = "Sine"
+    amplitude = 2.0
+    frequency = 10.0
+
+The data file then holds no `current` (both given: an error). The window comes from the voltage:
+`v` of T+1 samples (or T+1 rows with a `t` column) gives T steps; spike_times-only data need
+`data.duration` (ms, a whole number of steps). Stochastic stimuli (WhiteNoise,
+OrnsteinUhlenbeck) are refused: store one realisation as a `current` column
+(`scjax.stimulus.sample_trace`).
+
 Outputs (written only when the fit succeeds, each atomically): fitted_model.json (strict
 JSON), loss.csv (loss per step and restart), fit.png (with matplotlib installed).
 """
@@ -84,6 +104,10 @@ class ConfigKey:
 LOSSES: tuple[str, ...] = ("trace_mse", "van_rossum", "spike_count", "firing_rate", "spike_times")
 SURROGATES: tuple[str, ...] = ("auto", "fast_sigmoid", "sigmoid", "none")
 EVENTS: tuple[str, ...] = ("end_of_step", "in_step")
+#: the `kind`s of a [stimulus] table: deterministic constructors of `scjax.stimulus`
+STIMULUS_KINDS: tuple[str, ...] = ("Constant", "Pulse", "Step", "Ramp", "Sine")
+#: the [stimulus] keys, parsed by `stimulus_specs` rather than the generic walk
+STIMULUS = "stimulus"
 
 CONFIG: tuple[ConfigKey, ...] = (
     ConfigKey("", "model", "str", REQUIRED, "a model class of scjax.models, e.g. AdEx"),
@@ -93,6 +117,14 @@ CONFIG: tuple[ConfigKey, ...] = (
         "table",
         {},
         "the initial guess: field = value; fields not given keep their defaults",
+    ),
+    ConfigKey(
+        "",
+        "stimulus",
+        "table",
+        UNSET,
+        "the injected current as scjax.stimulus objects instead of the data's `current`: one "
+        "[stimulus] table, or an array of [[stimulus]] tables that are summed",
     ),
     ConfigKey(
         "data", "file", "str", REQUIRED, "the recording, .npz or .csv (relative to the config file)"
@@ -111,6 +143,14 @@ CONFIG: tuple[ConfigKey, ...] = (
         0.0,
         "mV; spike losses on a `v` recording: a spike is an upward crossing of it "
         "(below before, at or above after; `scjax.fitting.Recording.spike_times`)",
+    ),
+    ConfigKey(
+        "data",
+        "duration",
+        "float",
+        UNSET,
+        "ms; with a [stimulus] and spike_times-only data: the window (a whole number of "
+        "data.dt steps); otherwise the voltage or the current sets it",
     ),
     ConfigKey("fit", "params", "list[str]", REQUIRED, "the fields to fit"),
     ConfigKey("fit", "loss", "str", "trace_mse", "what to match", LOSSES),
@@ -176,6 +216,16 @@ CONFIG: tuple[ConfigKey, ...] = (
         "table is passed to it as a keyword (checked against its signature)",
     ),
     ConfigKey("fit.optimizer", "learning_rate", "float", 1e-2, "the optimiser's learning rate"),
+    ConfigKey(
+        "stimulus", "kind", "str", REQUIRED, "the scjax.stimulus constructor", STIMULUS_KINDS
+    ),
+    ConfigKey("stimulus", "amplitude", "float", UNSET, "Constant, Pulse, Step, Sine (required)"),
+    ConfigKey("stimulus", "onset", "float", UNSET, "ms; Pulse, Step, Ramp (required)"),
+    ConfigKey("stimulus", "duration", "float", UNSET, "ms; Pulse, Ramp (required)"),
+    ConfigKey("stimulus", "slope", "float", UNSET, "current units per ms; Ramp (required)"),
+    ConfigKey("stimulus", "frequency", "float", UNSET, "Hz; Sine (required)"),
+    ConfigKey("stimulus", "phase", "float", 0.0, "rad; Sine"),
+    ConfigKey("stimulus", "offset", "float", 0.0, "Sine"),
     ConfigKey(
         "output", "dir", "str", "fit_out", "folder of the outputs (relative to the config file)"
     ),
@@ -304,13 +354,76 @@ def resolve_config(config: dict) -> dict[str, Any]:
                     f"{', '.join(dict.fromkeys(children))})"
                 )
 
+    config = dict(config)
+    values[STIMULUS] = stimulus_specs(config.pop(STIMULUS, None))
     walk(config, "")
     for key in CONFIG:
-        if key.path not in values:
+        if key.section != STIMULUS and key.path not in values:
             if key.default is REQUIRED:
                 raise UsageError(f"{key.path} is required ({key.help})")
             values[key.path] = key.default
     return values
+
+
+def stimulus_specs(spec) -> tuple[tuple[str, str, dict[str, float]], ...] | None:
+    """The [stimulus] table or [[stimulus]] array checked: one (path, kind, fields) per
+    stimulus (None when not given). Kinds and fields come from `scjax.stimulus` itself."""
+    if spec is None:
+        return None
+    if isinstance(spec, dict):
+        items = [(STIMULUS, spec)]
+    elif isinstance(spec, list) and spec and all(isinstance(x, dict) for x in spec):
+        items = [(f"{STIMULUS}[{i}]", x) for i, x in enumerate(spec)]
+    else:
+        raise UsageError(
+            f"{STIMULUS} must be a [stimulus] table or a non-empty [[stimulus]] array of "
+            f"tables, got {spec!r}"
+        )
+    return tuple(_stimulus_spec(path, table) for path, table in items)
+
+
+def _stimulus_spec(path: str, table: dict) -> tuple[str, str, dict[str, float]]:
+    """One [stimulus] table checked against the signature of the constructor it names."""
+    import scjax.stimulus
+
+    fields = dict(table)
+    kind = fields.pop("kind", None)
+    if kind in ("WhiteNoise", "OrnsteinUhlenbeck"):
+        raise UsageError(
+            f"{path}.kind = {kind!r}: a stochastic stimulus is not supported (the fit "
+            "would see one frozen draw); store that draw as the data's 'current' "
+            "(scjax.stimulus.sample_trace)"
+        )
+    if kind not in STIMULUS_KINDS:
+        got = "missing" if kind is None else f"got {kind!r}"
+        raise UsageError(f"{path}.kind must be one of {', '.join(STIMULUS_KINDS)}, {got}")
+    parameters = inspect.signature(getattr(scjax.stimulus, kind)).parameters
+    takes = f"{kind} takes {', '.join(parameters)}"
+    for name, value in fields.items():
+        if name not in parameters:
+            raise UsageError(f"unknown config key '{path}.{name}' ({takes})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{path}.{name} must be a number, got {value!r}")
+    missing = [n for n, p in parameters.items() if p.default is p.empty and n not in fields]
+    if missing:
+        raise UsageError(f"{path}.{missing[0]} is required ({takes})")
+    return path, kind, {n: float(v) for n, v in fields.items()}
+
+
+def build_stimulus(specs):
+    """The sum of the stimuli of `stimulus_specs` (a `UsageError` names the bad table)."""
+    import scjax.stimulus
+
+    stimuli = []
+    for path, kind, fields in specs:
+        try:
+            stimuli.append(getattr(scjax.stimulus, kind)(**fields))
+        except (TypeError, ValueError) as err:
+            raise UsageError(f"{path}: {one_line(err)}") from None
+    total = stimuli[0]
+    for one in stimuli[1:]:
+        total = total + one
+    return total
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -377,32 +490,85 @@ class FitData:
     t0 + (n+1)·dt under `current[n]`; the voltage is a `scjax.fitting.Recording` (its samples
     with their times, which the library aligns with the simulated states)."""
 
-    current: object  # [T]
+    current: object  # [T], or None when a [stimulus] gives it
     dt: float
     t0: float
     voltage: object  # scjax.fitting.Recording, or None
     spike_times: object  # ms, or None
+    n_steps: int  # T
 
 
-def align(data: dict, dt_config: float | None, file_name: str) -> FitData:
-    """Check the arrays of a data file and align them (see the module docstring)."""
+def align(
+    data: dict,
+    dt_config: float | None,
+    file_name: str,
+    *,
+    stimulus: bool = False,
+    duration: float | None = None,
+) -> FitData:
+    """Check the arrays of a data file and align them (see the module docstring). With
+    `stimulus` (the config has a [stimulus]), the file holds no current and the voltage (or
+    `duration`, ms, for spike_times-only data) sets the number of steps."""
     import numpy as np
 
-    if "current" not in data:
+    if stimulus and "current" in data:
         raise UsageError(
-            f"data.file {file_name} must hold a 'current' array/column, got {sorted(data)}"
+            f"both [stimulus] in the config and a 'current' array/column in data.file "
+            f"{file_name}: give the current one way"
         )
-    current = np.asarray(data["current"], dtype=float)
+    if not stimulus and "current" not in data:
+        raise UsageError(
+            f"data.file {file_name} must hold a 'current' array/column (or the config a "
+            f"[stimulus]), got {sorted(data)}"
+        )
+    if duration is not None and not (stimulus and "v" not in data):
+        raise UsageError(
+            "data.duration is only for a [stimulus] with spike_times-only data (otherwise "
+            "the voltage or the current gives the window)"
+        )
     v = None if "v" not in data else np.asarray(data["v"], dtype=float)
     t = None if "t" not in data else np.asarray(data["t"], dtype=float)
     dt, t0 = _time_step(data, dt_config, t, v, file_name)
-    voltage = None
-    if v is not None:
-        current, voltage = _voltage(current, v, t, dt, t0, file_name)
+    if stimulus:
+        current = None
+        n_steps = _stimulus_steps(v, dt, duration, file_name)
+    else:
+        current = np.asarray(data["current"], dtype=float)
+        if v is not None:
+            current = _align_current(current, v, t, file_name)
+        n_steps = current.shape[0]
+    voltage = None if v is None else _recording(v, t, dt, t0, file_name)
     spike_times = None
     if "spike_times" in data:
         spike_times = np.asarray(data["spike_times"], dtype=float)
-    return FitData(current=current, dt=dt, t0=t0, voltage=voltage, spike_times=spike_times)
+    return FitData(
+        current=current,
+        dt=dt,
+        t0=t0,
+        voltage=voltage,
+        spike_times=spike_times,
+        n_steps=n_steps,
+    )
+
+
+def _stimulus_steps(v, dt: float, duration: float | None, file_name: str) -> int:
+    """T for a [stimulus]: `v` of T+1 samples (rows, with a `t` column), or `duration`/dt."""
+    if v is not None:
+        if v.shape[0] < 2:
+            raise UsageError(f"data.file {file_name}: 'v' needs >= 2 samples")
+        return v.shape[0] - 1
+    if duration is None:
+        raise UsageError(
+            "data.duration is required with a [stimulus] and no 'v' in the data file "
+            "(the window, ms)"
+        )
+    n = round(duration / dt)
+    if n < 1 or abs(n * dt - duration) > 1e-6 * dt:
+        raise UsageError(
+            f"data.duration = {duration:g} ms must be a positive whole number of "
+            f"data.dt = {dt:g} ms steps"
+        )
+    return n
 
 
 def _time_step(data: dict, dt_config: float | None, t, v, file_name: str) -> tuple[float, float]:
@@ -443,35 +609,37 @@ def _time_step(data: dict, dt_config: float | None, t, v, file_name: str) -> tup
     return float(dt), t0
 
 
-def _voltage(current, v, t, dt: float, t0: float, file_name: str):
-    """(current, the voltage as a `scjax.fitting.Recording`): `v` of T+1 samples starts at
-    t0 (the initial state included); with a time column, `v[k]` is at `t[k]` and the last
-    current sample, which has no response, is dropped."""
-    from scjax.fitting import Recording
-
+def _align_current(current, v, t, file_name: str):
+    """The current samples that have a response: `v` of T+1 samples starts at t0 (the
+    initial state included); with a time column, `v[k]` is at `t[k]` and the last current
+    sample, which has no response, is dropped."""
     if v.shape[0] == current.shape[0] + 1:
-        pass  # the initial state included
-    elif v.shape[0] == current.shape[0] and t is not None:
-        current = current[:-1]  # v[k] at t[k]: the last current sample has no response
-        if current.size == 0:
+        return current  # the initial state included
+    if v.shape[0] == current.shape[0] and t is not None:
+        if current.shape[0] < 2:
             raise UsageError(f"data.file {file_name}: need >= 2 rows")
-    elif v.shape[0] == current.shape[0]:
+        return current[:-1]  # v[k] at t[k]: the last current sample has no response
+    if v.shape[0] == current.shape[0]:
         raise UsageError(
             f"data.file {file_name}: 'v' and 'current' both have {v.shape[0]} samples; "
             "say how they align: add a time column 't' (v[k] at t[k], current over "
             "[t[k], t[k] + dt)) or store v with one more sample (v at t0, ..., t0 + T·dt)"
         )
-    else:
-        raise UsageError(
-            f"data.file {file_name}: 'v' must have {current.shape[0] + 1} "
-            f"samples for {current.shape[0]} current samples, got "
-            f"{v.shape[0]}"
-        )
+    raise UsageError(
+        f"data.file {file_name}: 'v' must have {current.shape[0] + 1} "
+        f"samples for {current.shape[0]} current samples, got "
+        f"{v.shape[0]}"
+    )
+
+
+def _recording(v, t, dt: float, t0: float, file_name: str):
+    """The voltage as a `scjax.fitting.Recording`: at `t`, else every dt from t0."""
+    from scjax.fitting import Recording
+
     try:
-        voltage = Recording(t, v) if t is not None else Recording.sampled(v, dt, t_first=t0)
+        return Recording(t, v) if t is not None else Recording.sampled(v, dt, t_first=t0)
     except ValueError as err:
         raise UsageError(f"data.file {file_name}: {err}") from None
-    return current, voltage
 
 
 def target_for(loss: str, data: FitData, threshold: float):
@@ -561,12 +729,22 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
         {k.split(".", 2)[2]: v for k, v in values.items() if k.startswith("fit.optimizer.")}
     )
     data_file = base / values["data.file"]
-    fit_data = align(load_data(data_file), values["data.dt"], data_file.name)
+    specs = values[STIMULUS]
+    fit_data = align(
+        load_data(data_file),
+        values["data.dt"],
+        data_file.name,
+        stimulus=specs is not None,
+        duration=values["data.duration"],
+    )
     loss = values["fit.loss"]
     target = target_for(loss, fit_data, values["data.spike_threshold"])
     # The run's precision is JAX's (float32 unless --x64): hand the data over in it, so the
     # library is not asked for a float64 it would truncate (with a warning per array).
-    current = np.asarray(fit_data.current, jax.dtypes.canonicalize_dtype(np.float64))
+    if specs is not None:
+        current = build_stimulus(specs)
+    else:
+        current = np.asarray(fit_data.current, jax.dtypes.canonicalize_dtype(np.float64))
     restarts, steps = values["fit.restarts"], values["fit.steps"]
     seed = values["fit.seed"]
     if seed is None and restarts > 1:
@@ -593,6 +771,7 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
         result = scjax.fit(
             model,
             current=current,
+            n_steps=fit_data.n_steps if specs is not None else None,
             dt=fit_data.dt,
             t0=fit_data.t0,
             target=target,
@@ -640,7 +819,14 @@ def run_config(config: dict, base: pathlib.Path, *, progress: bool = True) -> di
             header=",".join(f"restart{r}" for r in range(history.shape[0])),
         )
         fig = _figure(
-            scjax.simulate(fitted, current, fit_data.dt, t0=fit_data.t0, throw=False),
+            scjax.simulate(
+                fitted,
+                current,
+                fit_data.dt,
+                t0=fit_data.t0,
+                throw=False,
+                n_steps=fit_data.n_steps if specs is not None else None,
+            ),
             target,
             loss,
             history[result.best_restart],
