@@ -12,6 +12,9 @@ v >= 30 -> v = c, u += d) at dt = 0.5 ms; float64 and float32.
 Contenders, each repeat run once per workload in its own subprocess (so `os.wait4` gives that
 contender's peak RSS), in an order rotated every repeat:
   scjax        `scjax.simulate_batch`, counts only (`run_scjax` in bench_population/jax_worker.py)
+  scjax_exponential_euler
+               HH only: the same with `HodgkinHuxley(integrator="exponential_euler")`, the
+               scheme of BrainPy's exp_auto (compared with brainpy_exp_auto at equal dt, dtype)
   plain_jax    a `jax.lax.scan` of the same recurrence on separate [N] vectors, count in carry
   c_*          bench_population/population.c, built here with gcc -O3 -march=native, strict
                IEEE (-ffp-contract=off) or -ffast-math, on 1 or 2 OpenMP threads
@@ -20,12 +23,17 @@ contender's peak RSS), in an order rotated every repeat:
                into experiments/.venvs/brainpy
 A contender that cannot be installed or run is recorded with its reason.
 
-Throughput is measured with XLA's default flags (XLA_FLAGS unset in the JAX subprocesses). Those
+Throughput is measured with XLA's default flags (XLA_FLAGS unset in the JAX subprocesses); scjax
+compiles its loop with its own per-program option (`scjax.simulation._loop.CPU_COMPILER_OPTIONS`,
+xla_cpu_prefer_vector_width=512), plain_jax with none. The default flags
 let XLA contract multiply-adds into FMA, so JAX's float64 results are not bit-identical to the
 strict C build; a separate untimed "parity" pass reruns scjax and plain_jax in float64 under
 XLA_FLAGS=--xla_cpu_max_isa=AVX (no FMA) and compares their per-neuron counts with C float64.
 Agreement is always judged against the strict C float64 build at the same N: HH counts must be
 identical per neuron; Izhikevich at dt = 0.5 ms is chaotic, so totals within 1e-4 relative.
+The exponential-Euler contenders (scjax_exponential_euler, brainpy_exp_auto) integrate another
+scheme than C's RK4: their counts are reported against each other (same dt and dtype) as
+"agreement_vs_brainpy_exp_auto", and against C only for information.
 
 Writes experiments/results/bench_population.json (or --out) after every repeat.
 """
@@ -177,6 +185,7 @@ def contender_names(model: str) -> list[str]:
     brainpy = ["brainpy_rk4", "brainpy_exp_auto"] if model == "hh" else ["brainpy_izh2003"]
     return [
         "scjax",
+        *(["scjax_exponential_euler"] if model == "hh" else []),
         "plain_jax",
         "c_strict_1t",
         "c_strict_2t",
@@ -191,7 +200,8 @@ def command_for(name, model, dtype, n, steps, counts_out, ctx):
     """(argv, env) for one run of contender `name`, or a string: why it cannot run."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     spec = {"model": model, "dtype": dtype, "n": n, "steps": steps, "counts_out": counts_out}
-    if name in ("scjax", "plain_jax", "scjax_parity", "plain_jax_parity"):
+    jax_contenders = ("scjax", "scjax_exponential_euler", "plain_jax")
+    if name in jax_contenders or name in ("scjax_parity", "plain_jax_parity"):
         if name.startswith("scjax") and not ctx["scjax_has_stimulus"] and n > ctx["dense_limit"]:
             return "dense [N,T] current too large (scjax has no stimulus API yet)"
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
@@ -253,12 +263,14 @@ def one_run(name, model, dtype, n, steps, ctx) -> dict:
     return result
 
 
-def agreement(model: str, counts: np.ndarray, reference: np.ndarray) -> dict:
+def agreement(
+    model: str, counts: np.ndarray, reference: np.ndarray, reference_name: str = "c_strict f64"
+) -> dict:
     total, ref_total = int(counts.sum()), int(reference.sum())
     relative = abs(total - ref_total) / max(ref_total, 1)
     mismatched = int(np.sum(counts != reference))
     out = {
-        "reference": "c_strict f64",
+        "reference": reference_name,
         "spike_total": total,
         "reference_total": ref_total,
         "total_relative_difference": relative,
@@ -374,7 +386,8 @@ def main() -> None:
         "timing": "one run per contender per repeat, each in its own subprocess, order rotated "
         "each repeat; run_s excludes setup (JAX: ahead-of-time lower+compile; C: gcc; "
         "Brian2: codegen+compile; BrainPy: first DSRunner.run minus the timed second)",
-        "xla_flags_throughput": "default (XLA_FLAGS unset in the JAX subprocesses)",
+        "xla_flags_throughput": "default (XLA_FLAGS unset in the JAX subprocesses); scjax's "
+        "loop compiles with its per-program option xla_cpu_prefer_vector_width=512",
         "xla_flags_parity_pass": PARITY_XLA_FLAGS,
         "peak_rss": "os.wait4 rusage of the contender's subprocess (includes its children)",
         "scjax_api_path": None,
@@ -399,6 +412,13 @@ def main() -> None:
                     c: scjax / v["neuron_steps_per_s_median"]
                     for c, v in contenders.items()
                     if c != "scjax" and v.get("neuron_steps_per_s_median")
+                }
+            exp_euler = contenders.get("scjax_exponential_euler", {})
+            if exp_euler.get("neuron_steps_per_s_median"):
+                entry["ratio_scjax_exponential_euler_over"] = {
+                    c: exp_euler["neuron_steps_per_s_median"] / v["neuron_steps_per_s_median"]
+                    for c, v in contenders.items()
+                    if c != "scjax_exponential_euler" and v.get("neuron_steps_per_s_median")
                 }
                 rss = contenders["scjax"]["peak_rss_mib_median"]
                 if contenders.get("plain_jax", {}).get("peak_rss_mib_median"):
@@ -433,6 +453,7 @@ def main() -> None:
                 ref = one_run("c_strict_1t", m, "float64", n, steps, ctx)
                 references[m, n] = ref.get("counts")
             shift = repeat % len(names)
+            last_counts = {}  # this repeat's per-neuron counts, by contender
             for name in names[shift:] + names[:shift]:
                 run = one_run(name, m, d, n, steps, ctx)
                 entry = results[f"{m}/{d}/N={n}"]["contenders"][name]
@@ -443,6 +464,7 @@ def main() -> None:
                         entry["agreement"] = agreement(m, counts, references[m, n])
                     if name == "scjax":
                         document["scjax_api_path"] = run.get("path")
+                    last_counts[name] = counts
                 entry["runs"].append(run)
                 summarise(entry)
                 print(
@@ -455,6 +477,16 @@ def main() -> None:
                         else f"{run['status']}: {run['reason'][:200]}"
                     ),
                     flush=True,
+                )
+            if "scjax_exponential_euler" in last_counts and "brainpy_exp_auto" in last_counts:
+                # The same scheme at the same dt and dtype: the reference it should agree with.
+                results[f"{m}/{d}/N={n}"]["contenders"]["scjax_exponential_euler"][
+                    "agreement_vs_brainpy_exp_auto"
+                ] = agreement(
+                    m,
+                    last_counts["scjax_exponential_euler"],
+                    last_counts["brainpy_exp_auto"],
+                    f"brainpy_exp_auto {d}",
                 )
             ratios()
             write()  # after every workload: an interrupted run keeps what it measured

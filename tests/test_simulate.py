@@ -1,5 +1,6 @@
 """simulate: known firing behaviour, gradients, batching, noise and the input contract."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -282,3 +283,28 @@ def test_overflow_hidden_by_a_reset_is_reported():
 def test_large_t0_in_float32_is_refused():
     with pytest.raises(ValueError, match="overflows float32"):
         scjax.simulate(scjax.LIF(), jnp.full(10, 1.0, jnp.float32), 1e38, t0=3e38)
+
+
+def test_loop_compiled_alone_equals_the_loop_inside_a_transformation():
+    # Called on values, the loop is compiled as its own program with its CPU options
+    # (xla_cpu_prefer_vector_width); under jit (traced or closed-over inputs), vmap and grad
+    # it is staged into the outer program without them. The numbers are the same.
+    model = scjax.Izhikevich.preset("CH")
+    current = jnp.asarray(np.linspace(5.0, 15.0, 600))
+    alone = scjax.simulate(model, current, 0.5)
+    assert int(alone.spike_count) > 10
+    traced = jax.jit(lambda i: scjax.simulate(model, i, 0.5))(current)
+    closed = jax.jit(lambda: scjax.simulate(model, current, 0.5))()
+    vmapped = jax.vmap(lambda i: scjax.simulate(model, i, 0.5))(current[None])
+    for tr in (traced, closed):
+        np.testing.assert_array_equal(np.asarray(tr.y), np.asarray(alone.y))
+        np.testing.assert_array_equal(np.asarray(tr.spikes), np.asarray(alone.spikes))
+    np.testing.assert_array_equal(np.asarray(vmapped.y[0]), np.asarray(alone.y))
+
+    def mean_v(b):  # sub-threshold (I = 2): smooth in b; the gradient against a difference
+        quiet = eqx.tree_at(lambda m: m.b, model, b)
+        return jnp.mean(scjax.simulate(quiet, jnp.full(400, 2.0), 0.5).y[:, 0])
+
+    b, h = 0.2, 1e-5
+    difference = (float(mean_v(b + h)) - float(mean_v(b - h))) / (2 * h)
+    assert float(jax.grad(mean_v)(jnp.asarray(b))) == pytest.approx(difference, rel=1e-6)

@@ -156,3 +156,79 @@ def test_blow_up_is_flagged_per_neuron_even_when_reset():
         jax.block_until_ready(
             scjax.simulate_batch(model, current, 0.1, y0=np.full((2, 1), -65.0)).y
         )
+
+
+def _izhikevich_guarded(a, b, c, d, current, dt):
+    """helpers.izhikevich_matlab with the documented divergence rule applied directly, per
+    step: a candidate (v, u) that is not finite (before the reset, which would hide it) makes
+    the state NaN from then on, and a NaN state does not fire. Written from the rule, not
+    from the loop's sign-of-the-count flag."""
+    v, u = -65.0, b * -65.0
+    ys, spikes = [(v, u)], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i_n in np.asarray(current, np.float64):
+            v, u = np.float64(v), np.float64(u)
+            u_old = u
+            v = v + 0.5 * dt * (0.04 * v * v + 5.0 * v + 140.0 - u_old + i_n)
+            v = v + 0.5 * dt * (0.04 * v * v + 5.0 * v + 140.0 - u_old + i_n)
+            u = u_old + dt * (a * (b * v - u_old))
+            fired = bool(v >= 30.0)
+            finite = bool(np.isfinite(v) and np.isfinite(u))
+            if fired:
+                v, u = c, u + d
+            if not finite:
+                v, u = np.nan, np.nan
+            ys.append((v, u))
+            spikes.append(fired)
+    return np.array(ys), np.array(spikes)
+
+
+def test_divergence_mid_run_matches_the_per_step_rule():
+    # Neuron 1 fires normally, then a current of 1e307 overflows v to +inf inside a step: the
+    # reset (v = c) would hide it. The loop flags it in the count's sign and returns NaN from
+    # that step on; its earlier spikes are kept, none after. Neurons 0 and 2 are untouched.
+    a, b, c, d = scjax.models.IZHIKEVICH_PRESETS["RS"]
+    model = scjax.Izhikevich.preset("RS")
+    n_steps, dt, onset = 400, 0.5, 250
+    current = np.full((3, n_steps), 10.0)
+    current[1, onset:] = 1e307
+    current[2] = 14.0
+    tr = scjax.simulate_batch(model, current, dt, throw=False)
+    for i in range(3):
+        ys, spikes = _izhikevich_guarded(a, b, c, d, current[i], dt)
+        np.testing.assert_array_equal(np.asarray(tr.spikes[i]), spikes)
+        np.testing.assert_allclose(np.asarray(tr.y[i]), ys, rtol=1e-12, atol=1e-12)
+        assert int(tr.spike_count[i]) == int(spikes.sum())
+    y1 = np.asarray(tr.y[1])
+    assert np.all(np.isfinite(y1[: onset + 1])) and np.all(np.isnan(y1[onset + 1 :]))
+    # v = +inf at the blow-up step counts as a spike (as before any guard); none after it.
+    spikes1 = np.asarray(tr.spikes[1])
+    assert spikes1[onset] and not spikes1[onset + 1 :].any() and spikes1[:onset].sum() >= 3
+    np.testing.assert_array_equal(np.asarray(tr.diverged), [False, True, False])
+    # The other recordings agree: a count, spike times, states saved every 50 steps.
+    count = scjax.simulate_batch(model, current, dt, throw=False, spikes="count")
+    np.testing.assert_array_equal(np.asarray(count.spike_count), np.asarray(tr.spike_count))
+    np.testing.assert_array_equal(np.asarray(count.y), np.asarray(tr.y))
+    times = scjax.simulate_batch(model, current, dt, throw=False, spikes="times", max_spikes=64)
+    for i in range(3):  # each spike at the end of its step
+        got = np.asarray(times.spike_time_buffer[i])
+        ends = dt * (np.flatnonzero(np.asarray(tr.spikes[i])) + 1)
+        np.testing.assert_allclose(got[np.isfinite(got)], ends, rtol=1e-15)
+    sparse = scjax.simulate_batch(model, current, dt, throw=False, save_every=50)
+    np.testing.assert_array_equal(np.asarray(sparse.y), np.asarray(tr.y[:, ::50]))
+    # Forward Euler: v overflows (2 ms · 1e308) while u, computed from the old v, stays
+    # finite; the state returned is NaN in both components from that step on.
+    euler = scjax.Izhikevich.preset("RS", integrator="euler")
+    blow = np.full((2, 120), 10.0)
+    blow[1, 80:] = 1e308
+    tr_e = scjax.simulate_batch(euler, blow, 2.0, throw=False)
+    y_e = np.asarray(tr_e.y[1])
+    assert np.all(np.isfinite(y_e[:81])) and np.all(np.isnan(y_e[81:]))
+    assert not np.asarray(tr_e.spikes[1, 81:]).any()
+    u_only = np.asarray(scjax.simulate_batch(euler, blow, 2.0, throw=False, record="u").y[1, :, 0])
+    assert np.all(np.isfinite(u_only[:81])) and np.all(np.isnan(u_only[81:]))  # v's NaN shows
+    np.testing.assert_array_equal(np.asarray(tr_e.diverged), [False, True])
+    # Under a surrogate the forward values are the same: the signal is 0 from the flag on.
+    surrogate = scjax.simulate_batch(model, current, dt, throw=False, surrogate="sigmoid")
+    np.testing.assert_array_equal(np.asarray(surrogate.spike_signal) > 0.5, np.asarray(tr.spikes))
+    np.testing.assert_array_equal(np.asarray(surrogate.spike_count), np.asarray(tr.spike_count))

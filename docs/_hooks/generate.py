@@ -298,7 +298,9 @@ def bench_population() -> str:
         for contender, c in r["contenders"].items():
             if c.get("status") != "ok":
                 continue
-            agreement = c.get("agreement", {})
+            # An exponential-Euler contender is judged against the same scheme (BrainPy's
+            # exp_auto), not against C's RK4.
+            agreement = c.get("agreement_vs_brainpy_exp_auto") or c.get("agreement", {})
             rows.append(
                 [
                     f"`{workload}`",

@@ -1,7 +1,8 @@
 """One timed run of the scjax or the plain-`lax.scan` contender (a subprocess of
 experiments/bench_population.py, so its peak RSS is its own).
 
-    python jax_worker.py '{"contender": "scjax"|"plain_jax", "model": "hh"|"izh",
+    python jax_worker.py '{"contender": "scjax"|"scjax_exponential_euler"|"plain_jax",
+                           "model": "hh"|"izh",
                            "dtype": "float64"|"float32", "n": N, "steps": T, "counts_out": PATH}'
 
 Setup (trace + XLA compile, ahead of time where possible; otherwise a first call minus the
@@ -9,6 +10,7 @@ timed second) and one execution are timed separately; prints one JSON line with 
 and the path that ran.
 """
 
+import functools
 import json
 import sys
 import time
@@ -30,14 +32,15 @@ def currents(n, dtype):
     return jnp.asarray(5.0 + 10.0 * np.arange(n) / n, dtype)
 
 
-def run_scjax(model_name, amplitude, dt, n_steps):
+def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4"):
     """The scjax contender: a compiled function of nothing returning per-neuron spike counts,
     and which API path it uses. New API (`scjax.stimulus`, `spikes="count"`) when present,
-    else today's dense `[N, T]` current with `save_every=T`, counted from the raster."""
+    else today's dense `[N, T]` current with `save_every=T`, counted from the raster.
+    `integrator` is HH's (`"rk4"`, or `"exponential_euler"` for that contender)."""
     import scjax
 
     if model_name == "hh":
-        model = scjax.HodgkinHuxley(integrator="rk4")
+        model = scjax.HodgkinHuxley(integrator=integrator)
     else:
         model = scjax.Izhikevich.preset("RS")
     n = amplitude.shape[0]
@@ -58,7 +61,10 @@ def run_scjax(model_name, amplitude, dt, n_steps):
         # needs a concrete model (inside jax.jit `jnp.asarray(model.noise_std)` is a tracer
         # and it raises). Its loop is compiled on the first call, so that call is the setup
         # (compile + one run, minus the timed second run).
-        return (lambda: counts(amplitude)), "stimulus.Constant + spikes='count'", True
+        path = "stimulus.Constant + spikes='count'"
+        if model_name == "hh":
+            path += f", integrator={integrator!r}"
+        return (lambda: counts(amplitude)), path, True
     else:
         # Shared parameters need an explicit y0 today (issue 9). Under jit the dense current is
         # traced, so simulate_batch skips its per-row Python validation; XLA builds the [N, T]
@@ -148,7 +154,12 @@ def run_plain(model_name, amplitude, dt, n_steps):
 
 def main():
     amplitude = currents(spec["n"], getattr(jnp, spec["dtype"]))
-    build = run_scjax if spec["contender"] == "scjax" else run_plain
+    if spec["contender"] == "plain_jax":
+        build = run_plain
+    elif spec["contender"] == "scjax_exponential_euler":
+        build = functools.partial(run_scjax, integrator="exponential_euler")
+    else:
+        build = run_scjax
     fn, path, compiles_on_first_call = build(
         spec["model"], amplitude, DT[spec["model"]], spec["steps"]
     )

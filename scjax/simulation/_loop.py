@@ -1,10 +1,14 @@
 """The loop: one `jax.lax.scan` for every model, solver, stimulus and recording."""
 
+import functools as ft
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from .._trajectory import Trajectory
+from .._validation import is_concrete
 from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
@@ -40,18 +44,20 @@ _DIVERGED = (
 )
 
 
-def one_neuron_step(solver, dt, surrogate, events):
+def one_neuron_step(solver, dt, surrogate, events, own_guard: bool = False):
     """The step of one neuron, `(model, y [n_state], t_n, i_n) -> (y_next, spike)`: one step
-    of `solver`, then the model's spike rule (or the in-step events of `events`)."""
+    of `solver`, then the model's spike rule (or the in-step events of `events`).
+
+    A reset would hide an overflow to ±inf behind a finite reset value, so the candidate
+    (before the reset) is checked: a non-finite candidate makes the kept state NaN in every
+    component (the direct form), or with `own_guard` only in the components whose own
+    candidate is not finite; the XLA loop then completes the rule (see `_healthy`)."""
 
     def step_then_reset(model, y, t_n, i_n):
         term = _StepTerm(model, dt)
         y_next, _, _, _, _ = solver.step(term, t_n, t_n + dt, y, i_n, None, False)
         y_kept, spike = model.spike_and_reset(y, y_next, surrogate)
-        # A reset would hide an overflow to ±inf (the reset state is finite): a non-finite
-        # candidate makes the kept state NaN, which then stays NaN. Computed inside the
-        # fusions that compute the state anyway, so it costs no extra pass per step.
-        finite = jnp.all(jnp.isfinite(y_next))
+        finite = jnp.isfinite(y_next) if own_guard else jnp.all(jnp.isfinite(y_next))
         return jnp.where(finite, y_kept, jnp.nan), spike
 
     if events is None:
@@ -109,8 +115,39 @@ def time_grid(t0, dt, n_steps: int, dtype):
     return t0 + dt * jnp.arange(n_steps + 1, dtype=dtype)
 
 
-@eqx.filter_jit
-def run_loop(
+#: Per-program XLA options of the compiled loop on CPU (never global configuration). The
+#: per-step fusions are chains of dependent elementwise operations; with LLVM told to prefer
+#: 512-bit vectors (two 256-bit AVX2 registers per operation where the CPU has no AVX-512)
+#: each loop iteration carries twice as many independent chains, which hides the latency of
+#: the chain: Izhikevich 2003 at N = 10⁴ runs 1.8× faster in float64 (2-core Zen 1; the
+#: same instructions on the same values, so the same results bit for bit, tested;
+#: experiments/results/loop_speed_ideas.json). It applies when the loop is compiled as its
+#: own program (`simulate`, `simulate_batch` called on values); under a transformation
+#: (`jax.jit`, `vmap`, `grad`) the loop is staged into the transformed program, whose
+#: options apply (JAX refuses options on a nested jit).
+CPU_COMPILER_OPTIONS: dict[str, object] = {"xla_cpu_prefer_vector_width": 512}
+
+
+@ft.cache
+def _compiled_for(backend: str | None):
+    # jax.jit's keyword, passed through filter_jit's **jitkwargs (not in its typed overloads).
+    jit_kwargs: dict[str, Any] = {
+        "compiler_options": CPU_COMPILER_OPTIONS if backend == "cpu" else None
+    }
+    return eqx.filter_jit(_run_loop, **jit_kwargs)
+
+
+def run_loop(*args, **kwargs) -> Trajectory:
+    """`_run_loop` compiled with the default backend's options (`CPU_COMPILER_OPTIONS`) when
+    called on values, else without (staged into the program being transformed)."""
+    # A traced argument (vmap, grad, jit) or a traced constant (jit over closed-over values).
+    traced = not all(map(is_concrete, jax.tree.leaves((args, kwargs)))) or not is_concrete(
+        jnp.zeros(())
+    )
+    return _compiled_for(None if traced else jax.default_backend())(*args, **kwargs)
+
+
+def _run_loop(
     model,
     solver,
     drive,
@@ -148,7 +185,7 @@ def run_loop(
     want_times = recording.spikes == "times"
     capacity = recording.max_spikes
 
-    neuron_step = one_neuron_step(solver, dt, surrogate, events)
+    neuron_step = one_neuron_step(solver, dt, surrogate, events, own_guard=True)
 
     sample = None
     if stimulus is not None:
@@ -184,25 +221,30 @@ def run_loop(
             i_n, stim_state = sample(stimulus, stim_state, n, t_n)
         else:
             t_n, t_next, i_n = xs
+        healthy = _healthy(y)
         y, spike = neuron_step(model, y, t_n, i_n)
-        if events is not None:
+        if events is not None:  # its neuron step keeps the direct guard (all components NaN)
             n_spikes, buffer, spiked = record_in_step(spike, t_n, n_spikes, buffer, lanes)
             raster = spiked if recording.spikes == "raster" else None
             return (y, stim_state, n_spikes, signal_count, buffer), raster
-        fired = spike if surrogate is None else spike > 0.5
+        if surrogate is None:
+            spike = spike & healthy
+            fired = spike
+        else:
+            spike = jnp.where(healthy, spike, jnp.zeros_like(spike))
+            fired = spike > 0.5
+            signal_count = signal_count + spike
         if want_times:
             slot = jnp.where(fired, n_spikes, capacity)  # slot == capacity is dropped
             index = (slot, lanes) if batched else slot
             buffer = buffer.at[index].set(t_next, mode="drop")
         n_spikes = n_spikes + fired.astype(jnp.int32)
-        if surrogate is not None:
-            signal_count = signal_count + spike
         raster = spike if recording.spikes == "raster" else None
         return (y, stim_state, n_spikes, signal_count, buffer), raster
 
     def chunk(carry, xs):
         carry, raster = jax.lax.scan(step, carry, xs)
-        return carry, (recorded_states(carry[0], recording, batched), raster)
+        return carry, (recorded_states(_nan_if_unhealthy(carry[0]), recording, batched), raster)
 
     def by_chunk(x):
         return x.reshape(n_saved, save_every, *x.shape[1:])
@@ -222,7 +264,8 @@ def run_loop(
     )
     (y_final, _, n_spikes, signal_count, buffer), (ys, raster) = jax.lax.scan(chunk, carry0, xs)
 
-    ys = jnp.concatenate([recorded_states(y0_carry, recording, batched)[None], ys], axis=0)
+    y0_recorded = recorded_states(_nan_if_unhealthy(y0_carry), recording, batched)
+    ys = jnp.concatenate([y0_recorded[None], ys], axis=0)
     ts = ts[::save_every]
     if raster is not None:
         raster = raster.reshape(n_steps, *raster.shape[2:])
@@ -240,6 +283,45 @@ def run_loop(
         batched=batched,
         surrogate=surrogate,
     )
+
+
+# The divergence guard of the XLA loop. A non-finite candidate state makes that neuron's state
+# NaN from then on and stops its spikes; the candidate is checked before the reset, which
+# would hide an overflow to ±inf behind a finite reset value. The direct form,
+# `where(all(isfinite(y_next)), y_kept, nan)`, makes every component's output depend on every
+# other component's candidate: on XLA's CPU backend, where each output of the step is a
+# separate fusion that recomputes what it reads, that cost ~25 % of an Izhikevich batch in
+# float64. Here each component is guarded by its own candidate only (NaN where it is not
+# finite), and a NaN anywhere in the state counts for the whole neuron a step later, from
+# values the count's fusion loads anyway: that step's spikes are dropped, and every state the
+# run returns (`y` at each save; the final state behind `diverged`, which a NaN already
+# marks) is NaN in every component. What the run returns is therefore what the direct form
+# returns (tests/test_simulate_batch.py against a NumPy transcription of the direct rule;
+# bit for bit against the direct form's loop without FMA). Like the direct form (whose NaN
+# state feeds the next step), it relies on NaN propagating through the model: a model whose
+# step turns a NaN state finite again would resume under both. A sticky flag in the carry
+# was measured too (in the sign of the count): its extra integer work tipped the count's
+# fusion over XLA's threshold for splitting it over the cores, which then collapses under
+# contention (experiments/loop_speed_ideas.py).
+
+
+def _healthy(y):
+    """True where no component of the neuron's state is NaN. `y` is the batched carry (a
+    tuple of `[B]` components) or one neuron's `[n_state]` state."""
+    if isinstance(y, tuple):
+        nan = jnp.isnan(y[0])
+        for part in y[1:]:
+            nan = nan | jnp.isnan(part)
+        return ~nan
+    return ~jnp.any(jnp.isnan(y))
+
+
+def _nan_if_unhealthy(y):
+    """The state with every component NaN where any is (`y` as in `_healthy`)."""
+    healthy = _healthy(y)
+    if isinstance(y, tuple):
+        return tuple(jnp.where(healthy, part, jnp.nan) for part in y)
+    return jnp.where(healthy, y, jnp.nan)
 
 
 def recorded_states(y, recording: Recording, batched: bool) -> jax.Array:
