@@ -399,6 +399,11 @@ def main() -> None:
 
     def write():
         document["elapsed_s"] = time.perf_counter() - started
+        done = document.get("repeats_completed", 0)
+        document["status"] = (
+            f"{'complete' if done == args.repeats else 'PARTIAL'}: {done} of {args.repeats} "
+            "repeats of every workload; the box is shared, see load_average_1min of each run"
+        )
         document["machine"]["load_average_end"] = os.getloadavg()
         with open(out_path, "w") as f:
             json.dump(document, f, indent=1, default=float)

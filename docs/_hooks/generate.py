@@ -312,7 +312,7 @@ def bench_population() -> str:
             )
     return (
         _table(["workload", "contender", "neuron-steps/s", "setup (s)", "identical counts"], rows)
-        + f"\n\nStatus: {data['status']}"
+        + f"\n\nStatus: {data.get('status', 'not recorded')}"
     )
 
 
