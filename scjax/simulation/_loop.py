@@ -228,7 +228,8 @@ def _run_loop(
             raster = spiked if recording.spikes == "raster" else None
             return (y, stim_state, n_spikes, signal_count, buffer), raster
         if surrogate is None:
-            spike = spike & healthy
+            # Plain systems report their (absent) spikes as 0.0 in the state's dtype.
+            spike = spike.astype(bool) & healthy
             fired = spike
         else:
             spike = jnp.where(healthy, spike, jnp.zeros_like(spike))
