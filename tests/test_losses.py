@@ -194,3 +194,13 @@ def test_subgrid_spike_times_interpolate_the_crossing_within_the_step():
     assert np.all((times >= grid - dt - 1e-12) & (times <= grid + 1e-12))
     ref = scjax.simulate(scjax.Izhikevich(), np.repeat(current, 20), fine).spike_times()
     assert np.abs(times - ref).mean() < np.abs(grid - ref).mean()
+
+
+def test_spike_times_to_signal_names_the_binning_when_a_time_is_below_the_first_step_end():
+    # 0.02 ms is inside (0, 1] ms but rounds to step end 0 (dt = 0.1): refused, and the
+    # message says times are binned to the nearest step end.
+    with pytest.raises(ValueError, match=r"nearest step end t0 \+ k·dt, k = 1\.\.n_steps"):
+        losses.spike_times_to_signal([0.02], 10, 0.1)
+    np.testing.assert_array_equal(
+        losses.spike_times_to_signal([0.06, 1.0], 10, 0.1), [1] + [0] * 8 + [1]
+    )

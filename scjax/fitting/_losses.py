@@ -96,8 +96,9 @@ def spike_times_to_signal(
     """Spike times (ms) as a `[n_steps]` count signal on the grid of `scjax.simulate`.
 
     Step n runs from t0 + n·dt to t0 + (n+1)·dt and a spike in it is reported at its end, so a
-    spike at time s lands in bin round((s − t0)/dt) − 1. Times must be finite and inside
-    (t0, t0 + n_steps·dt]; a bin may hold more than one spike (then its value is the count).
+    spike at time s lands in bin round((s − t0)/dt) − 1. Times must be finite and round to a
+    step end t0 + k·dt with k in 1..n_steps (the nearest; a time dt/2 below t0 + dt is not);
+    a bin may hold more than one spike (then its value is the count).
     """
     if not (isinstance(n_steps, int | np.integer) and n_steps >= 1):
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
@@ -108,7 +109,8 @@ def spike_times_to_signal(
     idx = np.rint((times - t0) / dt).astype(np.int64) - 1
     if np.any(idx < 0) or np.any(idx >= n_steps):
         raise ValueError(
-            f"times must lie in ({t0}, {t0 + n_steps * dt}] ms (the simulated window), got "
+            f"times must lie in ({t0}, {t0 + n_steps * dt}] ms (the simulated window; each "
+            f"time is binned to its nearest step end t0 + k·dt, k = 1..n_steps), got "
             f"min {times.min():.6g}, max {times.max():.6g}"
         )
     return np.bincount(idx, minlength=n_steps).astype(float)
