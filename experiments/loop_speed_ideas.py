@@ -21,7 +21,9 @@ compiles to), in several variants of one step:
 
 each compiled with XLA's default `xla_cpu_prefer_vector_width` (256) and with 512, the
 option the loop is now compiled with; plus `scjax.simulate_batch` itself with and without
-its CPU options on Izhikevich, HH RK4 and HH exponential Euler (dt 0.01 ms, steps / 4).
+its CPU options, and with and without its shared-once rewrite (`_loop.SHARED_ONCE_ON_CPU`,
+scjax/simulation/_materialise.py), on Izhikevich, FitzHugh-Nagumo and AdEx (dt 0.01 ms),
+HH RK4 and HH exponential Euler (dt 0.01 ms, steps / 4).
 Interleaved repeats, medians; writes experiments/results/loop_speed_ideas.json. The box is
 shared: the load average is recorded, and "partitioned" counts the fusions XLA splits over
 the cores (they slow down sharply when another process holds a core).
@@ -107,17 +109,27 @@ def izhikevich_program(variant: str, n: int, steps: int, dtype):
     return jax.jit(counts)
 
 
-#: scjax workloads timed with and without the loop's CPU options: (model, dt, step divisor).
+#: scjax workloads timed with and without the loop's CPU options and its shared-once
+#: rewrite (`_materialise`): (model, dt, step divisor).
 SCJAX_WORKLOADS = {
     "izhikevich_rs": (scjax.Izhikevich.preset("RS"), 0.5, 1),
+    "fitzhugh_nagumo": (scjax.FitzHughNagumo(), 0.01, 1),
+    "adex": (scjax.AdEx(), 0.01, 1),
     "hh_rk4": (scjax.HodgkinHuxley(integrator="rk4"), 0.01, 4),
     "hh_exponential_euler": (scjax.HodgkinHuxley(integrator="exponential_euler"), 0.01, 4),
 }
+#: The loop's settings timed: (compiler options, SHARED_ONCE_ON_CPU).
+SCJAX_SETTINGS = {
+    "width256": ({}, True),
+    "width512": (LOOP_OPTIONS, True),
+    "width512_no_shared_once": (LOOP_OPTIONS, False),
+}
 
 
-def _scjax_run(n, steps, dtype, options, workload="izhikevich_rs"):
-    """`scjax.simulate_batch` (counts only) with the loop's CPU options set to `options`;
-    `prepare=True` recompiles with them (the loop's compile cache is per backend)."""
+def _scjax_run(n, steps, dtype, setting, workload="izhikevich_rs"):
+    """`scjax.simulate_batch` (counts only) with the loop's CPU options and shared-once
+    switch set to `setting`; `prepare=True` retraces and recompiles with them (the loop's
+    trace and its compile are cached)."""
     amplitude = jnp.asarray(5.0 + 10.0 * np.arange(n) / n, dtype)
     model, dt, divisor = SCJAX_WORKLOADS[workload]
     stimulus = scjax.stimulus.Constant(amplitude)
@@ -125,7 +137,8 @@ def _scjax_run(n, steps, dtype, options, workload="izhikevich_rs"):
 
     def run(prepare=False):
         if prepare:
-            _loop.CPU_COMPILER_OPTIONS = options
+            _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = setting
+            jax.clear_caches()
             _loop._compiled_for.cache_clear()
         tr = scjax.simulate_batch(
             model, stimulus, dt, n_steps=steps, spikes="count", save_every=steps
@@ -172,8 +185,8 @@ def main() -> None:
                     "counts_equal_no_guard": bool(np.array_equal(counts, reference)),
                 }
         for workload in SCJAX_WORKLOADS:
-            for label, options in (("width256", {}), ("width512", LOOP_OPTIONS)):
-                run = _scjax_run(n, steps, dtype, options, workload)
+            for label, setting in SCJAX_SETTINGS.items():
+                run = _scjax_run(n, steps, dtype, setting, workload)
                 counts = np.asarray(run(prepare=True))
                 same = np.array_equal(counts, reference) if workload == "izhikevich_rs" else None
                 runs[f"scjax.simulate_batch/{workload}/{label}"] = {
@@ -189,7 +202,8 @@ def main() -> None:
                 start = time.perf_counter()
                 jax.block_until_ready(r["run"]())
                 times[k].append(time.perf_counter() - start)
-        _loop.CPU_COMPILER_OPTIONS = dict(LOOP_OPTIONS)
+        _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = dict(LOOP_OPTIONS), True
+        jax.clear_caches()
         _loop._compiled_for.cache_clear()
         results[dtype_name] = {
             k: {

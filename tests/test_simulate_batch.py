@@ -162,7 +162,7 @@ def _izhikevich_guarded(a, b, c, d, current, dt):
     """helpers.izhikevich_matlab with the documented divergence rule applied directly, per
     step: a candidate (v, u) that is not finite (before the reset, which would hide it) makes
     the state NaN from then on, and a NaN state does not fire. Written from the rule, not
-    from the loop's sign-of-the-count flag."""
+    from the loop's offset (scjax/simulation/_loop.py)."""
     v, u = -65.0, b * -65.0
     ys, spikes = [(v, u)], []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -185,7 +185,7 @@ def _izhikevich_guarded(a, b, c, d, current, dt):
 
 def test_divergence_mid_run_matches_the_per_step_rule():
     # Neuron 1 fires normally, then a current of 1e307 overflows v to +inf inside a step: the
-    # reset (v = c) would hide it. The loop flags it in the count's sign and returns NaN from
+    # reset (v = c) would hide it. The loop drops its spikes and returns NaN from
     # that step on; its earlier spikes are kept, none after. Neurons 0 and 2 are untouched.
     a, b, c, d = scjax.models.IZHIKEVICH_PRESETS["RS"]
     model = scjax.Izhikevich.preset("RS")

@@ -13,6 +13,7 @@ from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
 from ._events import in_step_neuron_step, record_in_step
+from ._materialise import materialised
 from ._recording import Recording
 from ._unstack import unstacked
 
@@ -88,6 +89,30 @@ def components_step(neuron_step, n_state: int, model_axes, current_axis):
         return unstacked_step(model, t_n, i_n, components)
 
     return jax.vmap(components_neuron_step, in_axes=(model_axes, 0, None, current_axis))
+
+
+#: Whether the batched step on XLA's CPU backend computes its shared intermediates once
+#: (`_materialise`); a switch for experiments/loop_speed_ideas.py, which times both.
+SHARED_ONCE_ON_CPU = True
+
+
+def runtime_ones(x: jax.Array) -> jax.Array:
+    """An array of 1.0 shaped like `x` that no compiler can fold: `[x == x] + [x != x]` is
+    1 for every x, NaN included, but XLA has no rule that knows it. A scalar or a broadcast
+    divisor would not do: XLA rewrites `a / broadcast(b)` into `a · broadcast(1/b)`."""
+    return (x == x).astype(x.dtype) + (x != x).astype(x.dtype)
+
+
+def shared_computed_once(step, ones: jax.Array):
+    """The batched `step(model, components, t_n, i_n)` with every intermediate of the
+    batch's shape that several outputs share computed once (`_materialise.materialised`),
+    dividing by `ones [B]` (`runtime_ones`)."""
+    computed_once = materialised(step, ones.shape)
+
+    def wrapped(model, components, t_n, i_n):
+        return computed_once(ones, model, components, t_n, i_n)
+
+    return wrapped
 
 
 def stimulus_sampler(dt, batch: int | None, stimulus_axes, with_keys: bool):
@@ -200,6 +225,11 @@ def _run_loop(
     if batched:
         current_axis = 0 if (current is None or current.ndim == 2) else None
         neuron_step = components_step(neuron_step, model.n_state, model_axes, current_axis)
+    if events is None:
+        neuron_step = guarded(neuron_step)
+    if batched:
+        if SHARED_ONCE_ON_CPU and jax.default_backend() == "cpu":
+            neuron_step = shared_computed_once(neuron_step, runtime_ones(y0[:, 0]))
         y0_carry = tuple(y0.T)
         if current is not None and current.ndim == 2:
             current = current.T
@@ -221,12 +251,12 @@ def _run_loop(
             i_n, stim_state = sample(stimulus, stim_state, n, t_n)
         else:
             t_n, t_next, i_n = xs
-        healthy = _healthy(y)
-        y, spike = neuron_step(model, y, t_n, i_n)
         if events is not None:  # its neuron step keeps the direct guard (all components NaN)
+            y, spike = neuron_step(model, y, t_n, i_n)
             n_spikes, buffer, spiked = record_in_step(spike, t_n, n_spikes, buffer, lanes)
             raster = spiked if recording.spikes == "raster" else None
             return (y, stim_state, n_spikes, signal_count, buffer), raster
+        y, spike, healthy = neuron_step(model, y, t_n, i_n)
         if surrogate is None:
             # Plain systems report their (absent) spikes as 0.0 in the state's dtype.
             spike = spike.astype(bool) & healthy
@@ -293,17 +323,37 @@ def _run_loop(
 # other component's candidate: on XLA's CPU backend, where each output of the step is a
 # separate fusion that recomputes what it reads, that cost ~25 % of an Izhikevich batch in
 # float64. Here each component is guarded by its own candidate only (NaN where it is not
-# finite), and a NaN anywhere in the state counts for the whole neuron a step later, from
-# values the count's fusion loads anyway: that step's spikes are dropped, and every state the
-# run returns (`y` at each save; the final state behind `diverged`, which a NaN already
-# marks) is NaN in every component. What the run returns is therefore what the direct form
-# returns (tests/test_simulate_batch.py against a NumPy transcription of the direct rule;
-# bit for bit against the direct form's loop without FMA). Like the direct form (whose NaN
-# state feeds the next step), it relies on NaN propagating through the model: a model whose
-# step turns a NaN state finite again would resume under both. A sticky flag in the carry
-# was measured too (in the sign of the count): its extra integer work tipped the count's
-# fusion over XLA's threshold for splitting it over the cores, which then collapses under
-# contention (experiments/loop_speed_ideas.py).
+# finite), and a NaN anywhere in the state counts for the whole neuron a step later: the
+# step's `offset` is 0 where the state it starts from has no NaN and NaN where it has one;
+# that step's spikes are dropped where it is NaN and every component it returns is
+# `y_next − offset` (exact: x − 0 = x for every x, −0 included), so NaN in every component
+# from then on, and every state the run returns (`y` at each save, the final state behind
+# `diverged`) is NaN in every component. What the run returns is therefore what the direct
+# form returns (tests/test_simulate_batch.py against a NumPy transcription of the direct
+# rule; bit for bit against the direct form's loop without FMA). The offset is part of the
+# step `_materialise` rewrites: where it computes the step's shared values once (CPU), the
+# offset is one of them, so the spike count no longer reads the old state after the new
+# one is written and XLA stops copying the carry every step (two copies an Izhikevich
+# step, ~20 %; tests/test_materialise.py). A sticky flag in the carry was measured too (in the sign of the
+# count): its extra integer work tipped the count's fusion over XLA's threshold for
+# splitting it over the cores, which then collapses under contention
+# (experiments/loop_speed_ideas.py).
+
+
+def guarded(neuron_step):
+    """`step(model, y, t_n, i_n) -> (y_next, spike)` → `(y_next − offset, spike, healthy)`:
+    the divergence guard's second half (see above; `y` as in `_healthy`)."""
+
+    def guarded_step(model, y, t_n, i_n):
+        healthy = _healthy(y)
+        dtype = (y[0] if isinstance(y, tuple) else y).dtype
+        offset = jnp.where(healthy, jnp.zeros((), dtype), jnp.asarray(jnp.nan, dtype))
+        y_next, spike = neuron_step(model, y, t_n, i_n)
+        if isinstance(y_next, tuple):
+            return tuple(part - offset for part in y_next), spike, ~jnp.isnan(offset)
+        return y_next - offset, spike, ~jnp.isnan(offset)
+
+    return guarded_step
 
 
 def _healthy(y):
