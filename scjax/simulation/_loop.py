@@ -334,9 +334,9 @@ def _run_loop(
 # step `_materialise` rewrites: where it computes the step's shared values once (CPU), the
 # offset is one of them, so the spike count no longer reads the old state after the new
 # one is written and XLA stops copying the carry every step (two copies an Izhikevich
-# step, ~20 %; tests/test_materialise.py). A sticky flag in the carry was measured too (in the sign of the
-# count): its extra integer work tipped the count's fusion over XLA's threshold for
-# splitting it over the cores, which then collapses under contention
+# step, ~20 %; tests/test_materialise.py). A sticky flag in the carry was measured too (in
+# the sign of the count): its extra integer work tipped the count's fusion over XLA's
+# threshold for splitting it over the cores, which then collapses under contention
 # (experiments/loop_speed_ideas.py).
 
 
