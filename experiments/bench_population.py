@@ -12,6 +12,11 @@ v >= 30 -> v = c, u += d) at dt = 0.5 ms; float64 and float32.
 Contenders, each repeat run once per workload in its own subprocess (so `os.wait4` gives that
 contender's peak RSS), in an order rotated every repeat:
   scjax        `scjax.simulate_batch`, counts only (`run_scjax` in bench_population/jax_worker.py)
+  scjax_sharded
+               the same with one XLA CPU device per core (XLA_FLAGS
+               --xla_force_host_platform_device_count=<cores>, set for that subprocess only)
+               and the stimulus's amplitudes placed with `scjax.shard_batch`: each device runs
+               its half of the batch on its own core (docs/guides/scale.md)
   scjax_exponential_euler
                HH only: the same with `HodgkinHuxley(integrator="exponential_euler")`, the
                scheme of BrainPy's exp_auto (compared with brainpy_exp_auto at equal dt, dtype)
@@ -181,10 +186,15 @@ def run_child(command: list[str], env: dict, timeout: float) -> tuple[int, str, 
         return code, out.read(), err.read(), wall, usage.ru_maxrss / 1024.0
 
 
+#: The scjax contenders, each reported as ratios to every other contender.
+SCJAX_CONTENDERS = ("scjax", "scjax_sharded", "scjax_exponential_euler")
+
+
 def contender_names(model: str) -> list[str]:
     brainpy = ["brainpy_rk4", "brainpy_exp_auto"] if model == "hh" else ["brainpy_izh2003"]
     return [
         "scjax",
+        "scjax_sharded",
         *(["scjax_exponential_euler"] if model == "hh" else []),
         "plain_jax",
         "c_strict_1t",
@@ -200,13 +210,15 @@ def command_for(name, model, dtype, n, steps, counts_out, ctx):
     """(argv, env) for one run of contender `name`, or a string: why it cannot run."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     spec = {"model": model, "dtype": dtype, "n": n, "steps": steps, "counts_out": counts_out}
-    jax_contenders = ("scjax", "scjax_exponential_euler", "plain_jax")
+    jax_contenders = (*SCJAX_CONTENDERS, "plain_jax")
     if name in jax_contenders or name in ("scjax_parity", "plain_jax_parity"):
         if name.startswith("scjax") and not ctx["scjax_has_stimulus"] and n > ctx["dense_limit"]:
             return "dense [N,T] current too large (scjax has no stimulus API yet)"
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         if name.endswith("_parity"):
             env["XLA_FLAGS"] = PARITY_XLA_FLAGS
+        if name == "scjax_sharded":  # one XLA CPU device per core (docs/guides/scale.md)
+            env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={os.cpu_count()}"
         spec["contender"] = name.removesuffix("_parity")
         return [sys.executable, os.path.join(SOURCES, "jax_worker.py"), json.dumps(spec)], env
     if name.startswith("c_"):
@@ -411,25 +423,19 @@ def main() -> None:
     def ratios():
         for entry in results.values():
             contenders = entry["contenders"]
-            scjax = contenders.get("scjax", {}).get("neuron_steps_per_s_median")
-            if scjax:
-                entry["ratio_scjax_over"] = {
-                    c: scjax / v["neuron_steps_per_s_median"]
-                    for c, v in contenders.items()
-                    if c != "scjax" and v.get("neuron_steps_per_s_median")
-                }
-            exp_euler = contenders.get("scjax_exponential_euler", {})
-            if exp_euler.get("neuron_steps_per_s_median"):
-                entry["ratio_scjax_exponential_euler_over"] = {
-                    c: exp_euler["neuron_steps_per_s_median"] / v["neuron_steps_per_s_median"]
-                    for c, v in contenders.items()
-                    if c != "scjax_exponential_euler" and v.get("neuron_steps_per_s_median")
-                }
-                rss = contenders["scjax"]["peak_rss_mib_median"]
-                if contenders.get("plain_jax", {}).get("peak_rss_mib_median"):
-                    entry["peak_rss_scjax_over_plain_jax"] = (
-                        rss / contenders["plain_jax"]["peak_rss_mib_median"]
-                    )
+            for name in SCJAX_CONTENDERS:
+                rate = contenders.get(name, {}).get("neuron_steps_per_s_median")
+                if rate:
+                    entry[f"ratio_{name}_over"] = {
+                        c: rate / v["neuron_steps_per_s_median"]
+                        for c, v in contenders.items()
+                        if c != name and v.get("neuron_steps_per_s_median")
+                    }
+            rss = contenders.get("scjax", {}).get("peak_rss_mib_median")
+            if rss and contenders.get("plain_jax", {}).get("peak_rss_mib_median"):
+                entry["peak_rss_scjax_over_plain_jax"] = (
+                    rss / contenders["plain_jax"]["peak_rss_mib_median"]
+                )
 
     parity = document["parity_no_fma"] = {}
 

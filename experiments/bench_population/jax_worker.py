@@ -32,12 +32,16 @@ def currents(n, dtype):
     return jnp.asarray(5.0 + 10.0 * np.arange(n) / n, dtype)
 
 
-def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4"):
+def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=False):
     """The scjax contender: a compiled function of nothing returning per-neuron spike counts,
     and which API path it uses. New API (`scjax.stimulus`, `spikes="count"`) when present,
     else today's dense `[N, T]` current with `save_every=T`, counted from the raster.
-    `integrator` is HH's (`"rk4"`, or `"exponential_euler"` for that contender)."""
+    `integrator` is HH's (`"rk4"`, or `"exponential_euler"` for that contender); `sharded`
+    places the amplitudes over every device with `scjax.shard_batch`."""
     import scjax
+
+    if sharded:
+        amplitude = scjax.shard_batch(amplitude)
 
     if model_name == "hh":
         model = scjax.HodgkinHuxley(integrator=integrator)
@@ -64,6 +68,8 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4"):
         path = "stimulus.Constant + spikes='count'"
         if model_name == "hh":
             path += f", integrator={integrator!r}"
+        if sharded:
+            path += f", scjax.shard_batch over {len(jax.devices())} devices"
         return (lambda: counts(amplitude)), path, True
     else:
         # Shared parameters need an explicit y0 today (issue 9). Under jit the dense current is
@@ -156,6 +162,8 @@ def main():
     amplitude = currents(spec["n"], getattr(jnp, spec["dtype"]))
     if spec["contender"] == "plain_jax":
         build = run_plain
+    elif spec["contender"] == "scjax_sharded":
+        build = functools.partial(run_scjax, sharded=True)
     elif spec["contender"] == "scjax_exponential_euler":
         build = functools.partial(run_scjax, integrator="exponential_euler")
     else:
