@@ -20,6 +20,8 @@ contender's peak RSS), in an order rotated every repeat:
   scjax_exponential_euler
                HH only: the same with `HodgkinHuxley(integrator="exponential_euler")`, the
                scheme of BrainPy's exp_auto (compared with brainpy_exp_auto at equal dt, dtype)
+  scjax_sharded_exponential_euler
+               HH only: scjax_exponential_euler, sharded as scjax_sharded
   plain_jax    a `jax.lax.scan` of the same recurrence on separate [N] vectors, count in carry
   c_*          bench_population/population.c, built here with gcc -O3 -march=native, strict
                IEEE (-ffp-contract=off) or -ffast-math, on 1 or 2 OpenMP threads
@@ -36,9 +38,9 @@ strict C build; a separate untimed "parity" pass reruns scjax and plain_jax in f
 XLA_FLAGS=--xla_cpu_max_isa=AVX (no FMA) and compares their per-neuron counts with C float64.
 Agreement is always judged against the strict C float64 build at the same N: HH counts must be
 identical per neuron; Izhikevich at dt = 0.5 ms is chaotic, so totals within 1e-4 relative.
-The exponential-Euler contenders (scjax_exponential_euler, brainpy_exp_auto) integrate another
-scheme than C's RK4: their counts are reported against each other (same dt and dtype) as
-"agreement_vs_brainpy_exp_auto", and against C only for information.
+The exponential-Euler contenders (scjax_[sharded_]exponential_euler, brainpy_exp_auto)
+integrate another scheme than C's RK4: their counts are reported against each other (same dt
+and dtype) as "agreement_vs_brainpy_exp_auto", and against C only for information.
 
 Writes experiments/results/bench_population.json (or --out) after every repeat.
 """
@@ -187,7 +189,8 @@ def run_child(command: list[str], env: dict, timeout: float) -> tuple[int, str, 
 
 
 #: The scjax contenders, each reported as ratios to every other contender.
-SCJAX_CONTENDERS = ("scjax", "scjax_sharded", "scjax_exponential_euler")
+EXPONENTIAL_EULER_CONTENDERS = ("scjax_exponential_euler", "scjax_sharded_exponential_euler")
+SCJAX_CONTENDERS = ("scjax", "scjax_sharded", *EXPONENTIAL_EULER_CONTENDERS)
 
 
 def contender_names(model: str) -> list[str]:
@@ -195,7 +198,7 @@ def contender_names(model: str) -> list[str]:
     return [
         "scjax",
         "scjax_sharded",
-        *(["scjax_exponential_euler"] if model == "hh" else []),
+        *(EXPONENTIAL_EULER_CONTENDERS if model == "hh" else ()),
         "plain_jax",
         "c_strict_1t",
         "c_strict_2t",
@@ -217,7 +220,7 @@ def command_for(name, model, dtype, n, steps, counts_out, ctx):
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         if name.endswith("_parity"):
             env["XLA_FLAGS"] = PARITY_XLA_FLAGS
-        if name == "scjax_sharded":  # one XLA CPU device per core (docs/guides/scale.md)
+        if name.startswith("scjax_sharded"):  # one XLA CPU device per core (docs/guides/scale.md)
             env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={os.cpu_count()}"
         spec["contender"] = name.removesuffix("_parity")
         return [sys.executable, os.path.join(SOURCES, "jax_worker.py"), json.dumps(spec)], env
@@ -489,16 +492,17 @@ def main() -> None:
                     ),
                     flush=True,
                 )
-            if "scjax_exponential_euler" in last_counts and "brainpy_exp_auto" in last_counts:
-                # The same scheme at the same dt and dtype: the reference it should agree with.
-                results[f"{m}/{d}/N={n}"]["contenders"]["scjax_exponential_euler"][
-                    "agreement_vs_brainpy_exp_auto"
-                ] = agreement(
-                    m,
-                    last_counts["scjax_exponential_euler"],
-                    last_counts["brainpy_exp_auto"],
-                    f"brainpy_exp_auto {d}",
-                )
+            for name in EXPONENTIAL_EULER_CONTENDERS:
+                if name in last_counts and "brainpy_exp_auto" in last_counts:
+                    # The same scheme at the same dt and dtype: the reference to agree with.
+                    results[f"{m}/{d}/N={n}"]["contenders"][name][
+                        "agreement_vs_brainpy_exp_auto"
+                    ] = agreement(
+                        m,
+                        last_counts[name],
+                        last_counts["brainpy_exp_auto"],
+                        f"brainpy_exp_auto {d}",
+                    )
             ratios()
             write()  # after every workload: an interrupted run keeps what it measured
             if repeat == 0 and d == "float64" and not args.no_parity:

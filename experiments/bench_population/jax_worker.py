@@ -164,6 +164,8 @@ def main():
         build = run_plain
     elif spec["contender"] == "scjax_sharded":
         build = functools.partial(run_scjax, sharded=True)
+    elif spec["contender"] == "scjax_sharded_exponential_euler":
+        build = functools.partial(run_scjax, integrator="exponential_euler", sharded=True)
     elif spec["contender"] == "scjax_exponential_euler":
         build = functools.partial(run_scjax, integrator="exponential_euler")
     else:
