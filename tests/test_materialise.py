@@ -140,7 +140,7 @@ def test_materialised_is_exact_on_edge_values():
         w = ((v * 0.5 + u) * 0.25 - u) * 2.0
         return w + 1.0, w - u
 
-    ones = _loop.runtime_ones(x)
+    ones = _materialise.runtime_ones(x)
     np.testing.assert_array_equal(np.asarray(ones), np.ones(16))
     got = _materialise.materialised(chain, (16,))(ones, x, x[::-1])
     _leaves_equal(got, chain(x, x[::-1]))

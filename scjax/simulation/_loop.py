@@ -13,7 +13,7 @@ from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
 from ._events import in_step_neuron_step, record_in_step
-from ._materialise import materialised
+from ._materialise import materialised, runtime_ones
 from ._recording import Recording
 from ._unstack import unstacked
 
@@ -94,13 +94,6 @@ def components_step(neuron_step, n_state: int, model_axes, current_axis):
 #: Whether the batched step on XLA's CPU backend computes its shared intermediates once
 #: (`_materialise`); a switch for experiments/loop_speed_ideas.py, which times both.
 SHARED_ONCE_ON_CPU = True
-
-
-def runtime_ones(x: jax.Array) -> jax.Array:
-    """An array of 1.0 shaped like `x` that no compiler can fold: `[x == x] + [x != x]` is
-    1 for every x, NaN included, but XLA has no rule that knows it. A scalar or a broadcast
-    divisor would not do: XLA rewrites `a / broadcast(b)` into `a · broadcast(1/b)`."""
-    return (x == x).astype(x.dtype) + (x != x).astype(x.dtype)
 
 
 def shared_computed_once(step, ones: jax.Array):

@@ -191,10 +191,17 @@ def _chosen(graph: _Graph, input_ids, output_ids, shape) -> set:
     return chosen
 
 
+def runtime_ones(x: jax.Array) -> jax.Array:
+    """An array of 1.0 shaped like `x` that no compiler can fold: `[x == x] + [x != x]` is
+    1 for every x, NaN included, but XLA has no rule that knows it. A scalar or a broadcast
+    divisor would not do: XLA rewrites `a / broadcast(b)` into `a · broadcast(1/b)`."""
+    return (x == x).astype(x.dtype) + (x != x).astype(x.dtype)
+
+
 def materialised(fn, shape):
     """`fn(*args)` → `g(one, *args)`, equal to `fn(*args)` bit for bit, with every
-    intermediate of `shape` that several outputs share computed once (`one`: a runtime
-    scalar 1.0, see the module docstring). Values of other shapes are left as they are."""
+    intermediate of `shape` that several outputs share computed once (`one`: runtime ones
+    of `shape`, `runtime_ones`). Values of other shapes are left as they are."""
 
     def wrapped(one, *args):
         flat, tree = jax.tree.flatten(args)
