@@ -330,7 +330,10 @@ def _run_loop(
 # step, ~20 %; tests/test_materialise.py). A sticky flag in the carry was measured too (in
 # the sign of the count): its extra integer work tipped the count's fusion over XLA's
 # threshold for splitting it over the cores, which then collapses under contention
-# (experiments/loop_speed_ideas.py).
+# (experiments/loop_speed_ideas.py). The offset is float32 in a float64 run: it only holds
+# 0 or NaN, which convert exactly, and computing it once costs a division per neuron,
+# which is 4× cheaper in float32 with AVX-512 (Izhikevich f64 on one core: the offset's
+# fusion 7.1 → 2.6 µs per step of 10⁴ neurons, the loop 507 → 715 M neuron-steps/s).
 
 
 def guarded(neuron_step):
@@ -340,11 +343,13 @@ def guarded(neuron_step):
     def guarded_step(model, y, t_n, i_n):
         healthy = _healthy(y)
         dtype = (y[0] if isinstance(y, tuple) else y).dtype
-        offset = jnp.where(healthy, jnp.zeros((), dtype), jnp.asarray(jnp.nan, dtype))
+        offset_dtype = jnp.float32 if dtype == jnp.float64 else dtype
+        offset = jnp.where(healthy, jnp.zeros((), offset_dtype), jnp.asarray(jnp.nan, offset_dtype))
         y_next, spike = neuron_step(model, y, t_n, i_n)
         if isinstance(y_next, tuple):
-            return tuple(part - offset for part in y_next), spike, ~jnp.isnan(offset)
-        return y_next - offset, spike, ~jnp.isnan(offset)
+            parts = tuple(part - offset.astype(part.dtype) for part in y_next)
+            return parts, spike, ~jnp.isnan(offset)
+        return y_next - offset.astype(y_next.dtype), spike, ~jnp.isnan(offset)
 
     return guarded_step
 
