@@ -22,6 +22,9 @@ contender's peak RSS), in an order rotated every repeat:
                scheme of BrainPy's exp_auto (compared with brainpy_exp_auto at equal dt, dtype)
   scjax_sharded_exponential_euler
                HH only: scjax_exponential_euler, sharded as scjax_sharded
+  scjax_sharded_polynomial_expm1, scjax_sharded_exponential_euler_polynomial_expm1
+               HH only: the sharded contenders with `simulate_batch(expm1="polynomial")`
+               (HH's alpha_m and alpha_n through scjax's polynomial expm1, not XLA's)
   plain_jax    a `jax.lax.scan` of the same recurrence on separate [N] vectors, count in carry
   c_*          bench_population/population.c, built here with gcc -O3 -march=native, strict
                IEEE (-ffp-contract=off) or -ffast-math, on 1 or 2 OpenMP threads
@@ -189,8 +192,17 @@ def run_child(command: list[str], env: dict, timeout: float) -> tuple[int, str, 
 
 
 #: The scjax contenders, each reported as ratios to every other contender.
-EXPONENTIAL_EULER_CONTENDERS = ("scjax_exponential_euler", "scjax_sharded_exponential_euler")
-SCJAX_CONTENDERS = ("scjax", "scjax_sharded", *EXPONENTIAL_EULER_CONTENDERS)
+EXPONENTIAL_EULER_CONTENDERS = (
+    "scjax_exponential_euler",
+    "scjax_sharded_exponential_euler",
+    "scjax_sharded_exponential_euler_polynomial_expm1",
+)
+SCJAX_CONTENDERS = (
+    "scjax",
+    "scjax_sharded",
+    "scjax_sharded_polynomial_expm1",
+    *EXPONENTIAL_EULER_CONTENDERS,
+)
 
 
 def contender_names(model: str) -> list[str]:
@@ -198,7 +210,12 @@ def contender_names(model: str) -> list[str]:
     return [
         "scjax",
         "scjax_sharded",
-        *(EXPONENTIAL_EULER_CONTENDERS if model == "hh" else ()),
+        # HH only: Izhikevich has no expm1 and no gating variables.
+        *(
+            ("scjax_sharded_polynomial_expm1", *EXPONENTIAL_EULER_CONTENDERS)
+            if model == "hh"
+            else ()
+        ),
         "plain_jax",
         "c_strict_1t",
         "c_strict_2t",

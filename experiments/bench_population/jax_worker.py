@@ -32,12 +32,13 @@ def currents(n, dtype):
     return jnp.asarray(5.0 + 10.0 * np.arange(n) / n, dtype)
 
 
-def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=False):
+def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=False, expm1="xla"):
     """The scjax contender: a compiled function of nothing returning per-neuron spike counts,
     and which API path it uses. New API (`scjax.stimulus`, `spikes="count"`) when present,
     else today's dense `[N, T]` current with `save_every=T`, counted from the raster.
     `integrator` is HH's (`"rk4"`, or `"exponential_euler"` for that contender); `sharded`
-    places the amplitudes over every device with `scjax.shard_batch`."""
+    places the amplitudes over every device with `scjax.shard_batch`; `expm1` is
+    `simulate_batch`'s option (passed only when it is not the default)."""
     import scjax
 
     if sharded:
@@ -49,6 +50,7 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=Fals
         model = scjax.Izhikevich.preset("RS")
     n = amplitude.shape[0]
     if hasattr(scjax, "stimulus"):
+        options = {} if expm1 == "xla" else {"expm1": expm1}
 
         def counts(amp):
             tr = scjax.simulate_batch(
@@ -58,6 +60,7 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=Fals
                 n_steps=n_steps,
                 spikes="count",
                 save_every=n_steps,
+                **options,
             )
             return tr.spike_count
 
@@ -70,6 +73,8 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=Fals
             path += f", integrator={integrator!r}"
         if sharded:
             path += f", scjax.shard_batch over {len(jax.devices())} devices"
+        if options:
+            path += f", expm1={expm1!r}"
         return (lambda: counts(amplitude)), path, True
     else:
         # Shared parameters need an explicit y0 today (issue 9). Under jit the dense current is
@@ -160,16 +165,16 @@ def run_plain(model_name, amplitude, dt, n_steps):
 
 def main():
     amplitude = currents(spec["n"], getattr(jnp, spec["dtype"]))
-    if spec["contender"] == "plain_jax":
+    name = spec["contender"]
+    if name == "plain_jax":
         build = run_plain
-    elif spec["contender"] == "scjax_sharded":
-        build = functools.partial(run_scjax, sharded=True)
-    elif spec["contender"] == "scjax_sharded_exponential_euler":
-        build = functools.partial(run_scjax, integrator="exponential_euler", sharded=True)
-    elif spec["contender"] == "scjax_exponential_euler":
-        build = functools.partial(run_scjax, integrator="exponential_euler")
-    else:
-        build = run_scjax
+    else:  # scjax[_sharded][_exponential_euler][_polynomial_expm1]
+        build = functools.partial(
+            run_scjax,
+            integrator="exponential_euler" if "_exponential_euler" in name else "rk4",
+            sharded="_sharded" in name,
+            expm1="polynomial" if name.endswith("_polynomial_expm1") else "xla",
+        )
     fn, path, compiles_on_first_call = build(
         spec["model"], amplitude, DT[spec["model"]], spec["steps"]
     )

@@ -13,6 +13,7 @@ from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
 from ._events import in_step_neuron_step, record_in_step
+from ._expm1_substitution import with_expm1
 from ._materialise import materialised, runtime_ones
 from ._recording import Recording
 from ._unstack import unstacked
@@ -180,6 +181,7 @@ def _run_loop(
     model_axes=None,
     stimulus_axes=None,
     events=None,
+    expm1: str = "xla",
 ) -> Trajectory:
     """Integrate `n_steps` fixed steps.
 
@@ -188,6 +190,7 @@ def _run_loop(
     0/None over `model`'s leaves) the run is a batch: `y0` is `[B, n_state]` and the carry is
     kept state-major (`[n_state, B]`) so every state component is one contiguous vector.
     `events` is None (spikes and resets at the step's end) or a `_events.InStepEvents`.
+    `expm1` names the implementation of the step's `expm1` (`_expm1_substitution`).
     """
     dtype = y0.dtype
     batched = model_axes is not None
@@ -228,6 +231,8 @@ def _run_loop(
             current = current.T
     else:
         y0_carry = y0
+    # Last, so the rewrites above see XLA's expm1 (one primitive).
+    neuron_step = with_expm1(neuron_step, expm1)
 
     # prevent_cse=False: scan already keeps the rematerialised step from being CSE'd, and
     # the default optimisation barrier costs ~20 % of forward throughput.

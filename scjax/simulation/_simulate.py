@@ -22,6 +22,7 @@ from ._checks import (
 )
 from ._chunked import simulate_chunked
 from ._events import InStepEvents, check_events_for_model, events_from_argument
+from ._expm1_substitution import check_expm1
 from ._loop import run_loop
 from ._pallas import PallasLoop, loop_from_argument, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
@@ -49,6 +50,7 @@ def simulate(
     record=None,
     max_spikes: int = 64,
     events: str | InStepEvents = "end_of_step",
+    expm1: str = "xla",
 ) -> Trajectory:
     """Integrate `model` over a piecewise-constant current with a fixed step.
 
@@ -95,6 +97,11 @@ def simulate(
             integrated, so spike times (`spikes="times"`) keep the solver's order and are
             differentiable (exactly, without a surrogate; `surrogate` must be None). A
             `scjax.simulation.InStepEvents` sets its options. See `docs/accuracy.md`.
+        expm1: `"xla"` (default: `jnp.expm1` as XLA evaluates it, the historical results)
+            or `"polynomial"`: every `expm1` of the step (Hodgkin–Huxley's α_m and α_n) is
+            evaluated by `scjax`'s branch-free polynomial (within 2 ulp), which XLA's CPU
+            backend runs faster than its own. Results differ from the default's in the last
+            bits. See `docs/guides/scale.md`.
 
     Returns:
         A `scjax.Trajectory` (`t [T+1]`, `y [T+1, n_rec]`, `spikes [T]`, `spike_count`, ...).
@@ -135,6 +142,7 @@ def simulate(
         max_spikes=max_spikes,
         events=events,
         loop="xla",
+        expm1=expm1,
     )
 
 
@@ -158,6 +166,7 @@ def simulate_batch(
     chunk_size: int | None = None,
     events: str | InStepEvents = "end_of_step",
     loop="xla",
+    expm1: str = "xla",
 ) -> Trajectory:
     """`jax.vmap(simulate)` for a batch of B neurons, with a state-major carry.
 
@@ -184,6 +193,8 @@ def simulate_batch(
             on a GPU backend where the configuration is supported and the kernel compiles,
             else `"xla"`), or a `scjax.simulation.PallasLoop` with its options. See
             `docs/guides/pallas.md`.
+        expm1: as `simulate` (`"polynomial"` runs on the `"xla"` loop; `loop="auto"` then
+            takes it).
 
     B is the common length of the per-neuron parameters, the current's rows, the stimulus's
     `[B]` parameters and `y0`; at least one of them must give it.
@@ -235,6 +246,7 @@ def simulate_batch(
         max_spikes=max_spikes,
         events=events,
         loop=loop,
+        expm1=expm1,
     )
     if chunk_size is not None:
         return simulate_chunked(model, current, dt, batch=batch, chunk_size=chunk_size, **options)
@@ -263,9 +275,17 @@ def _simulate(
     max_spikes,
     events,
     loop,
+    expm1,
 ) -> Trajectory:
     """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
     loop = loop_from_argument(loop)
+    check_expm1(expm1)
+    if expm1 != "xla" and isinstance(loop, str) and loop == "auto":
+        loop = "xla"  # the Pallas kernel evaluates XLA's expm1 only
+    if expm1 != "xla" and not (isinstance(loop, str) and loop == "xla"):
+        raise ValueError(
+            f"expm1={expm1!r} runs on the XLA loop only: pass loop='xla' (got loop={loop!r})"
+        )
     surrogate = surrogate_from_name(surrogate)
     events = events_from_argument(events)
     check_events_for_model(events, model, surrogate)
@@ -319,6 +339,7 @@ def _simulate(
         model_axes,
         stimulus_axes,
         events,
+        expm1=expm1,
     )
 
 
