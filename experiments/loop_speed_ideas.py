@@ -21,9 +21,11 @@ compiles to), in several variants of one step:
 
 each compiled with XLA's default `xla_cpu_prefer_vector_width` (256) and with 512, the
 option the loop is now compiled with; plus `scjax.simulate_batch` itself with and without
-its CPU options, and with and without its shared-once rewrite (`_loop.SHARED_ONCE_ON_CPU`,
-scjax/simulation/_materialise.py), on Izhikevich, FitzHugh-Nagumo and AdEx (dt 0.01 ms),
-HH RK4 and HH exponential Euler (dt 0.01 ms, steps / 4).
+its CPU options, with and without its shared-once rewrite (`_loop.SHARED_ONCE_ON_CPU`,
+scjax/simulation/_materialise.py), with a float64 instead of a float32 divergence offset in
+float64 runs (`_loop.FLOAT32_OFFSET_IN_FLOAT64`), and, on HH, with `expm1="polynomial"`
+(scjax/_polynomial_expm1.py), on Izhikevich, FitzHugh-Nagumo and AdEx (dt 0.01 ms), HH RK4
+and HH exponential Euler (dt 0.01 ms, steps / 4).
 Interleaved repeats, medians; writes experiments/results/loop_speed_ideas.json. The box is
 shared: the load average is recorded, and "partitioned" counts the fusions XLA splits over
 the cores (they slow down sharply when another process holds a core).
@@ -118,12 +120,18 @@ SCJAX_WORKLOADS = {
     "hh_rk4": (scjax.HodgkinHuxley(integrator="rk4"), 0.01, 4),
     "hh_exponential_euler": (scjax.HodgkinHuxley(integrator="exponential_euler"), 0.01, 4),
 }
-#: The loop's settings timed: (compiler options, SHARED_ONCE_ON_CPU).
+#: The loop's settings timed: (compiler options, SHARED_ONCE_ON_CPU,
+#: FLOAT32_OFFSET_IN_FLOAT64, simulate_batch's expm1).
 SCJAX_SETTINGS = {
-    "width256": ({}, True),
-    "width512": (LOOP_OPTIONS, True),
-    "width512_no_shared_once": (LOOP_OPTIONS, False),
+    "width256": ({}, True, True, "xla"),
+    "width512": (LOOP_OPTIONS, True, True, "xla"),
+    "width512_no_shared_once": (LOOP_OPTIONS, False, True, "xla"),
+    "width512_float64_offset": (LOOP_OPTIONS, True, False, "xla"),
+    "width512_polynomial_expm1": (LOOP_OPTIONS, True, True, "polynomial"),
 }
+#: The settings that change nothing on a model without expm1 (the same program).
+EXPM1_SETTINGS = ("width512_polynomial_expm1",)
+EXPM1_WORKLOADS = ("hh_rk4", "hh_exponential_euler")
 
 
 def _scjax_run(n, steps, dtype, setting, workload="izhikevich_rs"):
@@ -135,19 +143,31 @@ def _scjax_run(n, steps, dtype, setting, workload="izhikevich_rs"):
     stimulus = scjax.stimulus.Constant(amplitude)
     steps = steps // divisor  # HH steps cost ~20x an Izhikevich step
 
+    options, shared_once, float32_offset, expm1 = setting
+
     def run(prepare=False):
         if prepare:
-            _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = setting
+            _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = options, shared_once
+            _loop.FLOAT32_OFFSET_IN_FLOAT64 = float32_offset
             jax.clear_caches()
             _loop._compiled_for.cache_clear()
         tr = scjax.simulate_batch(
-            model, stimulus, dt, n_steps=steps, spikes="count", save_every=steps
+            model, stimulus, dt, n_steps=steps, spikes="count", save_every=steps, expm1=expm1
         )
         return tr.spike_count
 
     run.steps = steps
 
     return run
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        return None
+    return names[0] if names else None
 
 
 def compiled(fn, width):
@@ -186,6 +206,8 @@ def main() -> None:
                 }
         for workload in SCJAX_WORKLOADS:
             for label, setting in SCJAX_SETTINGS.items():
+                if label in EXPM1_SETTINGS and workload not in EXPM1_WORKLOADS:
+                    continue
                 run = _scjax_run(n, steps, dtype, setting, workload)
                 counts = np.asarray(run(prepare=True))
                 same = np.array_equal(counts, reference) if workload == "izhikevich_rs" else None
@@ -203,6 +225,7 @@ def main() -> None:
                 jax.block_until_ready(r["run"]())
                 times[k].append(time.perf_counter() - start)
         _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = dict(LOOP_OPTIONS), True
+        _loop.FLOAT32_OFFSET_IN_FLOAT64 = True
         jax.clear_caches()
         _loop._compiled_for.cache_clear()
         results[dtype_name] = {
@@ -227,6 +250,7 @@ def main() -> None:
         "machine": {
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
+            "cpu_model": _cpu_model(),
             "jax": jax.__version__,
             "load_average_start": load_start,
             "load_average_end": os.getloadavg(),

@@ -341,6 +341,11 @@ def _run_loop(
 # fusion 7.1 → 2.6 µs per step of 10⁴ neurons, the loop 507 → 715 M neuron-steps/s).
 
 
+#: Whether a float64 run's offset is float32 (see above); a switch for
+#: experiments/loop_speed_ideas.py, which times both.
+FLOAT32_OFFSET_IN_FLOAT64 = True
+
+
 def guarded(neuron_step):
     """`step(model, y, t_n, i_n) -> (y_next, spike)` → `(y_next − offset, spike, healthy)`:
     the divergence guard's second half (see above; `y` as in `_healthy`)."""
@@ -348,7 +353,8 @@ def guarded(neuron_step):
     def guarded_step(model, y, t_n, i_n):
         healthy = _healthy(y)
         dtype = (y[0] if isinstance(y, tuple) else y).dtype
-        offset_dtype = jnp.float32 if dtype == jnp.float64 else dtype
+        narrow = FLOAT32_OFFSET_IN_FLOAT64 and dtype == jnp.float64
+        offset_dtype = jnp.float32 if narrow else dtype
         offset = jnp.where(healthy, jnp.zeros((), offset_dtype), jnp.asarray(jnp.nan, offset_dtype))
         y_next, spike = neuron_step(model, y, t_n, i_n)
         if isinstance(y_next, tuple):
