@@ -25,10 +25,18 @@ contender's peak RSS), in an order rotated every repeat:
   scjax_sharded_polynomial_expm1, scjax_sharded_exponential_euler_polynomial_expm1
                HH only: the sharded contenders with `simulate_batch(expm1="polynomial")`
                (HH's alpha_m and alpha_n through scjax's polynomial expm1, not XLA's)
+  scjax_sharded_blocked
+               scjax_sharded with `simulate_batch(loop="blocked")`: each device's neurons in
+               cache-sized blocks of at most 8192, each block through every step in turn
+               (the XLA loop itself where a device holds fewer); HH also
+               scjax_sharded_blocked_exponential_euler_polynomial_expm1
   plain_jax    a `jax.lax.scan` of the same recurrence on separate [N] vectors, count in carry
   c_*          bench_population/population.c, built here with gcc -O3 -march=native, strict
                IEEE (-ffp-contract=off) or -ffast-math, on 1 or 2 OpenMP threads
-  brian2       Brian2 cpp_standalone, installed into experiments/.venvs/brian2
+  brian2       Brian2 cpp_standalone, installed into experiments/.venvs/brian2 (Brian's
+               default: no OpenMP, one core)
+  brian2_2t    the same on 2 OpenMP threads (prefs.devices.cpp_standalone.openmp_threads):
+               the peer on as many cores as scjax_sharded
   brainpy_*    BrainPy DSRunner (HH: rk4 and exp_auto; Izhikevich: the 2003 scheme), installed
                into experiments/.venvs/brainpy
 A contender that cannot be installed or run is recorded with its reason.
@@ -196,10 +204,12 @@ EXPONENTIAL_EULER_CONTENDERS = (
     "scjax_exponential_euler",
     "scjax_sharded_exponential_euler",
     "scjax_sharded_exponential_euler_polynomial_expm1",
+    "scjax_sharded_blocked_exponential_euler_polynomial_expm1",
 )
 SCJAX_CONTENDERS = (
     "scjax",
     "scjax_sharded",
+    "scjax_sharded_blocked",
     "scjax_sharded_polynomial_expm1",
     *EXPONENTIAL_EULER_CONTENDERS,
 )
@@ -210,6 +220,7 @@ def contender_names(model: str) -> list[str]:
     return [
         "scjax",
         "scjax_sharded",
+        "scjax_sharded_blocked",
         # HH only: Izhikevich has no expm1 and no gating variables.
         *(
             ("scjax_sharded_polynomial_expm1", *EXPONENTIAL_EULER_CONTENDERS)
@@ -222,6 +233,7 @@ def contender_names(model: str) -> list[str]:
         "c_fast_1t",
         "c_fast_2t",
         "brian2",
+        "brian2_2t",
         *brainpy,
     ]
 
@@ -247,12 +259,13 @@ def command_for(name, model, dtype, n, steps, counts_out, ctx):
         if binary is None:
             return f"gcc failed: {info.get('error')}"
         return [binary, model, str(n), str(steps), threads.removesuffix("t"), counts_out], env
-    venv = "brian2" if name == "brian2" else "brainpy"
+    venv = "brian2" if name.startswith("brian2") else "brainpy"
     python, reason = ctx["venvs"][venv]
     if python is None:
         return reason
-    if name == "brian2":
-        spec["build_dir"] = os.path.join(ctx["build_dir"], f"brian2_{model}_{dtype}_{n}")
+    if name.startswith("brian2"):
+        spec["build_dir"] = os.path.join(ctx["build_dir"], f"{name}_{model}_{dtype}_{n}")
+        spec["threads"] = 2 if name == "brian2_2t" else 0
         script = "brian2_worker.py"
     else:
         spec["method"] = name.removeprefix("brainpy_")

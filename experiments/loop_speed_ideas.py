@@ -150,7 +150,7 @@ def _scjax_run(n, steps, dtype, setting, workload="izhikevich_rs"):
             _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = options, shared_once
             _loop.FLOAT32_OFFSET_IN_FLOAT64 = float32_offset
             jax.clear_caches()
-            _loop._compiled_for.cache_clear()
+            _loop.compiled_for_backend.cache_clear()
         tr = scjax.simulate_batch(
             model, stimulus, dt, n_steps=steps, spikes="count", save_every=steps, expm1=expm1
         )
@@ -227,7 +227,7 @@ def main() -> None:
         _loop.CPU_COMPILER_OPTIONS, _loop.SHARED_ONCE_ON_CPU = dict(LOOP_OPTIONS), True
         _loop.FLOAT32_OFFSET_IN_FLOAT64 = True
         jax.clear_caches()
-        _loop._compiled_for.cache_clear()
+        _loop.compiled_for_backend.cache_clear()
         results[dtype_name] = {
             k: {
                 "neuron_steps_per_s_median": n

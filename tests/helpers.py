@@ -113,3 +113,21 @@ def make_current(n, amplitude, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n) / n
     return amplitude * (0.6 + 0.6 * (t > 0.2) + 0.3 * t) + 0.1 * amplitude * rng.standard_normal(n)
+
+
+def assert_trajectories_identical(expected, actual):
+    """Every recorded field of two `Trajectory`s equal bit for bit (shape and dtype too)."""
+    for field in ("t", "y", "spike_count", "diverged", "spikes", "spike_time_buffer"):
+        a, b = getattr(expected, field), getattr(actual, field)
+        assert (a is None) == (b is None), field
+        if a is not None:
+            a, b = np.asarray(a), np.asarray(b)
+            assert a.shape == b.shape and a.dtype == b.dtype, (field, a.shape, b.shape)
+            np.testing.assert_array_equal(b, a, err_msg=field)
+    assert expected.state_names == actual.state_names
+
+
+def assert_counts_spread(counts):
+    """The counts must vary across neurons, or equality would prove little."""
+    counts = np.asarray(counts)
+    assert counts.max() > 0 and len(set(counts.tolist())) >= 3, counts

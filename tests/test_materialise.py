@@ -26,13 +26,13 @@ def _shared_once(on: bool):
     previous = _loop.SHARED_ONCE_ON_CPU
     _loop.SHARED_ONCE_ON_CPU = on
     jax.clear_caches()
-    _loop._compiled_for.cache_clear()
+    _loop.compiled_for_backend.cache_clear()
     try:
         yield
     finally:
         _loop.SHARED_ONCE_ON_CPU = previous
         jax.clear_caches()
-        _loop._compiled_for.cache_clear()
+        _loop.compiled_for_backend.cache_clear()
 
 
 def _izhikevich_batch(shared_once: bool, **kwargs):

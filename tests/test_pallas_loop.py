@@ -15,6 +15,9 @@ import scjax
 from scjax.simulation import PallasLoop
 from scjax.simulation._pallas import pallas_lowers
 
+from .helpers import assert_counts_spread as _spread
+from .helpers import assert_trajectories_identical as _assert_bitwise
+
 B = 13  # not a multiple of the block: the last block is padded
 LOOP = PallasLoop(block_size=8, interpret=True)
 
@@ -24,23 +27,6 @@ def _both(model, drive, dt, **kwargs):
     xla = scjax.simulate_batch(model, drive, dt, **kwargs)
     pallas = scjax.simulate_batch(model, drive, dt, loop=LOOP, **kwargs)
     return xla, pallas
-
-
-def _assert_bitwise(xla, pallas):
-    for field in ("t", "y", "spike_count", "diverged", "spikes", "spike_time_buffer"):
-        a, b = getattr(xla, field), getattr(pallas, field)
-        assert (a is None) == (b is None), field
-        if a is not None:
-            a, b = np.asarray(a), np.asarray(b)
-            assert a.shape == b.shape and a.dtype == b.dtype, (field, a.shape, b.shape)
-            np.testing.assert_array_equal(b, a, err_msg=field)
-    assert xla.state_names == pallas.state_names
-
-
-def _spread(counts):
-    """The counts must vary across neurons, or equality would prove little."""
-    counts = np.asarray(counts)
-    assert counts.max() > 0 and len(set(counts.tolist())) >= 3, counts
 
 
 def _cast(tree, dtype):
@@ -226,7 +212,8 @@ def test_stochastic_stimulus_and_bad_options_are_refused():
             loop="pallas",
         )
     model, current = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, 3)), jnp.full(20, 10.0)
-    with pytest.raises(ValueError, match=r"loop must be one of \('xla', 'pallas', 'auto'\)"):
+    loops = r"\('xla', 'blocked', 'pallas', 'auto'\)"
+    with pytest.raises(ValueError, match=f"loop must be one of {loops}"):
         scjax.simulate_batch(model, current, 0.5, loop="triton")
     with pytest.raises(ValueError, match="loop.block_size must be a power of two, got 6"):
         scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(block_size=6))

@@ -1,7 +1,9 @@
 """One run of the Brian2 cpp_standalone contender (subprocess of bench_population.py, run in
 its own venv). Same JSON spec as jax_worker.py plus "build_dir". setup_s: code generation +
 C++ compile + process start, i.e. the build's wall time minus the simulated loop's
-(`device._last_run_time`, measured by the generated binary itself)."""
+(`device._last_run_time`, measured by the generated binary itself). "threads": Brian2's
+OpenMP threads (`prefs.devices.cpp_standalone.openmp_threads`; 0, Brian's default, is no
+OpenMP at all)."""
 
 import json
 import sys
@@ -14,6 +16,7 @@ from brian2 import NeuronGroup, SpikeMonitor, defaultclock, device, ms, prefs, r
 
 set_device("cpp_standalone", directory=spec["build_dir"], build_on_run=False)
 prefs.core.default_float_dtype = getattr(np, spec["dtype"])
+prefs.devices.cpp_standalone.openmp_threads = spec.get("threads", 0)
 size, steps = spec["n"], spec["steps"]
 if spec["model"] == "hh":
     # Classic HH in mV/ms units without Brian's unit system (dimensionless, time in ms through
@@ -68,7 +71,7 @@ print(
         {
             "setup_s": total_s - run_s,
             "run_s": run_s,
-            "path": "cpp_standalone",
+            "path": f"cpp_standalone, openmp_threads={spec.get('threads', 0)}",
             "version": brian2.__version__,
         }
     )

@@ -32,13 +32,15 @@ def currents(n, dtype):
     return jnp.asarray(5.0 + 10.0 * np.arange(n) / n, dtype)
 
 
-def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=False, expm1="xla"):
+def run_scjax(
+    model_name, amplitude, dt, n_steps, integrator="rk4", sharded=False, expm1="xla", loop="xla"
+):
     """The scjax contender: a compiled function of nothing returning per-neuron spike counts,
     and which API path it uses. New API (`scjax.stimulus`, `spikes="count"`) when present,
     else today's dense `[N, T]` current with `save_every=T`, counted from the raster.
     `integrator` is HH's (`"rk4"`, or `"exponential_euler"` for that contender); `sharded`
-    places the amplitudes over every device with `scjax.shard_batch`; `expm1` is
-    `simulate_batch`'s option (passed only when it is not the default)."""
+    places the amplitudes over every device with `scjax.shard_batch`; `expm1` and `loop` are
+    `simulate_batch`'s options (passed only when they are not the default)."""
     import scjax
 
     if sharded:
@@ -51,6 +53,8 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=Fals
     n = amplitude.shape[0]
     if hasattr(scjax, "stimulus"):
         options = {} if expm1 == "xla" else {"expm1": expm1}
+        if loop != "xla":
+            options["loop"] = loop
 
         def counts(amp):
             tr = scjax.simulate_batch(
@@ -73,8 +77,8 @@ def run_scjax(model_name, amplitude, dt, n_steps, integrator="rk4", sharded=Fals
             path += f", integrator={integrator!r}"
         if sharded:
             path += f", scjax.shard_batch over {len(jax.devices())} devices"
-        if options:
-            path += f", expm1={expm1!r}"
+        for option, value in options.items():
+            path += f", {option}={value!r}"
         return (lambda: counts(amplitude)), path, True
     else:
         # Shared parameters need an explicit y0 today (issue 9). Under jit the dense current is
@@ -168,12 +172,13 @@ def main():
     name = spec["contender"]
     if name == "plain_jax":
         build = run_plain
-    else:  # scjax[_sharded][_exponential_euler][_polynomial_expm1]
+    else:  # scjax[_sharded][_blocked][_exponential_euler][_polynomial_expm1]
         build = functools.partial(
             run_scjax,
             integrator="exponential_euler" if "_exponential_euler" in name else "rk4",
             sharded="_sharded" in name,
             expm1="polynomial" if name.endswith("_polynomial_expm1") else "xla",
+            loop="blocked" if "_blocked" in name else "xla",
         )
     fn, path, compiles_on_first_call = build(
         spec["model"], amplitude, DT[spec["model"]], spec["steps"]

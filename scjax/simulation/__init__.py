@@ -4,10 +4,11 @@
 fronts; both check their inputs at the boundary and run the same compiled loop.
 """
 
+from ._blocked import BlockedLoop as BlockedLoop
 from ._events import EVENT_MODES as EVENT_MODES
 from ._events import InStepEvents as InStepEvents
 from ._expm1_substitution import EXPM1_IMPLEMENTATIONS as EXPM1_IMPLEMENTATIONS
-from ._pallas import LOOPS as LOOPS
+from ._loop_options import LOOPS as LOOPS
 from ._pallas import PallasLoop as PallasLoop
 from ._recording import SPIKE_RECORDINGS as SPIKE_RECORDINGS
 from ._simulate import simulate as simulate

@@ -15,7 +15,7 @@ from .._trajectory import Trajectory
 from ..stimulus import AbstractStimulus
 
 
-class _PerNeuronKeys(AbstractStimulus):
+class PerNeuronKeys(AbstractStimulus):
     """A stimulus whose neurons draw from given keys instead of splitting the run's key.
 
     The loop gives neuron j of a run of width W the key `split(key, W)[j]`; a chunk holding
@@ -40,9 +40,9 @@ class _PerNeuronKeys(AbstractStimulus):
     def n_samples(self) -> int | None:
         return self.stimulus.n_samples
 
-    def batch_axes(self) -> "_PerNeuronKeys":
+    def batch_axes(self) -> "PerNeuronKeys":
         # vmap's in_axes: this pytree's structure with an axis (0 for the keys) per leaf.
-        return _PerNeuronKeys(self.stimulus.batch_axes(), 0)  # pyright: ignore[reportArgumentType]
+        return PerNeuronKeys(self.stimulus.batch_axes(), 0)  # pyright: ignore[reportArgumentType]
 
     def batch_size(self) -> int | None:
         return self.keys.shape[0]
@@ -102,7 +102,7 @@ def simulate_chunked(
         index = np.minimum(np.arange(start, start + width), batch - 1)
         drive = _rows(current, stimulus_axes, index)
         if keys is not None:
-            drive = _PerNeuronKeys(drive, keys[index])
+            drive = PerNeuronKeys(drive, keys[index])
         chunk_model, drive, chunk_y0 = shard_batch(
             (_rows(model, model_axes, index), drive, None if y0 is None else y0[index])
         )

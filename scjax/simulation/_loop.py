@@ -148,25 +148,33 @@ CPU_COMPILER_OPTIONS: dict[str, object] = {"xla_cpu_prefer_vector_width": 512}
 
 
 @ft.cache
-def _compiled_for(backend: str | None):
+def compiled_for_backend(fn, backend: str | None):
+    """`eqx.filter_jit(fn)` with the per-program options of `backend` (None: none)."""
     # jax.jit's keyword, passed through filter_jit's **jitkwargs (not in its typed overloads).
     jit_kwargs: dict[str, Any] = {
         "compiler_options": CPU_COMPILER_OPTIONS if backend == "cpu" else None
     }
-    return eqx.filter_jit(_run_loop, **jit_kwargs)
+    return eqx.filter_jit(fn, **jit_kwargs)
 
 
-def run_loop(*args, **kwargs) -> Trajectory:
-    """`_run_loop` compiled with the default backend's options (`CPU_COMPILER_OPTIONS`) when
-    called on values, else without (staged into the program being transformed)."""
+def call_compiled(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` compiled with the default backend's options
+    (`CPU_COMPILER_OPTIONS`) when called on values, else without (staged into the program
+    being transformed)."""
     # A traced argument (vmap, grad, jit) or a traced constant (jit over closed-over values).
     traced = not all(map(is_concrete, jax.tree.leaves((args, kwargs)))) or not is_concrete(
         jnp.zeros(())
     )
-    return _compiled_for(None if traced else jax.default_backend())(*args, **kwargs)
+    backend = None if traced else jax.default_backend()
+    return compiled_for_backend(fn, backend)(*args, **kwargs)
 
 
-def _run_loop(
+def run_loop(*args, **kwargs) -> Trajectory:
+    """`run_loop_uncompiled`, compiled (`call_compiled`)."""
+    return call_compiled(run_loop_uncompiled, *args, **kwargs)
+
+
+def run_loop_uncompiled(
     model,
     solver,
     drive,
@@ -365,6 +373,13 @@ def guarded(neuron_step):
     return guarded_step
 
 
+def raise_if_diverged(ys: jax.Array, diverged: jax.Array) -> jax.Array:
+    """`ys`, with the run's divergence error raised where any neuron `diverged`."""
+    # Threaded through a scalar (ys · 1 is exact), not onto ys itself: error_if's cond would
+    # replicate (all-gather) a batch-sharded ys onto every device.
+    return ys * eqx.error_if(jnp.ones((), ys.dtype), diverged, _DIVERGED)
+
+
 def _healthy(y):
     """True where no component of the neuron's state is NaN. `y` is the batched carry (a
     tuple of `[B]` components) or one neuron's `[n_state]` state."""
@@ -422,9 +437,7 @@ def loop_trajectory(
         y_final = jnp.stack(y_final)
     diverged = ~jnp.all(jnp.isfinite(y_final), axis=0)
     if throw:
-        # Threaded through a scalar (ys · 1 is exact), not onto ys itself: error_if's cond
-        # would replicate (all-gather) a batch-sharded ys onto every device.
-        ys = ys * eqx.error_if(jnp.ones((), ys.dtype), diverged, _DIVERGED)
+        ys = raise_if_diverged(ys, diverged)
     if surrogate is None:
         spikes, spike_signal, spike_count = raster, None, n_spikes
     else:

@@ -55,9 +55,6 @@ from ._loop import (
 )
 from ._recording import Recording
 
-#: The values of `simulate_batch(loop=...)` given by name.
-LOOPS: tuple[str, ...] = ("xla", "pallas", "auto")
-
 #: Primitives a kernel may contain: elementwise arithmetic, the structural operations that
 #: vmapping an unstacked step leaves, reads and writes of its blocks and the two loops (each
 #: has a Pallas Triton lowering rule). A step using anything else (a linear solve, a gather,
@@ -92,30 +89,6 @@ class PallasLoop:
     block_size: int = 256
     interpret: bool | None = None
     num_warps: int | None = None
-
-
-def loop_from_argument(loop) -> str | PallasLoop:
-    """`simulate_batch(loop=...)` → `"xla"`, `"auto"` or the Pallas options."""
-    if isinstance(loop, PallasLoop):
-        size = loop.block_size
-        if not (
-            isinstance(size, int)
-            and not isinstance(size, bool)
-            and size >= 1
-            and size & (size - 1) == 0
-        ):
-            raise ValueError(f"loop.block_size must be a power of two, got {size!r}")
-        warps = loop.num_warps
-        if warps is not None and not (
-            isinstance(warps, int) and not isinstance(warps, bool) and warps >= 1
-        ):
-            raise ValueError(f"loop.num_warps must be a positive int or None, got {warps!r}")
-        if loop.interpret not in (None, True, False):
-            raise ValueError(f"loop.interpret must be None, True or False, got {loop.interpret!r}")
-        return loop
-    if isinstance(loop, str) and loop in LOOPS:
-        return PallasLoop() if loop == "pallas" else loop
-    raise ValueError(f"loop must be one of {LOOPS} or a scjax.simulation.PallasLoop, got {loop!r}")
 
 
 # --- what the kernel can run ----------------------------------------------------------------

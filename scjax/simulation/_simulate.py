@@ -1,5 +1,7 @@
 """`simulate` and `simulate_batch`: the checked fronts of the one loop (`_loop.run_loop`)."""
 
+import functools as ft
+
 import diffrax
 import equinox as eqx
 import jax
@@ -12,6 +14,7 @@ from .._trajectory import Trajectory
 from .._validation import is_concrete
 from ..models import AbstractNeuronModel
 from ..stimulus import AbstractStimulus
+from ._blocked import BlockedLoop, batch_device_count, run_blocked_loop
 from ._checks import (
     check_dense_current,
     check_model,
@@ -24,7 +27,8 @@ from ._chunked import simulate_chunked
 from ._events import InStepEvents, check_events_for_model, events_from_argument
 from ._expm1_substitution import check_expm1
 from ._loop import run_loop
-from ._pallas import PallasLoop, loop_from_argument, pallas_lowers, pallas_refusal, run_pallas_loop
+from ._loop_options import loop_from_argument
+from ._pallas import PallasLoop, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
 from ._solver import resolve_solver
 
@@ -187,6 +191,9 @@ def simulate_batch(
             chunk sharded over all devices of all processes, with the same results bit for
             bit, gathered to host NumPy arrays (see `docs/distributed.md`).
         loop: `"xla"` (default: the `lax.scan` loop, one pass over the batch per step),
+            `"blocked"` (the same loop on cache-sized blocks of each device's neurons, one
+            block through every step at a time: for batches larger than the CPU's caches;
+            the same results; `scjax.simulation.BlockedLoop` sets the block size),
             `"pallas"` (one Pallas kernel: each program advances a block of neurons through
             every step with its state in registers; `spikes="count"`, forward only, no
             random numbers; a `ValueError` names what it cannot run), `"auto"` (`"pallas"`
@@ -282,9 +289,10 @@ def _simulate(
     check_expm1(expm1)
     if expm1 != "xla" and isinstance(loop, str) and loop == "auto":
         loop = "xla"  # the Pallas kernel evaluates XLA's expm1 only
-    if expm1 != "xla" and not (isinstance(loop, str) and loop == "xla"):
+    if expm1 != "xla" and not (loop == "xla" or isinstance(loop, BlockedLoop)):
         raise ValueError(
-            f"expm1={expm1!r} runs on the XLA loop only: pass loop='xla' (got loop={loop!r})"
+            f"expm1={expm1!r} runs on the XLA loop only: pass loop='xla' or 'blocked' "
+            f"(got loop={loop!r})"
         )
     surrogate = surrogate_from_name(surrogate)
     events = events_from_argument(events)
@@ -324,7 +332,11 @@ def _simulate(
     pallas = _pallas_options(loop, pallas_args, surrogate, events)
     if pallas is not None:
         return run_pallas_loop(*pallas_args, pallas)
-    return run_loop(
+    if isinstance(loop, BlockedLoop):
+        run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
+    else:
+        run = run_loop
+    return run(
         model,
         solver,
         drive,
@@ -398,7 +410,7 @@ def _pallas_options(loop, pallas_args, surrogate, events) -> PallasLoop | None:
     """The options of the Pallas kernel when the run takes it, else None (the XLA scan):
     `loop="pallas"` (or a `PallasLoop`) takes it or raises why it cannot; `"auto"` takes it
     when nothing refuses it, the backend is a GPU and the kernel lowers."""
-    if loop == "xla":
+    if loop == "xla" or isinstance(loop, BlockedLoop):
         return None
     options = loop if isinstance(loop, PallasLoop) else PallasLoop()
     refusal = pallas_refusal(*pallas_args, surrogate=surrogate, events=events, options=options)

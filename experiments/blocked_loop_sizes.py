@@ -1,0 +1,167 @@
+"""`simulate_batch(loop="blocked")` against the XLA loop, by block size (issue 9, item 5).
+
+    python experiments/blocked_loop_sizes.py                 # N = 1e5, 1 and 2 CPU devices
+    python experiments/blocked_loop_sizes.py --n 1000000 --izh-steps 500 --hh-steps 100
+
+Workloads of the population race (experiments/bench_population.py): Izhikevich RS (2003 scheme,
+dt 0.5 ms) and Hodgkin-Huxley classic RK4 (dt 0.01 ms), I_i = 5 + 10 i/N as
+`scjax.stimulus.Constant`, `spikes="count"`, final state only; float64 and float32. Each
+(model, dtype, device count) runs in its own subprocess (the device count is an XLA flag fixed
+at start-up); inside it every loop is compiled first, then timed in rounds, the loops'
+order rotated each round, and the median of the rounds reported. With 2 devices the
+amplitudes are placed with `scjax.shard_batch`. Every loop's counts must equal the XLA loop's.
+
+Writes experiments/results/blocked_loop_sizes.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BLOCK_SIZES = (2048, 4096, 8192, 16384)
+
+
+def worker(spec: dict) -> dict:
+    import jax
+
+    jax.config.update("jax_enable_x64", spec["dtype"] == "float64")  # this subprocess only
+    import jax.numpy as jnp
+    import numpy as np
+
+    import scjax
+    from scjax.simulation import BlockedLoop
+
+    n, steps = spec["n"], spec["steps"]
+    if spec["model"] == "hh":
+        model, dt = scjax.HodgkinHuxley(integrator="rk4"), 0.01
+    else:
+        model, dt = scjax.Izhikevich.preset("RS"), 0.5
+    amplitude = jnp.asarray(5.0 + 10.0 * np.arange(n) / n, spec["dtype"])
+    if len(jax.devices()) > 1:
+        amplitude = scjax.shard_batch(amplitude)
+    loops = {"xla": "xla", **{f"blocked_{b}": BlockedLoop(b) for b in spec["block_sizes"]}}
+
+    def counts(loop):
+        trajectory = scjax.simulate_batch(
+            model,
+            scjax.stimulus.Constant(amplitude),
+            dt,
+            n_steps=steps,
+            spikes="count",
+            save_every=steps,
+            loop=loop,
+        )
+        return np.asarray(trajectory.spike_count)
+
+    reference = counts("xla")
+    equal = {name: bool((counts(loop) == reference).all()) for name, loop in loops.items()}
+    seconds: dict[str, list[float]] = {name: [] for name in loops}
+    names = list(loops)
+    for round_ in range(spec["repeats"]):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            start = time.perf_counter()
+            counts(loops[name])
+            seconds[name].append(time.perf_counter() - start)
+    result = {}
+    for name, times in seconds.items():
+        median = float(np.median(times))
+        result[name] = {
+            "neuron_steps_per_s_median": n * steps / median,
+            "seconds_all": times,
+            "counts_equal_xla": equal[name],
+        }
+    best = max(result, key=lambda k: result[k]["neuron_steps_per_s_median"])
+    xla = result["xla"]["neuron_steps_per_s_median"]
+    return {
+        "devices": len(jax.devices()),
+        "loops": result,
+        "best": best,
+        "ratio_best_over_xla": result[best]["neuron_steps_per_s_median"] / xla,
+        "ratio_blocked_8192_over_xla": (
+            result["blocked_8192"]["neuron_steps_per_s_median"] / xla
+            if "blocked_8192" in result
+            else None
+        ),
+        "spike_total": int(reference.sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--izh-steps", type=int, default=2000)
+    parser.add_argument("--hh-steps", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--devices", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--out", default=os.path.join(ROOT, "experiments", "results", "blocked_loop_sizes.json")
+    )
+    args = parser.parse_args()
+    if args.worker is not None:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return
+    document = {
+        "benchmark": "experiments/blocked_loop_sizes.py (issue 9, item 5)",
+        "command": " ".join(["python", *sys.argv]),
+        "neurons": args.n,
+        "steps": {"izh": args.izh_steps, "hh": args.hh_steps},
+        "repeats": args.repeats,
+        "machine": {
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "load_average_start": os.getloadavg(),
+        },
+        "results": {},
+    }
+    for model in ("izh", "hh"):
+        for dtype in ("float64", "float32"):
+            for devices in args.devices:
+                spec = {
+                    "model": model,
+                    "dtype": dtype,
+                    "n": args.n,
+                    "steps": args.izh_steps if model == "izh" else args.hh_steps,
+                    "repeats": args.repeats,
+                    "block_sizes": list(BLOCK_SIZES),
+                }
+                env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+                env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+                if devices > 1:
+                    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+                done = subprocess.run(
+                    [sys.executable, __file__, "--worker", json.dumps(spec)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                key = f"{model}/{dtype}/devices={devices}"
+                if done.returncode != 0:
+                    document["results"][key] = {"status": "failed", "reason": done.stderr[-1500:]}
+                else:
+                    document["results"][key] = json.loads(done.stdout.strip().splitlines()[-1])
+                entry = document["results"][key]
+                print(
+                    key,
+                    {
+                        k: round(v["neuron_steps_per_s_median"] / 1e6, 1)
+                        for k, v in entry.get("loops", {}).items()
+                    },
+                    flush=True,
+                )
+                document["machine"]["load_average_end"] = os.getloadavg()
+                with open(args.out, "w") as f:
+                    json.dump(document, f, indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
