@@ -160,3 +160,34 @@ def test_legacy_uint32_key():
     model = scjax.Izhikevich.preset("RS")
     xla = _both(model, stimulus, 0.5, n_steps=200, key=jax.random.PRNGKey(3), spikes="count")
     assert_counts_spread(xla.spike_count)
+
+
+def test_auto_takes_the_blocked_loop_on_cpu_when_called_on_values(monkeypatch):
+    from scjax.simulation import _simulate
+
+    taken, run_blocked_loop = [], _simulate.run_blocked_loop
+
+    def recording_blocked_loop(options, n_devices, *args, **kwargs):
+        taken.append((options, n_devices))
+        return run_blocked_loop(options, n_devices, *args, **kwargs)
+
+    monkeypatch.setattr(_simulate, "run_blocked_loop", recording_blocked_loop)
+    assert jax.default_backend() == "cpu"
+    model = scjax.Izhikevich.preset("RS")
+    amplitude = scjax.shard_batch(jnp.linspace(4.0, 14.0, 36))
+    stimulus = scjax.stimulus.Constant(amplitude)
+    kwargs = dict(n_steps=100, spikes="count", save_every=100)
+    auto = scjax.simulate_batch(model, stimulus, 0.5, loop="auto", **kwargs)
+    assert taken == [(BlockedLoop(), 2)]  # the default blocks, the batch's 2 devices
+    xla = scjax.simulate_batch(model, stimulus, 0.5, **kwargs)
+    assert len(taken) == 1  # the default stays the XLA loop
+    assert_trajectories_identical(xla, auto)
+    # Under a transformation the devices are unknown: the XLA loop.
+    jax.jit(
+        lambda a: (
+            scjax.simulate_batch(
+                model, scjax.stimulus.Constant(a), 0.5, loop="auto", **kwargs
+            ).spike_count
+        )
+    )(amplitude)
+    assert len(taken) == 1

@@ -161,12 +161,14 @@ def call_compiled(fn, *args, **kwargs):
     """`fn(*args, **kwargs)` compiled with the default backend's options
     (`CPU_COMPILER_OPTIONS`) when called on values, else without (staged into the program
     being transformed)."""
-    # A traced argument (vmap, grad, jit) or a traced constant (jit over closed-over values).
-    traced = not all(map(is_concrete, jax.tree.leaves((args, kwargs)))) or not is_concrete(
-        jnp.zeros(())
-    )
-    backend = None if traced else jax.default_backend()
+    backend = None if staged(args, kwargs) else jax.default_backend()
     return compiled_for_backend(fn, backend)(*args, **kwargs)
+
+
+def staged(*trees) -> bool:
+    """Whether the loop is being staged into a transformed program: a traced leaf of `trees`
+    (vmap, grad, jit) or a traced constant (jit over closed-over values)."""
+    return not all(map(is_concrete, jax.tree.leaves(trees))) or not is_concrete(jnp.zeros(()))
 
 
 def run_loop(*args, **kwargs) -> Trajectory:

@@ -26,7 +26,7 @@ from ._checks import (
 from ._chunked import simulate_chunked
 from ._events import InStepEvents, check_events_for_model, events_from_argument
 from ._expm1_substitution import check_expm1
-from ._loop import run_loop
+from ._loop import run_loop, staged
 from ._loop_options import loop_from_argument
 from ._pallas import PallasLoop, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
@@ -197,11 +197,12 @@ def simulate_batch(
             `"pallas"` (one Pallas kernel: each program advances a block of neurons through
             every step with its state in registers; `spikes="count"`, forward only, no
             random numbers; a `ValueError` names what it cannot run), `"auto"` (`"pallas"`
-            on a GPU backend where the configuration is supported and the kernel compiles,
-            else `"xla"`), or a `scjax.simulation.PallasLoop` with its options. See
+            on a GPU backend where the configuration is supported and the kernel compiles;
+            `"blocked"` on a CPU backend when called on values, as it never ran slower
+            there; else `"xla"`), or a `scjax.simulation.PallasLoop` with its options. See
             `docs/guides/pallas.md`.
-        expm1: as `simulate` (`"polynomial"` runs on the `"xla"` loop; `loop="auto"` then
-            takes it).
+        expm1: as `simulate` (`"polynomial"` runs on the `"xla"` and `"blocked"` loops;
+            `loop="auto"` then takes one of them).
 
     B is the common length of the per-neuron parameters, the current's rows, the stimulus's
     `[B]` parameters and `y0`; at least one of them must give it.
@@ -287,7 +288,11 @@ def _simulate(
     """The checks and set-up shared by `simulate` (batch None) and `simulate_batch`."""
     loop = loop_from_argument(loop)
     check_expm1(expm1)
-    if expm1 != "xla" and isinstance(loop, str) and loop == "auto":
+    batched = batch is not None
+    if loop == "auto" and jax.default_backend() == "cpu":
+        # The blocked loop needs the batch's devices, which a traced input hides.
+        loop = BlockedLoop() if batched and not staged(model, current, y0) else "xla"
+    if expm1 != "xla" and loop == "auto":
         loop = "xla"  # the Pallas kernel evaluates XLA's expm1 only
     if expm1 != "xla" and not (loop == "xla" or isinstance(loop, BlockedLoop)):
         raise ValueError(
@@ -297,7 +302,6 @@ def _simulate(
     surrogate = surrogate_from_name(surrogate)
     events = events_from_argument(events)
     check_events_for_model(events, model, surrogate)
-    batched = batch is not None
     is_stimulus = isinstance(current, AbstractStimulus)
     if is_stimulus:
         dtype = _stimulus_dtype(current)
