@@ -88,38 +88,32 @@ def block_layout(batch: int, block_size: int, n_devices: int) -> tuple[int, int,
     return devices, n_blocks, per_device
 
 
-def run_blocked_loop(options: BlockedLoop, n_devices: int, *args, **kwargs) -> Trajectory:
-    """`_loop.run_loop`'s batch run block by block (arguments as `run_loop`'s, with
+def run_blocked_loop(options: BlockedLoop, n_devices: int, **arguments) -> Trajectory:
+    """`_loop.run_loop`'s batch run block by block (keyword arguments as `run_loop`'s, with
     `model_axes` and `stimulus_axes` given), compiled as one program."""
-    return call_compiled(_run_blocked, options, n_devices, *args, **kwargs)
+    return call_compiled(_run_blocked, options, n_devices, **arguments)
 
 
 def _run_blocked(
     options: BlockedLoop,
     n_devices: int,
+    *,
     model,
-    solver,
     drive,
-    dt,
     y0,
-    t0,
     key,
-    n_steps: int,
-    recording,
     throw: bool,
-    surrogate,
     model_axes,
     stimulus_axes,
-    events,
-    expm1: str,
+    **passed,  # the same for every block
 ) -> Trajectory:
     batch = y0.shape[0]
     devices, n_blocks, per_device = block_layout(batch, options.block_size, n_devices)
     rows, padded = batch // devices, n_blocks * per_device
     if n_blocks == 1:  # one block: the XLA loop's own program
         return run_loop_uncompiled(
-            model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, surrogate,
-            model_axes, stimulus_axes, events, expm1,
+            model=model, drive=drive, y0=y0, key=key, throw=throw, model_axes=model_axes,
+            stimulus_axes=stimulus_axes, **passed,
         )  # fmt: skip
     if isinstance(drive, AbstractStimulus):
         drive_axes = stimulus_axes
@@ -159,21 +153,14 @@ def _run_blocked(
             block_drive = PerNeuronKeys(block_drive, keys_block)
             block_stimulus_axes = block_drive.batch_axes()
         trajectory = run_loop_uncompiled(
-            block_model,
-            solver,
-            block_drive,
-            dt,
-            y0_block,
-            t0,
-            key,
-            n_steps,
-            recording,
-            False,  # thrown once below, for the whole batch
-            surrogate,
-            model_axes,
-            block_stimulus_axes,
-            events,
-            expm1,
+            model=block_model,
+            drive=block_drive,
+            y0=y0_block,
+            key=key,
+            throw=False,  # thrown once below, for the whole batch
+            model_axes=model_axes,
+            stimulus_axes=block_stimulus_axes,
+            **passed,
         )
         arrays, static = eqx.partition(trajectory, eqx.is_array)
         statics.append(static)  # the same for every block (the state names): kept from the trace
