@@ -34,7 +34,8 @@ contender's peak RSS), in an order rotated every repeat:
   c_*          bench_population/population.c, built here with gcc -O3 -march=native, strict
                IEEE (-ffp-contract=off) or -ffast-math, on 1 or 2 OpenMP threads
   brian2       Brian2 cpp_standalone, installed into experiments/.venvs/brian2 (Brian's
-               default: no OpenMP, one core)
+               defaults: no OpenMP, one core; g++ -O3 -ffast-math -fno-finite-math-only
+               -march=native, prefs.codegen.cpp.extra_compile_args_gcc)
   brian2_2t    the same on 2 OpenMP threads (prefs.devices.cpp_standalone.openmp_threads):
                the peer on as many cores as scjax_sharded
   brainpy_*    BrainPy DSRunner (HH: rk4 and exp_auto; Izhikevich: the 2003 scheme), installed

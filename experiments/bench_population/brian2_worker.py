@@ -71,7 +71,10 @@ print(
         {
             "setup_s": total_s - run_s,
             "run_s": run_s,
-            "path": f"cpp_standalone, openmp_threads={spec.get('threads', 0)}",
+            "path": (
+                f"cpp_standalone, openmp_threads={spec.get('threads', 0)}, "
+                f"flags {' '.join(prefs.codegen.cpp.extra_compile_args_gcc)}"
+            ),
             "version": brian2.__version__,
         }
     )
