@@ -191,3 +191,15 @@ def test_auto_takes_the_blocked_loop_on_cpu_when_called_on_values(monkeypatch):
         )
     )(amplitude)
     assert len(taken) == 1
+
+
+def test_chunks_of_blocks():
+    # chunk_size streams chunks from the host; each chunk runs blocked, with its neurons' keys.
+    stimulus = scjax.stimulus.WhiteNoise(jnp.linspace(5.0, 10.0, B), 2.0)
+    model = scjax.Izhikevich.preset("RS")
+    kwargs = dict(n_steps=200, spikes="count", save_every=200, key=jax.random.key(5))
+    xla = scjax.simulate_batch(model, stimulus, 0.5, **kwargs)
+    chunked = scjax.simulate_batch(model, stimulus, 0.5, chunk_size=20, loop=LOOP, **kwargs)
+    np.testing.assert_array_equal(chunked.spike_count, xla.spike_count)
+    np.testing.assert_array_equal(chunked.y, xla.y)
+    assert_counts_spread(xla.spike_count)
