@@ -137,14 +137,14 @@ def _run_blocked(
         x = jnp.moveaxis(x, 0, 2).reshape(devices, padded, *x.shape[3:])[:, :rows]
         return x.reshape(batch, *x.shape[2:])
 
-    model_blocks, model_shared = _split(model, model_axes)
-    drive_blocks, drive_shared = _split(drive, drive_axes)
+    model_blocks, model_shared = eqx.partition(model, _batched_leaves(model_axes))
+    drive_blocks, drive_shared = eqx.partition(drive, _batched_leaves(drive_axes))
     xs = jax.tree.map(to_blocks, (model_blocks, drive_blocks, y0, per_neuron_keys))
 
     def one_block(block):
         model_block, drive_block, y0_block, keys_block = block
-        block_model = _combine(model_axes, model_block, model_shared)
-        block_drive = _combine(drive_axes, drive_block, drive_shared)
+        block_model = eqx.combine(model_block, model_shared)
+        block_drive = eqx.combine(drive_block, drive_shared)
         block_stimulus_axes = stimulus_axes
         if keys_block is not None:
             assert isinstance(block_drive, AbstractStimulus)  # a stochastic stimulus
@@ -189,19 +189,7 @@ def _whole_batch_keys(drive, key, batch: int):
     return keys, None  # legacy uint32 keys are plain arrays
 
 
-def _split(tree, axes):
-    """(the leaves with a batch axis, the shared ones) of `tree`, each with None elsewhere."""
-    if axes is None or tree is None:
-        return (None, tree) if axes is None else (tree, None)
-    is_none = lambda a: a is None  # noqa: E731
-    batched = jax.tree.map(lambda a, x: None if a is None else x, axes, tree, is_leaf=is_none)
-    shared = jax.tree.map(lambda a, x: x if a is None else None, axes, tree, is_leaf=is_none)
-    return batched, shared
-
-
-def _combine(axes, batched, shared):
-    if axes is None or (batched is None and shared is None):
-        return shared if axes is None else batched
-    return jax.tree.map(
-        lambda a, b, s: s if a is None else b, axes, batched, shared, is_leaf=lambda a: a is None
-    )
+def _batched_leaves(axes):
+    """`eqx.partition`'s filter: True for the leaves that vmap's `axes` (0 or None per leaf,
+    or one of them for the whole tree) give a batch axis."""
+    return jax.tree.map(lambda a: a is not None, axes, is_leaf=lambda a: a is None)
