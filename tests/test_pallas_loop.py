@@ -171,7 +171,7 @@ def test_lowering_probe_of_auto():
     axes = jax.tree.map(lambda x: 0 if x.ndim == 1 else None, model)
     recording = make_recording(model, 10, "count", None, 10, 64)
     args = (model, solver, jnp.ones((B, 10), jnp.float32), jnp.float32(0.5))
-    args += (jnp.zeros((B, 2), jnp.float32), jnp.float32(0.0), 10, recording, True, axes)
+    args += (jnp.zeros((B, 2), jnp.float32), jnp.float32(0.0), None, 10, recording, True, axes)
     assert pallas_lowers((*args, PallasLoop(8, interpret=True)))
     assert not pallas_lowers((*args, PallasLoop(8, interpret=False)))
 
@@ -179,8 +179,6 @@ def test_lowering_probe_of_auto():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(spikes="raster"), r"loop='pallas' records spikes='count' only"),
-        (dict(spikes="times"), r"loop='pallas' records spikes='count' only"),
         (dict(surrogate="sigmoid"), r"loop='pallas' runs the forward pass only"),
         (dict(events="in_step"), r"loop='pallas' supports events='end_of_step' only"),
         (
@@ -198,17 +196,107 @@ def test_refusals_name_loop(kwargs, match):
     scjax.simulate_batch(model, jnp.full(20, 10.0), 0.01, loop="auto", **kwargs)
 
 
-def test_stochastic_stimulus_and_bad_options_are_refused():
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_noise_stimuli_draw_inside_the_kernel(dtype):
+    # OU (state: key and value) + white noise (state: key) + a per-neuron constant: the
+    # kernel draws JAX's threefry normals itself, from each neuron's split(key, B)[i].
+    noise = scjax.stimulus.OrnsteinUhlenbeck(
+        mean=jnp.linspace(2.0, 10.0, B), std=3.0, tau=5.0
+    ) + scjax.stimulus.WhiteNoise(std=1.5, mean=1.0)
+    stimulus = _cast(noise, dtype)
+    model = _cast(scjax.Izhikevich(), dtype)
+    xla, pallas = _both(model, stimulus, 0.5, n_steps=300, save_every=100, key=jax.random.key(5))
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    # The draws matter: another key moves the counts.
+    other = scjax.simulate_batch(
+        model, stimulus, 0.5, n_steps=300, spikes="count", key=jax.random.key(6), loop=LOOP
+    )
+    assert not np.array_equal(np.asarray(other.spike_count), np.asarray(pallas.spike_count))
+
+
+def test_noise_in_the_kernel_with_legacy_keys():
+    # A legacy uint32 key (jax.random.PRNGKey): its words enter the kernel as they are.
+    stimulus = scjax.stimulus.WhiteNoise(std=jnp.linspace(0.5, 3.0, B), mean=jnp.linspace(4, 14, B))
+    key = jax.random.PRNGKey(2)
+    xla, pallas = _both(scjax.Izhikevich(), stimulus, 0.5, n_steps=400, save_every=100, key=key)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_spike_times_in_the_kernel(dtype):
+    # The first K spike times per neuron at t_{n+1}, inf after the last; K = 5 is exceeded
+    # by the faster neurons (spike_overflow), not by the slower ones.
+    model = _cast(scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B)), dtype)
+    stimulus = _cast(scjax.stimulus.Constant(jnp.linspace(4.0, 16.0, B)), dtype)
+    xla, pallas = _both(
+        model, stimulus, 0.5, n_steps=400, save_every=400, spikes="times", max_spikes=5, t0=2.0
+    )
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    overflow = np.asarray(pallas.spike_overflow)
+    assert overflow.any() and not overflow.all()
+    assert np.isinf(np.asarray(pallas.spike_time_buffer)).any()
+
+
+def test_raster_in_the_kernel():
+    model = scjax.Izhikevich.preset("FS")
+    stimulus = scjax.stimulus.Constant(jnp.linspace(2.0, 20.0, B)) + scjax.stimulus.WhiteNoise(2.0)
+    xla, pallas = _both(
+        model, stimulus, 0.5, n_steps=300, save_every=100, spikes="raster", key=jax.random.key(1)
+    )
+    _assert_bitwise(xla, pallas)
+    assert pallas.spikes.shape == (B, 300) and pallas.spikes.dtype == bool
+    np.testing.assert_array_equal(np.asarray(pallas.spikes).sum(axis=1), pallas.spike_count)
+    _spread(xla.spike_count)
+
+
+def test_batch_sharded_over_devices_runs_per_device():
+    # scjax.shard_batch over the 2 host devices: each device runs the kernel on its own
+    # 9 neurons (padded to 2 blocks of 8), the noise from the whole batch's keys; the
+    # results equal the XLA loop on the unsharded batch and stay sharded.
+    assert len(jax.devices()) == 2  # conftest's host devices
+    n = 18
+    model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, n))
+    stimulus = scjax.stimulus.Constant(jnp.linspace(3.0, 12.0, n)) + scjax.stimulus.WhiteNoise(
+        std=2.0
+    )
+    options = dict(n_steps=200, save_every=50, spikes="times", max_spikes=4, key=jax.random.key(8))
+    xla = scjax.simulate_batch(model, stimulus, 0.5, **options)
+    pallas = scjax.simulate_batch(*scjax.shard_batch((model, stimulus)), 0.5, loop=LOOP, **options)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    assert len(pallas.spike_count.sharding.device_set) == 2
+    assert len(pallas.y.sharding.device_set) == 2
+    assert len(pallas.spike_time_buffer.sharding.device_set) == 2
+
+
+def test_chunks_of_a_noisy_batch():
+    # chunk_size: each chunk is sharded over the devices and its neurons keep their keys of
+    # the whole batch; the chunks' results equal one XLA run.
+    stimulus = scjax.stimulus.OrnsteinUhlenbeck(mean=jnp.linspace(3.0, 12.0, B), std=2.0, tau=4.0)
+    options = dict(n_steps=200, save_every=100, spikes="count", key=jax.random.key(4))
+    xla = scjax.simulate_batch(scjax.Izhikevich(), stimulus, 0.5, **options)
+    chunked = scjax.simulate_batch(
+        scjax.Izhikevich(), stimulus, 0.5, loop=LOOP, chunk_size=6, **options
+    )
+    _spread(xla.spike_count)
+    np.testing.assert_array_equal(chunked.spike_count, np.asarray(xla.spike_count))
+    np.testing.assert_array_equal(chunked.y, np.asarray(xla.y))
+
+
+def test_keys_of_other_implementations_and_bad_options_are_refused():
     noise = scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=1.0, tau=5.0)
     drive = scjax.stimulus.Constant(jnp.linspace(5.0, 15.0, 3)) + noise
-    with pytest.raises(ValueError, match=r"loop='pallas' cannot draw random numbers"):
+    with pytest.raises(ValueError, match=r"loop='pallas' draws random numbers from threefry"):
         scjax.simulate_batch(
             scjax.Izhikevich(),
             drive,
             0.5,
             n_steps=20,
             spikes="count",
-            key=jax.random.key(0),
+            key=jax.random.key(0, impl="rbg"),
             loop="pallas",
         )
     model, current = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, 3)), jnp.full(20, 10.0)
@@ -221,10 +309,11 @@ def test_stochastic_stimulus_and_bad_options_are_refused():
         scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(num_warps=0))
 
 
-def _lower_for_cuda(model, drive, n_steps, save_every, block):
+def _lower_for_cuda(model, drive, n_steps, save_every, block, key=None, spikes="count"):
     """The kernel lowered for a CUDA device (Triton IR), here without one: JAX lowers for
     any platform; a primitive or layout the Triton lowering lacks fails here as it would on
     a GPU. (Compiling the IR to PTX needs the GPU: experiments/gpu/run.sh.)"""
+    from scjax.simulation._loop import initial_stimulus_state
     from scjax.simulation._pallas import kernel_outputs
     from scjax.simulation._recording import make_recording
     from scjax.solvers import solver_from_name
@@ -233,14 +322,18 @@ def _lower_for_cuda(model, drive, n_steps, save_every, block):
     dtype = jnp.result_type(*jax.tree.leaves(model))
     solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
     axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else None, model)
-    recording = make_recording(model, n_steps, "count", None, save_every, 64)
+    recording = make_recording(model, n_steps, spikes, None, save_every, 64)
     y0 = jnp.broadcast_to(model.initial_state(), (batch, model.n_state)).astype(dtype)
     loop = PallasLoop(block_size=block, interpret=False)
 
     def outputs(model, drive, y0):
+        dt = jnp.asarray(0.01, dtype)
+        state = None
+        if isinstance(drive, scjax.stimulus.AbstractStimulus):
+            state = initial_stimulus_state(drive, drive.batch_axes(), dt, key, batch)
         return kernel_outputs(
-            model, solver, drive, jnp.asarray(0.01, dtype), y0, jnp.asarray(0.0, dtype),
-            n_steps, recording, axes, loop,
+            model, solver, drive, dt, y0, jnp.asarray(0.0, dtype), state, n_steps, recording,
+            axes, loop,
         )  # fmt: skip
 
     return jax.jit(outputs).trace(model, drive, y0).lower(lowering_platforms=("cuda",)).as_text()
@@ -261,3 +354,13 @@ def test_kernel_lowers_to_triton(dtype):
     assert text.count("__gpu$xla.gpu.triton") == 1
     text = _lower_for_cuda(izh, jnp.ones(100, dtype), 100, 100, 1024)  # a shared [T] trace
     assert text.count("__gpu$xla.gpu.triton") == 1
+    # Noise drawn in the kernel: threefry's integer rounds, the bit casts and erf_inv.
+    noise = scjax.stimulus.OrnsteinUhlenbeck(
+        mean=jnp.linspace(2.0, 10.0, n), std=3.0, tau=5.0
+    ) + scjax.stimulus.WhiteNoise(std=1.0)
+    text = _lower_for_cuda(hh, _cast(noise, dtype), 100, 100, 256, key=jax.random.key(1))
+    assert text.count("__gpu$xla.gpu.triton") == 1
+    # Spike times (a masked scatter into the block's rows) and a raster (a row per step).
+    for spikes in ("times", "raster"):
+        text = _lower_for_cuda(izh, _cast(sampled, dtype), 100, 50, 128, spikes=spikes)
+        assert text.count("__gpu$xla.gpu.triton") == 1

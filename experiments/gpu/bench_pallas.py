@@ -3,9 +3,11 @@
     PYTHONPATH=. python3 experiments/gpu/bench_pallas.py [--neurons 1000000] [--steps 10000]
         [--repeats 3] [--blocks 128,256,512] [--budget-s 240] [--out FILE]
 
-Two workloads, float32, spike counts and final state only (`spikes="count"`,
-`save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current) and
-Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current). Each
+Three workloads, float32, spike counts and final state only (`spikes="count"`,
+`save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current),
+Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current), and
+Hodgkin–Huxley RK4 driven by a per-neuron constant plus an Ornstein–Uhlenbeck current (one
+threefry draw per neuron-step, inside the kernel for the Pallas loop). Each
 contender (the XLA `lax.scan` loop; the Pallas kernel at each block size) is compiled once,
 then timed in interleaved rounds (XLA, Pallas …, XLA, Pallas …), and the median of the
 rounds is kept. Reported per contender: neuron-steps/s, the bytes and FLOPs it must move and
@@ -51,12 +53,16 @@ _TRANSCENDENTAL = {"exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "logist
 
 
 def workloads(n: int, dtype):
-    """(name, model, stimulus, dt, per-neuron parameters per neuron)."""
+    """(name, model, stimulus, dt)."""
     hh = scjax.HodgkinHuxley(integrator="rk4", g_na=jnp.linspace(108.0, 132.0, n, dtype=dtype))
     izh = scjax.Izhikevich(a=jnp.linspace(0.015, 0.025, n, dtype=dtype))
+    amplitudes = scjax.stimulus.Constant(jnp.linspace(4.0, 16.0, n, dtype=dtype))
+    noise = scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=2.0, tau=5.0)
+    noise = jax.tree.map(lambda x: jnp.asarray(x, dtype), noise)
     return [
-        ("hh_rk4", hh, scjax.stimulus.Constant(jnp.linspace(4.0, 16.0, n, dtype=dtype)), 0.01),
+        ("hh_rk4", hh, amplitudes, 0.01),
         ("izhikevich", izh, scjax.stimulus.Constant(jnp.linspace(2.0, 15.0, n, dtype=dtype)), 0.5),
+        ("hh_rk4_ou_noise", hh, amplitudes + noise, 0.01),
     ]
 
 
@@ -109,6 +115,7 @@ def contender_fn(model, stimulus, dt, n_steps, loop):
             save_every=n_steps,
             throw=False,
             loop=loop,
+            key=jax.random.key(0) if stimulus.is_stochastic else None,
         )
         return tr.spike_count, tr.y[:, -1]
 
@@ -259,7 +266,14 @@ def main() -> None:
                 jax.make_jaxpr(
                     lambda m, s, dt=dt: (
                         scjax.simulate_batch(
-                            m, s, dt, n_steps=steps, spikes="count", save_every=steps, loop="auto"
+                            m,
+                            s,
+                            dt,
+                            n_steps=steps,
+                            spikes="count",
+                            save_every=steps,
+                            loop="auto",
+                            key=jax.random.key(0) if s.is_stochastic else None,
                         ).y
                     )
                 )(*small)

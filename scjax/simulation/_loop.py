@@ -121,6 +121,16 @@ def stimulus_sampler(dt, batch: int | None, stimulus_axes, with_keys: bool):
     return init, sample
 
 
+def initial_stimulus_state(stimulus, stimulus_axes, dt, key, batch: int | None):
+    """The stimulus's state before step 0: of one neuron (batch None) from `key`, else of
+    each of the `batch` neurons (leaves `[B, ...]`), neuron i's from `split(key, B)[i]`."""
+    keys = key
+    if batch is not None:
+        keys = None if key is None else jax.random.split(key, batch)
+    init, _ = stimulus_sampler(dt, batch, stimulus_axes, keys is not None)
+    return init(stimulus, keys)
+
+
 def checked_drive(current, dt):
     """Traced inputs could not be checked at the boundary; check them inside the program."""
     if current is not None:
@@ -220,11 +230,8 @@ def run_loop_uncompiled(
 
     sample = None
     if stimulus is not None:
-        keys = key
-        if batch is not None:
-            keys = None if key is None else jax.random.split(key, batch)
-        init, sample = stimulus_sampler(dt, batch, stimulus_axes, keys is not None)
-        stimulus_state = init(stimulus, keys)
+        stimulus_state = initial_stimulus_state(stimulus, stimulus_axes, dt, key, batch)
+        _, sample = stimulus_sampler(dt, batch, stimulus_axes, key is not None)
     else:
         stimulus_state = None
 

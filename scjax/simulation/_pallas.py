@@ -12,6 +12,8 @@ row per step) and writing the spike counts, the saved states and the final state
             for n in k·save_every … (k+1)·save_every − 1:
                 I_n ← stimulus(n, t_n)[b]              t_n = t0 + n·dt
                 y[b], spike ← step(y[b], t_n, I_n)     the same one-neuron step as the XLA loop
+                times[count[b], b] ← t_{n+1} where spike (spikes="times", the first K)
+                raster[n, b] ← spike                     (spikes="raster")
                 count[b] += spike
             ys[k, b] ← y[b]
 
@@ -21,15 +23,19 @@ loop is bound by arithmetic, not bandwidth or launches.
 The step is *the XLA loop's own*: `_loop.one_neuron_step` (the solver's `step` on the model's
 `vector_field`, then `spike_and_reset`) unstacked into components and vmapped over the
 block's lanes (`_loop.components_step`), traced inside the kernel on `[block_size]` vectors;
-stimuli are sampled by `_loop.stimulus_sampler`. The same primitives run on the same values,
+stimuli are sampled by `_loop.stimulus_sampler`, their initial state (a noise stimulus's key
+and value) computed outside the kernel as the XLA loop computes it and read per lane, and
+their random numbers drawn with `stimulus._threefry` (JAX's threefry draws as elementwise
+integer arithmetic). The same primitives run on the same values,
 so on the CPU (Pallas interpret mode) the results equal the XLA loop's bit for bit
 (tests/test_pallas_loop.py); compiled by Triton on a GPU they agree to rounding (libdevice's
 exp, fused multiply-adds), which can move a spike across a threshold by a step.
 
 What the kernel cannot do is refused by `pallas_refusal` (a `ValueError` naming `loop`):
-gradients (surrogates), in-step events, spike rasters and time buffers, random numbers
-(stochastic stimuli) and any step whose primitives are not elementwise (a Rosenbrock step's
-linear solve). `loop="auto"` takes the XLA loop in all those cases and off GPU backends.
+gradients (surrogates), in-step events, random numbers from keys that are not threefry keys,
+a batch sharded other than along its first axis over a 1-D mesh, and any step whose
+primitives are not elementwise (a Rosenbrock step's linear solve). `loop="auto"` takes the
+XLA loop in all those cases and off GPU backends.
 """
 
 import dataclasses
@@ -40,13 +46,16 @@ import jax.numpy as jnp
 from jax.experimental import pallas as pl
 from jax.experimental.pallas import triton as plgpu
 from jax.extend import core as jex_core
+from jax.sharding import Mesh, PartitionSpec
 
 from .._trajectory import Trajectory
 from .._validation import is_concrete
 from ..stimulus import AbstractStimulus, Sampled, Sum
+from ._chunked import PerNeuronKeys
 from ._loop import (
     checked_drive,
     components_step,
+    initial_stimulus_state,
     loop_trajectory,
     one_neuron_step,
     recorded_states,
@@ -57,15 +66,17 @@ from ._recording import Recording
 
 #: Primitives a kernel may contain: elementwise arithmetic, the structural operations that
 #: vmapping an unstacked step leaves, reads and writes of its blocks and the two loops (each
-#: has a Pallas Triton lowering rule). A step using anything else (a linear solve, a gather,
-#: a custom derivative rule, a random draw) is refused.
+#: has a Pallas Triton lowering rule), with the integer and bit operations of
+#: `stimulus._threefry`'s draws. A step using anything else (a linear solve, a gather, a
+#: custom derivative rule, a `jax.random` draw) is refused.
 _KERNEL_PRIMITIVES = frozenset(
     """
     abs acos acosh add and asin asinh atan atan2 atanh broadcast_in_dim cbrt ceil clamp
     convert_element_type cos cosh div eq exp exp2 expm1 floor ge gt integer_pow iota is_finite
     le log log1p logistic lt max min mul ne neg nextafter not or pow rem reshape rsqrt
     select_n sign sin sinh sqrt square squeeze sub tan tanh xor
-    get swap scan while jit pjit closed_call
+    bitcast_convert_type erf_inv shift_left shift_right_logical
+    get swap masked_swap scan while jit pjit closed_call
 """.split()
 )
 
@@ -136,6 +147,7 @@ def pallas_refusal(
     dt,
     y0,
     t0,
+    key,
     n_steps,
     recording,
     throw,
@@ -148,12 +160,6 @@ def pallas_refusal(
     """Why the Pallas kernel cannot run this configuration (a sentence naming `loop`), or
     None when it can: decided from the options, then from the primitives of the kernel as
     `run_pallas_loop` traces it (abstractly: nothing runs), the same on every backend."""
-    if recording.spikes != "count":
-        return (
-            "loop='pallas' records spikes='count' only (the kernel writes one count per "
-            f"neuron, not a raster or a time buffer), got spikes={recording.spikes!r}: pass "
-            "spikes='count' or loop='xla'"
-        )
     if surrogate is not None:
         return (
             "loop='pallas' runs the forward pass only: surrogate must be None (gradients need "
@@ -163,32 +169,48 @@ def pallas_refusal(
         return "loop='pallas' supports events='end_of_step' only; use loop='xla' for 'in_step'"
     leaves = jax.tree.leaves(model)
     if isinstance(drive, AbstractStimulus):
-        if drive.is_stochastic:
+        state = jax.eval_shape(
+            lambda d, k: initial_stimulus_state(d, d.batch_axes(), dt, k, y0.shape[0]), drive, key
+        )
+        odd_state = [x for x in jax.tree.leaves(state) if not _fits_a_lane(x)]
+        if odd_state:
             return (
-                "loop='pallas' cannot draw random numbers inside the kernel: the stimulus "
-                f"{type(drive).__name__} is stochastic; use loop='xla'"
+                "loop='pallas' draws random numbers from threefry keys only (jax.random.key, "
+                f"JAX's default): the state of the stimulus {type(drive).__name__} holds "
+                f"{[str(x.dtype) for x in odd_state]}; use loop='xla'"
             )
+        params = _without_keys(drive)
         odd = [
             type(t).__name__
-            for t in _stimulus_terms(drive)
+            for t in _stimulus_terms(params)
             if t.sample_rank != 0 and not isinstance(t, Sampled)
         ]
         if odd:
             return f"loop='pallas' cannot read the stimulus terms {odd}; use loop='xla'"
-        leaves += jax.tree.leaves(drive)
+        leaves += jax.tree.leaves(params)
     if not all(jnp.issubdtype(jnp.result_type(x), jnp.floating) for x in leaves):
         return "loop='pallas' needs float parameters in the model and the stimulus"
-    sharded = [
-        x
-        for x in [*leaves, drive, y0]
-        if isinstance(x, jax.Array) and is_concrete(x) and len(x.sharding.device_set) > 1
-    ]
-    if sharded:
+    mesh = batch_mesh(model, drive, y0)
+    if isinstance(mesh, str):
+        return mesh
+    if mesh is not None and y0.shape[0] % mesh.size:
         return (
-            "loop='pallas' runs on one device: the inputs are sharded over several; use loop='xla'"
+            f"loop='pallas' on {mesh.size} devices needs a batch that is a multiple of "
+            f"them, got B = {y0.shape[0]}; use loop='xla'"
         )
-    args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes, options)
+    args = (model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes, options)
     return _remembered(_KERNEL_REFUSALS, args, _kernel_refusal)
+
+
+def _fits_a_lane(x) -> bool:
+    """Whether a leaf of the stimulus state can enter the kernel as one value per lane."""
+    return x.ndim == 1 and (jnp.issubdtype(x.dtype, jnp.floating) or x.dtype == jnp.uint32)
+
+
+def _without_keys(stimulus: AbstractStimulus) -> AbstractStimulus:
+    """The stimulus without the per-neuron keys of a chunk (`_chunked.PerNeuronKeys`): the
+    kernel receives its initial state, keys included, as per-lane inputs."""
+    return stimulus.stimulus if isinstance(stimulus, PerNeuronKeys) else stimulus
 
 
 def _kernel_refusal(dynamic, static) -> str | None:
@@ -298,27 +320,40 @@ def run_pallas_loop(
     dt,
     y0,
     t0,
+    key,
     n_steps: int,
     recording: Recording,
     throw: bool,
     model_axes,
     options: PallasLoop,
+    mesh: Mesh | None = None,
 ) -> Trajectory:
     """Integrate `n_steps` fixed steps of a batch (`y0 [B, n_state]`) in one Pallas kernel.
 
     Arguments as `_loop.run_loop` (a batch, without surrogate or events; the configuration
-    passed `pallas_refusal`). Returns the Trajectory `run_loop` returns with
-    `spikes="count"`.
+    passed `pallas_refusal`). With `mesh` (`batch_mesh`: the batch is sharded along its
+    first axis over the mesh's devices) each device runs the kernel on its own neurons
+    (`jax.shard_map`): nothing moves between devices. Returns the Trajectory `run_loop`
+    returns.
     """
     dtype = y0.dtype
-    batch, n_state = y0.shape
+    batch = y0.shape[0]
     is_stimulus = isinstance(drive, AbstractStimulus)
     current, dt = checked_drive(None if is_stimulus else drive, dt)
     drive = drive if is_stimulus else current
-    outs = kernel_outputs(model, solver, drive, dt, y0, t0, n_steps, recording, model_axes, options)
-    y_final = tuple(x[:batch] for x in outs[:n_state])
-    n_spikes = outs[n_state][:batch]
-    saved = jnp.stack([x[:, :batch] for x in outs[n_state + 1 :]], axis=1)  # [n_saved, n_rec, B]
+    # Computed for the whole batch (neuron i's key is split(key, B)[i]), then read per lane.
+    state0 = None
+    if isinstance(drive, AbstractStimulus):
+        state0 = initial_stimulus_state(drive, drive.batch_axes(), dt, key, batch)
+
+    def kernel(model, drive, y0, state0, dt, t0):
+        return kernel_outputs(
+            model, solver, drive, dt, y0, t0, state0, n_steps, recording, model_axes, options
+        )
+
+    if mesh is not None:
+        kernel = _per_device(kernel, mesh, model, drive)
+    y_final, n_spikes, saved, buffer, raster = kernel(model, drive, y0, state0, dt, t0)
     ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
     ts = time_grid(t0, dt, n_steps, dtype)[:: recording.save_every]
     return loop_trajectory(
@@ -327,10 +362,10 @@ def run_pallas_loop(
         ts,
         ys,
         y_final,
-        raster=None,
+        raster=raster,
         n_spikes=n_spikes,
         signal_count=None,
-        buffer=None,
+        buffer=buffer,
         throw=throw,
         batched=True,
         surrogate=None,
@@ -344,14 +379,17 @@ def kernel_outputs(
     dt,
     y0,
     t0,
+    stimulus_state,
     n_steps: int,
     recording: Recording,
     model_axes,
     options: PallasLoop,
-) -> list[jax.Array]:
-    """The `pallas_call` of `run_pallas_loop` (no checks around it): the final state
-    components `[padded]` × n_state, the counts `[padded]` and the saved recorded components
-    `[T/save_every, padded]`, for the batch padded to a multiple of the block."""
+) -> tuple[tuple[jax.Array, ...], jax.Array, jax.Array, jax.Array | None, jax.Array | None]:
+    """The `pallas_call` of `run_pallas_loop` (no checks around it) on the batch padded to a
+    multiple of the block: the final state components `[B]` × n_state, the counts `[B]`,
+    the saved recorded states `[T/save_every, n_rec, B]`, the spike times `[K, B]` (or None)
+    and the raster `[T, B]` (or None). `stimulus_state` is the
+    stimulus's initial state (leaves `[B]`, `initial_stimulus_state`), None for a current."""
     dtype = y0.dtype
     batch, n_state = y0.shape
     block = options.block_size
@@ -391,6 +429,8 @@ def kernel_outputs(
     for leaf in model_leaves:
         add_param(leaf, 0 if jnp.ndim(leaf) == 1 else None)
     if is_stimulus:
+        state_leaves, state_tree = jax.tree.flatten(stimulus_state)
+        drive = _without_keys(drive)
         traces = _traces(drive)
         params = _with_rows(drive, [None] * len(traces))  # the parameters: rows come per step
         stim_leaves, stim_tree = jax.tree.flatten(params)
@@ -401,7 +441,10 @@ def kernel_outputs(
     else:
         assert current is not None  # a dense current when not a stimulus
         stim_leaves, stim_tree, traces = [], None, [current]
+        state_leaves, state_tree = [], None
         add_trace(current)
+    for leaf in state_leaves:
+        add_param(leaf, 0)
     for component in y0.T:
         add_param(component, 0)
 
@@ -415,15 +458,23 @@ def kernel_outputs(
         return pl.BlockSpec((x.shape[0], block), lambda i: (0, i))
 
     indices = recording.state_indices
+    # Spike times: the first K per neuron, a row per spike; a raster: a row per step (int8:
+    # a bool ref has no Triton layout).
+    capacity = recording.max_spikes
+    rows_out = {"times": (capacity, dtype), "raster": (n_steps, jnp.int8)}.get(recording.spikes)
     out_shape = (
         [jax.ShapeDtypeStruct((padded,), dtype) for _ in range(n_state)]
         + [jax.ShapeDtypeStruct((padded,), jnp.int32)]
         + [jax.ShapeDtypeStruct((n_saved, padded), dtype) for _ in indices]
+        + ([] if rows_out is None else [jax.ShapeDtypeStruct((rows_out[0], padded), rows_out[1])])
     )
-    out_specs = [pl.BlockSpec((block,), lambda i: (i,)) for _ in range(n_state + 1)] + [
-        pl.BlockSpec((n_saved, block), lambda i: (0, i)) for _ in indices
-    ]
+    out_specs = (
+        [pl.BlockSpec((block,), lambda i: (i,)) for _ in range(n_state + 1)]
+        + [pl.BlockSpec((n_saved, block), lambda i: (0, i)) for _ in indices]
+        + ([] if rows_out is None else [pl.BlockSpec((rows_out[0], block), lambda i: (0, i))])
+    )
     n_model, n_stim, n_traces = len(model_leaves), len(stim_leaves), len(traces)
+    n_stim_state = len(state_leaves)
 
     def kernel(*refs):
         in_refs, out_refs = refs[: len(inputs)], refs[len(inputs) :]
@@ -441,10 +492,16 @@ def kernel_outputs(
         at += n_stim
         trace_refs = list(zip(in_refs[at : at + n_traces], kinds[at : at + n_traces]))
         at += n_traces
+        stim_state_leaves = values[at : at + n_stim_state]
+        at += n_stim_state
         y_start = tuple(values[at : at + n_state])
         final_refs = out_refs[:n_state]
         count_ref = out_refs[n_state]
-        saved_refs = out_refs[n_state + 1 :]
+        saved_refs = out_refs[n_state + 1 : n_state + 1 + len(indices)]
+        spikes_ref = out_refs[n_state + 1 + len(indices)] if rows_out is not None else None
+        lanes = jax.lax.broadcasted_iota(jnp.int32, (block,), 0)
+        if spikes_ref is not None and recording.spikes == "times":  # inf where no spike
+            spikes_ref[...] = jnp.full((capacity, block), jnp.inf, dtype)
 
         def rows(n):  # the step's row of each trace: [block] per neuron, a scalar if shared
             return [ref[n, :] if kind == "trace_lanes" else ref[n] for ref, kind in trace_refs]
@@ -458,8 +515,8 @@ def kernel_outputs(
                 for _, kind in trace_refs
             ]
             axes = _with_rows(k_params, row_shapes).batch_axes()
-            init, sample = stimulus_sampler(k_dt, block, axes, False)
-            stim_state0 = init(_with_rows(k_params, rows(jnp.int32(0))), None)
+            _, sample = stimulus_sampler(k_dt, block, axes, False)
+            stim_state0 = jax.tree.unflatten(state_tree, stim_state_leaves)
             current_axis = 0
         else:
             k_params, sample, stim_state0 = None, None, None
@@ -476,7 +533,20 @@ def kernel_outputs(
             else:
                 (i_n,) = rows(n)
             y, spike = step(k_model, y, t_n, i_n)
-            return y, stim_state, count + spike.astype(jnp.int32)
+            fired = spike.astype(bool)
+            if spikes_ref is None:
+                pass
+            elif recording.spikes == "times":
+                # At t_{n+1} (the XLA loop's ts[1:][n]), in row `count` while there is room.
+                t_next = k_t0 + k_dt * (n + 1).astype(dtype)
+                row = jnp.minimum(count, capacity - 1)
+                room = fired & (count < capacity)
+                plgpu.store(
+                    spikes_ref.at[row, lanes], jnp.broadcast_to(t_next, (block,)), mask=room
+                )
+            elif recording.spikes == "raster":
+                spikes_ref[n, :] = fired.astype(jnp.int8)
+            return y, stim_state, count + fired.astype(jnp.int32)
 
         def time_block(k, carry):
             start = k * save_every
@@ -492,7 +562,7 @@ def kernel_outputs(
             ref[...] = component
         count_ref[...] = count
 
-    return pl.pallas_call(
+    outs = pl.pallas_call(
         kernel,
         out_shape=out_shape,
         grid=(padded // block,),
@@ -502,6 +572,69 @@ def kernel_outputs(
         compiler_params=_compiler_params(options),
         name=f"scjax_{type(model).__name__}_{type(solver).__name__}",
     )(*inputs)
+    y_final = tuple(x[:batch] for x in outs[:n_state])
+    saved = jnp.stack([x[:, :batch] for x in outs[n_state + 1 : n_state + 1 + len(indices)]], 1)
+    spike_rows = None if rows_out is None else outs[-1][:, :batch]
+    buffer = spike_rows if recording.spikes == "times" else None
+    raster = None if recording.spikes != "raster" else spike_rows != 0
+    return y_final, outs[n_state][:batch], saved, buffer, raster
+
+
+# --- a batch sharded over devices -----------------------------------------------------------
+
+
+def batch_mesh(*trees) -> Mesh | str | None:
+    """The 1-D mesh the concrete array leaves of `trees` are sharded over along their first
+    axis (as `scjax.shard_batch` places them), None when no leaf spans several devices, or
+    a sentence naming `loop` when the leaves are sharded some other way."""
+    meshes = set()
+    for x in jax.tree.leaves(trees):
+        if not (isinstance(x, jax.Array) and is_concrete(x) and len(x.sharding.device_set) > 1):
+            continue
+        sharding = x.sharding
+        spec = getattr(sharding, "spec", None)
+        mesh = getattr(sharding, "mesh", None)
+        if (
+            not isinstance(mesh, Mesh)
+            or len(mesh.axis_names) != 1
+            or spec is None
+            or len(spec) < 1
+            or spec[0] != mesh.axis_names[0]
+            or any(axis is not None for axis in spec[1:])
+        ):
+            return (
+                "loop='pallas' runs a batch sharded along its first axis over a 1-D mesh "
+                f"(scjax.shard_batch), got an input sharded as {sharding}; use loop='xla'"
+            )
+        meshes.add(mesh)
+    if len(meshes) > 1:
+        return "loop='pallas' needs every sharded input on one mesh; use loop='xla'"
+    return meshes.pop() if meshes else None
+
+
+def _per_device(kernel, mesh: Mesh, model, drive):
+    """`kernel(model, drive, y0, state0, dt, t0)` run by each device of `mesh` on its own
+    neurons (`jax.shard_map`): per-neuron leaves split along the batch axis, shared leaves
+    replicated; the outputs stay split."""
+    (name,) = mesh.axis_names
+    rows, shared = PartitionSpec(name), PartitionSpec()
+    lanes = PartitionSpec(None, name)  # [K or T, B]: spike times, a raster
+
+    def by_axes(axes):  # a spec per leaf of `axes` (0 or None per leaf, None kept as a leaf)
+        return jax.tree.map(lambda a: rows if a == 0 else shared, axes, is_leaf=lambda a: a is None)
+
+    model_specs = jax.tree.map(lambda x: rows if jnp.ndim(x) == 1 else shared, model)
+    if isinstance(drive, AbstractStimulus):
+        drive_specs = by_axes(drive.batch_axes())
+    else:
+        drive_specs = rows if drive.ndim == 2 else shared
+    return jax.shard_map(
+        kernel,
+        mesh=mesh,
+        in_specs=(model_specs, drive_specs, rows, rows, shared, shared),
+        out_specs=(rows, rows, PartitionSpec(None, None, name), lanes, lanes),
+        check_vma=False,  # a pallas_call has no replication rule
+    )
 
 
 # --- loop="auto" ----------------------------------------------------------------------------

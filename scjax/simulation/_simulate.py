@@ -28,7 +28,7 @@ from ._events import InStepEvents, check_events_for_model, events_from_argument
 from ._expm1_substitution import check_expm1
 from ._loop import run_loop, staged
 from ._loop_options import loop_from_argument
-from ._pallas import PallasLoop, pallas_lowers, pallas_refusal, run_pallas_loop
+from ._pallas import PallasLoop, batch_mesh, pallas_lowers, pallas_refusal, run_pallas_loop
 from ._recording import make_recording
 from ._solver import resolve_solver
 
@@ -195,8 +195,10 @@ def simulate_batch(
             block through every step at a time: for batches larger than the CPU's caches;
             the same results; `scjax.simulation.BlockedLoop` sets the block size),
             `"pallas"` (one Pallas kernel: each program advances a block of neurons through
-            every step with its state in registers; `spikes="count"`, forward only, no
-            random numbers; a `ValueError` names what it cannot run), `"auto"` (`"pallas"`
+            every step with its state in registers, one kernel per device of a batch
+            sharded with `scjax.shard_batch`; forward only; spike counts, times and
+            rasters and noise from threefry keys inside the kernel; a `ValueError` names
+            what it cannot run), `"auto"` (`"pallas"`
             on a GPU backend where the configuration is supported and the kernel compiles;
             `"blocked"` on a CPU backend when called on values, as it never ran slower
             there; else `"xla"`), or a `scjax.simulation.PallasLoop` with its options. See
@@ -332,10 +334,24 @@ def _simulate(
     # Parameters become arrays of the run's dtype, so a new parameter value does not retrace.
     model = jax.tree.map(lambda p: jnp.asarray(p, dtype), model)
     dt, y0, t0 = (jnp.asarray(x, dtype) for x in (dt, y0, t0))
-    pallas_args = (model, solver, drive, dt, y0, t0, n_steps, recording, throw, model_axes)
+    pallas_args = (
+        model,
+        solver,
+        drive,
+        dt,
+        y0,
+        t0,
+        loop_key,
+        n_steps,
+        recording,
+        throw,
+        model_axes,
+    )
     pallas = _pallas_options(loop, pallas_args, surrogate, events)
     if pallas is not None:
-        return run_pallas_loop(*pallas_args, pallas)
+        mesh = batch_mesh(model, drive, y0)
+        assert not isinstance(mesh, str)  # a refusal: pallas_refusal has raised it
+        return run_pallas_loop(*pallas_args, pallas, mesh)
     if isinstance(loop, BlockedLoop):
         run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
     else:

@@ -4,12 +4,15 @@ import jax
 import jax.numpy as jnp
 
 from ._base import AbstractStimulus, StimulusParam, check_param
+from ._threefry import normal_at_step, threefry_key
 
 
 class AbstractNoiseStimulus(AbstractStimulus):
-    """A stochastic current. Its state is `(key, value)`; step n draws its Gaussian from
+    """A stochastic current. Its state holds its key; step n draws its Gaussian from
     `jax.random.fold_in(key, n)`, so a run is reproducible from the key alone and a neuron's
-    noise does not depend on the rest of the batch."""
+    noise does not depend on the rest of the batch. A threefry key (JAX's default) is held
+    as a `_threefry.ThreefryKey`, whose draws are JAX's computed by elementwise integer
+    arithmetic, so a Pallas kernel can draw them too."""
 
     @property
     def is_stochastic(self) -> bool:
@@ -17,7 +20,7 @@ class AbstractNoiseStimulus(AbstractStimulus):
 
     @staticmethod
     def _normal(key, n, like):
-        return jax.random.normal(jax.random.fold_in(key, n), jnp.shape(like), like.dtype)
+        return normal_at_step(key, n, like)
 
 
 class WhiteNoise(AbstractNoiseStimulus):
@@ -45,7 +48,7 @@ class WhiteNoise(AbstractNoiseStimulus):
                 "key is None but the stimulus is stochastic (WhiteNoise): pass "
                 "key=jax.random.key(seed)"
             )
-        return key
+        return threefry_key(key)
 
     def sample(self, n, t, dt, key):
         like = jnp.zeros(jnp.broadcast_shapes(jnp.shape(self.std), jnp.shape(self.mean)), t.dtype)
@@ -89,7 +92,7 @@ class OrnsteinUhlenbeck(AbstractNoiseStimulus):
         key, first = jax.random.split(key)
         like = jnp.zeros(self._shape(), jnp.result_type(dt))
         value = self.mean + self.std * jax.random.normal(first, like.shape, like.dtype)
-        return key, value.astype(like.dtype)
+        return threefry_key(key), value.astype(like.dtype)
 
     def sample(self, n, t, dt, state):
         key, value = state

@@ -1,0 +1,164 @@
+"""Noise stimuli in the XLA loop: JAX's threefry primitive against the same draws from the
+key's words (`scjax.stimulus._threefry`, the draws the Pallas kernel makes too).
+
+    python experiments/noise_draws.py            # N = 1e4, 3 interleaved rounds
+
+Workloads: Izhikevich RS (2003 scheme, dt 0.5 ms, 1 000 steps) and Hodgkin-Huxley classic RK4
+(dt 0.01 ms, 300 steps) driven by `OrnsteinUhlenbeck(mean=2…12 per neuron, std=3, tau=5)
++ WhiteNoise(std=1)`, `spikes="count"`, final state only, one XLA CPU device; float64 and
+float32 (each dtype in its own subprocess: x64 is fixed at start-up). Both variants are
+compiled first (`jax.jit` with the loop's own CPU options, `_loop.CPU_COMPILER_OPTIONS`), then
+timed in rounds, their order alternating, and the median of the rounds reported. Counts and
+final states must be identical: the draws are the same numbers.
+
+Writes experiments/results/noise_draws.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def worker(spec: dict) -> dict:
+    import jax
+
+    jax.config.update("jax_enable_x64", spec["dtype"] == "float64")  # this subprocess only
+    import jax.numpy as jnp
+    import numpy as np
+
+    import scjax
+    from scjax.simulation._loop import CPU_COMPILER_OPTIONS
+    from scjax.stimulus import _threefry
+
+    n, dtype = spec["n"], spec["dtype"]
+    if spec["model"] == "hh":
+        model, dt, steps = scjax.HodgkinHuxley(integrator="rk4"), 0.01, spec["hh_steps"]
+    else:
+        model, dt, steps = scjax.Izhikevich.preset("RS"), 0.5, spec["izh_steps"]
+    model = jax.tree.map(lambda x: jnp.asarray(x, dtype), model)
+    stimulus = scjax.stimulus.OrnsteinUhlenbeck(
+        mean=jnp.linspace(2.0, 12.0, n, dtype=dtype), std=3.0, tau=5.0
+    ) + scjax.stimulus.WhiteNoise(std=1.0)
+    stimulus = jax.tree.map(lambda x: jnp.asarray(x, dtype), stimulus)
+    key = jax.random.key(0)
+
+    def run(stimulus, key):
+        trajectory = scjax.simulate_batch(
+            model, stimulus, dt, n_steps=steps, spikes="count", save_every=steps, key=key
+        )
+        return trajectory.spike_count, trajectory.y[:, -1]
+
+    programs = {}
+    for name, words in (("jax_random", False), ("threefry_words", True)):
+        _threefry.WORDS_FOR_THREEFRY_KEYS = words  # read when the program is traced:
+        jax.clear_caches()  # the loop's inner jit must trace again, not reuse the other's
+        programs[name] = (
+            jax.jit(run, compiler_options=CPU_COMPILER_OPTIONS).lower(stimulus, key).compile()
+        )
+    _threefry.WORDS_FOR_THREEFRY_KEYS = True
+    outputs = {name: jax.block_until_ready(p(stimulus, key)) for name, p in programs.items()}
+    counts_ref, y_ref = (np.asarray(x) for x in outputs["jax_random"])
+    counts, y = (np.asarray(x) for x in outputs["threefry_words"])
+    seconds: dict[str, list[float]] = {name: [] for name in programs}
+    names = list(programs)
+    for round_ in range(spec["repeats"]):
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            start = time.perf_counter()
+            jax.block_until_ready(programs[name](stimulus, key))
+            seconds[name].append(time.perf_counter() - start)
+    result = {
+        name: {
+            "neuron_steps_per_s_median": n * steps / float(np.median(times)),
+            "seconds_all": times,
+        }
+        for name, times in seconds.items()
+    }
+    return {
+        "steps": steps,
+        "variants": result,
+        "ratio_threefry_words_over_jax_random": (
+            result["threefry_words"]["neuron_steps_per_s_median"]
+            / result["jax_random"]["neuron_steps_per_s_median"]
+        ),
+        "counts_identical": bool(np.array_equal(counts, counts_ref)),
+        "final_states_identical": bool(np.array_equal(y, y_ref, equal_nan=True)),
+        "spike_total": int(counts_ref.sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--izh-steps", type=int, default=1000)
+    parser.add_argument("--hh-steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--out", default=os.path.join(ROOT, "experiments", "results", "noise_draws.json")
+    )
+    args = parser.parse_args()
+    if args.worker is not None:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return
+    document = {
+        "benchmark": "experiments/noise_draws.py",
+        "command": " ".join(["python", *sys.argv]),
+        "neurons": args.n,
+        "repeats": args.repeats,
+        "machine": {
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "load_average_start": os.getloadavg(),
+        },
+        "results": {},
+    }
+    for model in ("izh", "hh"):
+        for dtype in ("float64", "float32"):
+            spec = {
+                "model": model,
+                "dtype": dtype,
+                "n": args.n,
+                "izh_steps": args.izh_steps,
+                "hh_steps": args.hh_steps,
+                "repeats": args.repeats,
+            }
+            env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+            env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+            done = subprocess.run(
+                [sys.executable, __file__, "--worker", json.dumps(spec)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            key = f"{model}/{dtype}"
+            if done.returncode != 0:
+                document["results"][key] = {"status": "failed", "reason": done.stderr[-1500:]}
+            else:
+                document["results"][key] = json.loads(done.stdout.strip().splitlines()[-1])
+            entry = document["results"][key]
+            print(
+                key,
+                {
+                    k: round(v["neuron_steps_per_s_median"] / 1e6, 1)
+                    for k, v in entry.get("variants", {}).items()
+                },
+                entry.get("ratio_threefry_words_over_jax_random"),
+                flush=True,
+            )
+            document["machine"]["load_average_end"] = os.getloadavg()
+            with open(args.out, "w") as f:
+                json.dump(document, f, indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
