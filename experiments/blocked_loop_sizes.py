@@ -18,11 +18,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _worker_process import ROOT, run_worker
+
 BLOCK_SIZES = (2048, 4096, 8192, 16384)
 
 
@@ -132,23 +132,8 @@ def main() -> None:
                     "repeats": args.repeats,
                     "block_sizes": list(BLOCK_SIZES),
                 }
-                env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-                env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-                if devices > 1:
-                    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-                done = subprocess.run(
-                    [sys.executable, __file__, "--worker", json.dumps(spec)],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
                 key = f"{model}/{dtype}/devices={devices}"
-                if done.returncode != 0:
-                    document["results"][key] = {"status": "failed", "reason": done.stderr[-1500:]}
-                else:
-                    document["results"][key] = json.loads(done.stdout.strip().splitlines()[-1])
-                entry = document["results"][key]
+                entry = document["results"][key] = run_worker(__file__, spec, devices)
                 print(
                     key,
                     {

@@ -18,11 +18,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _worker_process import ROOT, run_worker
 
 
 def worker(spec: dict) -> dict:
@@ -130,21 +129,8 @@ def main() -> None:
                 "hh_steps": args.hh_steps,
                 "repeats": args.repeats,
             }
-            env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-            env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-            done = subprocess.run(
-                [sys.executable, __file__, "--worker", json.dumps(spec)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
             key = f"{model}/{dtype}"
-            if done.returncode != 0:
-                document["results"][key] = {"status": "failed", "reason": done.stderr[-1500:]}
-            else:
-                document["results"][key] = json.loads(done.stdout.strip().splitlines()[-1])
-            entry = document["results"][key]
+            entry = document["results"][key] = run_worker(__file__, spec)
             print(
                 key,
                 {
