@@ -272,6 +272,21 @@ def test_batch_sharded_over_devices_runs_per_device():
     assert len(pallas.spike_time_buffer.sharding.device_set) == 2
 
 
+def test_a_batch_sharded_over_a_two_dimensional_mesh_is_refused():
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.asarray(jax.devices()).reshape(2, 1), ("rows", "columns"))
+    amplitude = jax.device_put(
+        jnp.linspace(3.0, 12.0, 8), NamedSharding(mesh, PartitionSpec("rows"))
+    )
+    stimulus = scjax.stimulus.Constant(amplitude)
+    with pytest.raises(ValueError, match=r"loop='pallas' runs a batch sharded along its first"):
+        scjax.simulate_batch(scjax.Izhikevich(), stimulus, 0.5, n_steps=10, loop=LOOP)
+    # "auto" takes the XLA loop (on the CPU: the blocked loop) instead.
+    auto = scjax.simulate_batch(scjax.Izhikevich(), stimulus, 0.5, n_steps=10, loop="auto")
+    assert auto.spike_count.shape == (8,)
+
+
 def test_chunks_of_a_noisy_batch():
     # chunk_size: each chunk is sharded over the devices and its neurons keep their keys of
     # the whole batch; the chunks' results equal one XLA run.
