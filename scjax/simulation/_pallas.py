@@ -534,9 +534,7 @@ def kernel_outputs(
                 (i_n,) = rows(n)
             y, spike = step(k_model, y, t_n, i_n)
             fired = spike.astype(bool)
-            if spikes_ref is None:
-                pass
-            elif recording.spikes == "times":
+            if spikes_ref is not None and recording.spikes == "times":
                 # At t_{n+1} (the XLA loop's ts[1:][n]), in row `count` while there is room.
                 t_next = k_t0 + k_dt * (n + 1).astype(dtype)
                 row = jnp.minimum(count, capacity - 1)
@@ -544,7 +542,7 @@ def kernel_outputs(
                 plgpu.store(
                     spikes_ref.at[row, lanes], jnp.broadcast_to(t_next, (block,)), mask=room
                 )
-            elif recording.spikes == "raster":
+            elif spikes_ref is not None:  # spikes="raster"
                 spikes_ref[n, :] = fired.astype(jnp.int8)
             return y, stim_state, count + fired.astype(jnp.int32)
 
