@@ -117,7 +117,8 @@ def make_current(n, amplitude, seed=0):
 
 def assert_trajectories_identical(expected, actual):
     """Every recorded field of two `Trajectory`s equal bit for bit (shape and dtype too)."""
-    fields = ("t", "y", "spike_count", "diverged", "spikes", "spike_time_buffer", "spike_overflow")
+    fields = ("t", "y", "spike_count", "diverged", "spikes", "spike_signal")
+    fields += ("spike_time_buffer", "spike_overflow")
     for field in fields:
         a, b = getattr(expected, field), getattr(actual, field)
         assert (a is None) == (b is None), field

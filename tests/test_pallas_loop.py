@@ -179,7 +179,6 @@ def test_lowering_probe_of_auto():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(surrogate="sigmoid"), r"loop='pallas' runs the forward pass only"),
         (dict(events="in_step"), r"loop='pallas' supports events='end_of_step' only"),
         (
             dict(solver=scjax.solvers.RosenbrockEuler(), check_step=False),
@@ -194,6 +193,88 @@ def test_refusals_name_loop(kwargs, match):
         scjax.simulate_batch(model, jnp.full(20, 10.0), 0.01, loop=LOOP, **kwargs)
     # "auto" falls back to the XLA loop instead of refusing (on any backend).
     scjax.simulate_batch(model, jnp.full(20, 10.0), 0.01, loop="auto", **kwargs)
+
+
+# --- derivatives: the XLA loop's -------------------------------------------------------------
+
+
+def _hodgkin_huxley_loss(loop, surrogate=None):
+    """Mean saved membrane potential of a noisy HH batch as a function of (g_na [B], the
+    constant current [B]): a smooth loss, differentiable without a surrogate."""
+
+    def loss(g_na, amplitude):
+        stimulus = scjax.stimulus.Constant(amplitude) + scjax.stimulus.OrnsteinUhlenbeck(
+            mean=0.0, std=1.0, tau=2.0
+        )
+        trajectory = scjax.simulate_batch(
+            scjax.HodgkinHuxley(g_na=g_na),
+            stimulus,
+            0.01,
+            n_steps=200,
+            save_every=20,
+            key=jax.random.key(3),
+            surrogate=surrogate,
+            loop=loop,
+        )
+        return jnp.mean(trajectory.y[:, :, 0]) + 0.1 * jnp.mean(trajectory.y[:, -1, 1])
+
+    return loss
+
+
+_G_NA, _AMPLITUDE = jnp.linspace(100.0, 140.0, B), jnp.linspace(2.0, 12.0, B)
+
+
+def test_gradients_through_the_kernel_are_the_xla_loops():
+    # jax.grad of a run on loop="pallas": the derivative rule is the XLA loop's JVP, so the
+    # gradient equals loop="xla"'s bit for bit, and the kernel is not in the grad's program.
+    kernel, xla = _hodgkin_huxley_loss(LOOP), _hodgkin_huxley_loss("xla")
+    grads = jax.grad(kernel, argnums=(0, 1))(_G_NA, _AMPLITUDE)
+    expected = jax.grad(xla, argnums=(0, 1))(_G_NA, _AMPLITUDE)
+    for g, e in zip(grads, expected):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(e))
+        assert np.all(np.asarray(e) != 0)
+    assert "pallas_call" in str(jax.make_jaxpr(kernel)(_G_NA, _AMPLITUDE))
+    assert "pallas_call" not in str(jax.make_jaxpr(jax.grad(kernel))(_G_NA, _AMPLITUDE))
+    # Forward mode too: the primal is the XLA loop's, equal to the kernel's.
+    value, tangent = jax.jvp(lambda g: kernel(g, _AMPLITUDE), (_G_NA,), (jnp.ones(B),))
+    np.testing.assert_array_equal(np.asarray(value), np.asarray(kernel(_G_NA, _AMPLITUDE)))
+    np.testing.assert_allclose(float(tangent), float(jnp.sum(grads[0])), rtol=1e-12)
+
+
+def test_gradient_matches_central_differences_of_the_kernel():
+    # The gradient is the derivative of what the kernel computes: central differences of
+    # the kernel's own forward runs (interpret mode, f64) along a random direction.
+    kernel = _hodgkin_huxley_loss(LOOP)
+    direction = jax.random.normal(jax.random.key(0), (B,))
+    h = 1e-4
+    up = kernel(_G_NA + h * direction, _AMPLITUDE)
+    down = kernel(_G_NA - h * direction, _AMPLITUDE)
+    finite = (float(up) - float(down)) / (2 * h)
+    directional = float(jnp.dot(jax.grad(kernel)(_G_NA, _AMPLITUDE), direction))
+    np.testing.assert_allclose(directional, finite, rtol=1e-6)
+
+
+def test_surrogate_forward_in_the_kernel_and_its_gradient():
+    # A surrogate changes derivatives only: the kernel's values (hard threshold) in the XLA
+    # loop's schema for a surrogate (float spike signal and count), the gradient the XLA
+    # loop's. Izhikevich + constant current: the count's gradient is the surrogate's.
+    model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B))
+    current = jnp.linspace(4.0, 14.0, B)[:, None] + jnp.zeros((1, 300))
+    for spikes in ("count", "raster"):
+        xla, pallas = _both(model, current, 0.5, spikes=spikes, surrogate="fast_sigmoid")
+        _assert_bitwise(xla, pallas)
+        assert pallas.spike_count.dtype == jnp.float64
+    _spread(xla.spike_count)
+
+    def total_count(scale, loop):
+        run = scjax.simulate_batch(
+            model, scale * current, 0.5, spikes="count", surrogate="fast_sigmoid", loop=loop
+        )
+        return jnp.sum(run.spike_count)
+
+    gradient = jax.grad(total_count)(1.0, LOOP)
+    assert float(gradient) > 0  # more current, more spikes (through the surrogate)
+    assert float(gradient) == float(jax.grad(total_count)(1.0, "xla"))
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])

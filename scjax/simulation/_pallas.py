@@ -31,8 +31,10 @@ so on the CPU (Pallas interpret mode) the results equal the XLA loop's bit for b
 (tests/test_pallas_loop.py); compiled by Triton on a GPU they agree to rounding (libdevice's
 exp, fused multiply-adds), which can move a spike across a threshold by a step.
 
+The kernel runs forward only; differentiated (`jax.grad`, `jax.jvp`, a surrogate's
+derivative), the run is the XLA loop's, values and derivatives (`run_differentiable_pallas_loop`).
 What the kernel cannot do is refused by `pallas_refusal` (a `ValueError` naming `loop`):
-gradients (surrogates), in-step events, random numbers from keys that are not threefry keys,
+in-step events, random numbers from keys that are not threefry keys,
 a batch sharded other than along its first axis over a 1-D mesh, and any step whose
 primitives are not elementwise (a Rosenbrock step's linear solve). `loop="auto"` takes the
 XLA loop in all those cases and off GPU backends.
@@ -59,6 +61,7 @@ from ._loop import (
     loop_trajectory,
     one_neuron_step,
     recorded_states,
+    run_loop,
     stimulus_sampler,
     time_grid,
 )
@@ -153,18 +156,12 @@ def pallas_refusal(
     throw,
     model_axes,
     *,
-    surrogate,
     events,
     options,
 ) -> str | None:
     """Why the Pallas kernel cannot run this configuration (a sentence naming `loop`), or
     None when it can: decided from the options, then from the primitives of the kernel as
     `run_pallas_loop` traces it (abstractly: nothing runs), the same on every backend."""
-    if surrogate is not None:
-        return (
-            "loop='pallas' runs the forward pass only: surrogate must be None (gradients need "
-            "loop='xla')"
-        )
     if events is not None:
         return "loop='pallas' supports events='end_of_step' only; use loop='xla' for 'in_step'"
     leaves = jax.tree.leaves(model)
@@ -327,11 +324,15 @@ def run_pallas_loop(
     model_axes,
     options: PallasLoop,
     mesh: Mesh | None = None,
+    surrogate=None,
 ) -> Trajectory:
     """Integrate `n_steps` fixed steps of a batch (`y0 [B, n_state]`) in one Pallas kernel.
 
-    Arguments as `_loop.run_loop` (a batch, without surrogate or events; the configuration
-    passed `pallas_refusal`). With `mesh` (`batch_mesh`: the batch is sharded along its
+    Arguments as `_loop.run_loop` (a batch, without events; the configuration passed
+    `pallas_refusal`). A `surrogate` changes derivatives only, which the kernel does not
+    compute (`run_differentiable_pallas_loop`): the values are those of a hard threshold,
+    returned in the XLA loop's schema for a surrogate (the spike signal and count as floats
+    of the state's dtype). With `mesh` (`batch_mesh`: the batch is sharded along its
     first axis over the mesh's devices) each device runs the kernel on its own neurons
     (`jax.shard_map`): nothing moves between devices. Returns the Trajectory `run_loop`
     returns.
@@ -356,6 +357,10 @@ def run_pallas_loop(
     y_final, n_spikes, saved, buffer, raster = kernel(model, drive, y0, state0, dt, t0)
     ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
     ts = time_grid(t0, dt, n_steps, dtype)[:: recording.save_every]
+    signal_count = None
+    if surrogate is not None:  # exact: a count below 2^24 is a float32 (the XLA loop's sum)
+        signal_count = n_spikes.astype(dtype)
+        raster = None if raster is None else raster.astype(dtype)
     return loop_trajectory(
         model,
         recording,
@@ -364,12 +369,95 @@ def run_pallas_loop(
         y_final,
         raster=raster,
         n_spikes=n_spikes,
-        signal_count=None,
+        signal_count=signal_count,
         buffer=buffer,
         throw=throw,
         batched=True,
-        surrogate=None,
+        surrogate=surrogate,
     )
+
+
+# --- derivatives ----------------------------------------------------------------------------
+
+
+def run_differentiable_pallas_loop(
+    model,
+    solver,
+    drive,
+    dt,
+    y0,
+    t0,
+    key,
+    n_steps: int,
+    recording: Recording,
+    throw: bool,
+    model_axes,
+    options: PallasLoop,
+    mesh: Mesh | None,
+    *,
+    surrogate,
+    stimulus_axes,
+) -> Trajectory:
+    """`run_pallas_loop` when the run is not differentiated; under `jax.jvp`, `jax.grad` or
+    `jax.vjp` the XLA loop's (`_loop.run_loop` with `surrogate`), values and derivatives.
+
+    A `pallas_call` whose kernel loops over steps has no transpose (JAX cannot linearise
+    it), so the kernel's custom derivative rule is the XLA loop's JVP, which reverse mode
+    transposes. The two loops' values agree bit for bit on the CPU (interpret mode) and to
+    rounding on a GPU, so a gradient is the derivative of what the kernel computes. Only
+    `model`, `drive`, `dt`, `y0` and `t0` carry tangents.
+    """
+    return _kernel_with_xla_jvp(
+        model,
+        drive,
+        dt,
+        y0,
+        t0,
+        key,
+        static=(solver, n_steps, recording, throw, model_axes, options, mesh),
+        surrogate=surrogate,
+        stimulus_axes=stimulus_axes,
+    )
+
+
+@eqx.filter_custom_jvp
+def _kernel_with_xla_jvp(model, drive, dt, y0, t0, key, *, static, surrogate, stimulus_axes):
+    solver, n_steps, recording, throw, model_axes, options, mesh = static
+    args = (model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes)
+    return run_pallas_loop(*args, options, mesh, surrogate)
+
+
+@_kernel_with_xla_jvp.def_jvp
+def _xla_jvp(primals, tangents, *, static, surrogate, stimulus_axes):
+    solver, n_steps, recording, throw, model_axes, _, _ = static
+    # Symbolic zero tangents (None) of differentiable leaves become zeros for jax.jvp.
+    differentiable, fixed = eqx.partition(primals, eqx.is_inexact_array)
+    tangents = jax.tree.map(
+        lambda p, t: None if p is None else jnp.zeros_like(p) if t is None else t,
+        differentiable,
+        tangents,
+        is_leaf=lambda p: p is None,
+    )
+
+    def xla_loop(differentiable):
+        model, drive, dt, y0, t0, key = eqx.combine(differentiable, fixed)
+        return run_loop(
+            model=model,
+            solver=solver,
+            drive=drive,
+            dt=dt,
+            y0=y0,
+            t0=t0,
+            key=key,
+            n_steps=n_steps,
+            recording=recording,
+            throw=throw,
+            surrogate=surrogate,
+            model_axes=model_axes,
+            stimulus_axes=stimulus_axes,
+        )
+
+    return jax.jvp(xla_loop, (differentiable,), (tangents,))
 
 
 def kernel_outputs(

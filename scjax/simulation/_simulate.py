@@ -28,7 +28,13 @@ from ._events import InStepEvents, check_events_for_model, events_from_argument
 from ._expm1_substitution import check_expm1
 from ._loop import run_loop, staged
 from ._loop_options import loop_from_argument
-from ._pallas import PallasLoop, batch_mesh, pallas_lowers, pallas_refusal, run_pallas_loop
+from ._pallas import (
+    PallasLoop,
+    batch_mesh,
+    pallas_lowers,
+    pallas_refusal,
+    run_differentiable_pallas_loop,
+)
 from ._recording import make_recording
 from ._solver import resolve_solver
 
@@ -347,11 +353,13 @@ def _simulate(
         throw,
         model_axes,
     )
-    pallas = _pallas_options(loop, pallas_args, surrogate, events)
+    pallas = _pallas_options(loop, pallas_args, events)
     if pallas is not None:
         mesh = batch_mesh(model, drive, y0)
         assert not isinstance(mesh, str)  # a refusal: pallas_refusal has raised it
-        return run_pallas_loop(*pallas_args, pallas, mesh)
+        return run_differentiable_pallas_loop(
+            *pallas_args, pallas, mesh, surrogate=surrogate, stimulus_axes=stimulus_axes
+        )
     if isinstance(loop, BlockedLoop):
         run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
     else:
@@ -426,14 +434,14 @@ def _dense_drive(current, noise_std, key, batch, n_steps: int, dtype):
     return drive + std * noise
 
 
-def _pallas_options(loop, pallas_args, surrogate, events) -> PallasLoop | None:
+def _pallas_options(loop, pallas_args, events) -> PallasLoop | None:
     """The options of the Pallas kernel when the run takes it, else None (the XLA scan):
     `loop="pallas"` (or a `PallasLoop`) takes it or raises why it cannot; `"auto"` takes it
     when nothing refuses it, the backend is a GPU and the kernel lowers."""
     if loop == "xla" or isinstance(loop, BlockedLoop):
         return None
     options = loop if isinstance(loop, PallasLoop) else PallasLoop()
-    refusal = pallas_refusal(*pallas_args, surrogate=surrogate, events=events, options=options)
+    refusal = pallas_refusal(*pallas_args, events=events, options=options)
     if loop == "auto":
         takes_it = (
             refusal is None
