@@ -1,7 +1,7 @@
 """XLA loop against the Pallas loop (`simulate_batch(loop=...)`) on one device, interleaved.
 
     PYTHONPATH=. python3 experiments/gpu/bench_pallas.py [--neurons 1000000] [--steps 10000]
-        [--repeats 3] [--blocks 128,256,512] [--budget-s 240] [--out FILE]
+        [--repeats 3] [--blocks 128,256,512,512x8] [--budget-s 240] [--out FILE]
 
 Three workloads, float32, spike counts and final state only (`spikes="count"`,
 `save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current),
@@ -144,7 +144,8 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--blocks", default="128,256,512")
+    # block_size[xnum_warps]: 512x8 is the best static ceiling of offline_triton.py for HH.
+    parser.add_argument("--blocks", default="128,256,512,512x8")
     parser.add_argument("--budget-s", type=float, default=240.0)
     parser.add_argument("--interpret", action="store_true", help="Pallas interpret mode (CPU)")
     default_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(__file__), "..", "results")
@@ -153,7 +154,7 @@ def main() -> None:
     start_all = time.perf_counter()
     dtype = jnp.float32
     n, steps = args.neurons, args.steps
-    blocks = [int(b) for b in args.blocks.split(",") if b]
+    blocks = [tuple(int(x) for x in b.split("x")) for b in args.blocks.split(",") if b]
     record = {
         "benchmark": "XLA loop vs Pallas loop, simulate_batch(spikes='count', save_every=T), "
         "float32, interleaved rounds, medians",
@@ -185,10 +186,11 @@ def main() -> None:
         bytes_xla_step = (2 * n_state + per_neuron_params) * itemsize + 2 * 4
         bytes_pallas_run = (2 * n_state + per_neuron_params) * itemsize + 4
         contenders: list[tuple[str, object]] = [("xla", "xla")]
-        for block in blocks:
-            contenders.append(
-                (f"pallas_b{block}", PallasLoop(block_size=block, interpret=args.interpret))
+        for block, *warps in blocks:
+            loop = PallasLoop(
+                block, interpret=args.interpret, num_warps=warps[0] if warps else None
             )
+            contenders.append((f"pallas_b{block}" + (f"_w{warps[0]}" if warps else ""), loop))
         results: dict = {}
         for label, loop in contenders:
             result: dict = {"loop": label}

@@ -29,7 +29,8 @@ their random numbers drawn with `stimulus._threefry` (JAX's threefry draws as el
 integer arithmetic). The same primitives run on the same values,
 so on the CPU (Pallas interpret mode) the results equal the XLA loop's bit for bit
 (tests/test_pallas_loop.py); compiled by Triton on a GPU they agree to rounding (libdevice's
-exp, fused multiply-adds), which can move a spike across a threshold by a step.
+exp, fused multiply-adds, float32 division as `div.full.f32`: experiments/gpu/offline_triton.py),
+which can move a spike across a threshold by a step.
 
 The kernel runs forward only; differentiated (`jax.grad`, `jax.jvp`, a surrogate's
 derivative), the run is the XLA loop's, values and derivatives (`run_differentiable_pallas_loop`).
@@ -92,7 +93,8 @@ class PallasLoop:
     Attributes:
         block_size: neurons per kernel program (a power of two: Triton's tensors are). The
             batch is padded to a multiple of it by repeating its last neuron; the padding is
-            dropped from the results. 128–1024 suit a GPU; tiny blocks keep interpret-mode
+            dropped from the results. 128–1024 suit a GPU, at least 32·num_warps (a smaller
+            block computes each neuron on several threads); tiny blocks keep interpret-mode
             tests fast.
         interpret: run the kernel in Pallas interpret mode (as ordinary XLA operations: any
             backend, slow, bit-exact to the XLA loop on the CPU). None: interpret on the CPU
