@@ -101,8 +101,9 @@ def step_flops(model, dt, dtype) -> dict:
     return {"arithmetic": arithmetic, "transcendental": transcendental}
 
 
-def contender_fn(model, stimulus, dt, n_steps, loop):
-    """A jitted run: (per-neuron model parameter, amplitudes) → (counts, final state)."""
+def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count"):
+    """A jitted run: (per-neuron model parameter, amplitudes) → (counts, final state)
+    (`spikes="times"` or `"raster"`: the kernel records them too; offline_triton.py)."""
 
     @jax.jit
     def run(model, stimulus):
@@ -111,7 +112,7 @@ def contender_fn(model, stimulus, dt, n_steps, loop):
             stimulus,
             dt,
             n_steps=n_steps,
-            spikes="count",
+            spikes=spikes,
             save_every=n_steps,
             throw=False,
             loop=loop,

@@ -8,7 +8,8 @@ What a device run would compile, checked here, and what its instruction mix allo
 1. JAX lowers `simulate_batch(..., loop=PallasLoop(block, interpret=False, num_warps=w))` for
    `lowering_platforms=("cuda",)` on the CPU, exactly as on a GPU, for the workloads of
    `bench_pallas.py` (HH RK4 + constant current, Izhikevich + constant, HH RK4 + constant +
-   Ornstein–Uhlenbeck noise drawn in the kernel). The kernel's Triton IR is taken from its
+   Ornstein–Uhlenbeck noise drawn in the kernel), spike counts only, and at 256 × 4 also
+   with `spikes="times"` and `"raster"`. The kernel's Triton IR is taken from its
    `__gpu$xla.gpu.triton` custom call.
 2. Upstream Triton (the `triton` wheel, pinned below, in a throwaway venv `build/triton-venv`
    made on first use: it is never a dependency of scjax) compiles that IR for
@@ -32,6 +33,7 @@ Writes JSON to --out (default experiments/results/offline_triton_sm90.json).
 
 import argparse
 import collections
+import itertools
 import json
 import math
 import os
@@ -220,18 +222,21 @@ def main() -> None:
         for dtype_name in args.dtypes.split(","):
             dtype = jnp.dtype(dtype_name)
             for name, model, stimulus, dt in workloads(args.neurons, dtype):
-                for block in blocks:
-                    for w in warps:
+                for block, w in itertools.product(blocks, warps):
+                    # Spike times (a masked store per spike) and rasters (a row per step):
+                    # compiled once per workload, at the default block.
+                    recorded = ("count", "times", "raster") if (block, w) == (256, 4) else ()
+                    for spikes in recorded or ("count",):
                         loop = PallasLoop(block_size=block, interpret=False, num_warps=w)
-                        stem = f"{name}_{dtype_name}_b{block}_w{w}"
-                        run = contender_fn(model, stimulus, dt, args.steps, loop)
+                        stem = f"{name}_{dtype_name}_b{block}_w{w}_{spikes}"
+                        run = contender_fn(model, stimulus, dt, args.steps, loop, spikes)
                         lowered = run.trace(model, stimulus).lower(lowering_platforms=("cuda",))
                         ((kernel, text, got_warps),) = triton_modules(lowered)
                         assert got_warps == w, (got_warps, w)
                         path = pathlib.Path(folder, stem)
                         path.with_suffix(".ttir").write_text(text)
                         path.with_suffix(".json").write_text(json.dumps({"num_warps": w}))
-                        configs.append((stem, name, dtype_name, block, w, kernel))
+                        configs.append((stem, name, dtype_name, block, w, spikes, kernel))
         compiled = subprocess.run(
             [str(python), str(ROOT / "experiments" / "gpu" / "_compile_triton_ir.py"), folder],
             capture_output=True,
@@ -240,9 +245,10 @@ def main() -> None:
         )
         triton_version = json.loads(compiled.stdout.strip().splitlines()[-1])["triton"]
         results = []
-        for stem, name, dtype_name, block, w, kernel in configs:
+        for stem, name, dtype_name, block, w, spikes, kernel in configs:
             path = pathlib.Path(folder, stem)
             entry = {"workload": name, "dtype": dtype_name, "block_size": block, "num_warps": w}
+            entry["spikes"] = spikes
             entry["kernel"] = kernel
             if path.with_suffix(".error").exists():
                 entry["error"] = path.with_suffix(".error").read_text()
@@ -259,6 +265,8 @@ def main() -> None:
             results.append(entry)
     best = {}
     for entry in results:
+        if entry["spikes"] != "count":
+            continue
         key = f"{entry['workload']}/{entry['dtype']}"
         ceiling = entry.get("ceiling_neuron_steps_per_s") or 0
         if ceiling > best.get(key, {}).get("ceiling_neuron_steps_per_s", -1):

@@ -383,25 +383,11 @@ def run_pallas_loop(
 
 
 def run_differentiable_pallas_loop(
-    model,
-    solver,
-    drive,
-    dt,
-    y0,
-    t0,
-    key,
-    n_steps: int,
-    recording: Recording,
-    throw: bool,
-    model_axes,
-    options: PallasLoop,
-    mesh: Mesh | None,
-    *,
-    surrogate,
-    stimulus_axes,
+    args: tuple, options: PallasLoop, mesh: Mesh | None, *, surrogate, stimulus_axes
 ) -> Trajectory:
-    """`run_pallas_loop` when the run is not differentiated; under `jax.jvp`, `jax.grad` or
-    `jax.vjp` the XLA loop's (`_loop.run_loop` with `surrogate`), values and derivatives.
+    """`run_pallas_loop(*args, options, mesh)` when the run is not differentiated; under
+    `jax.jvp`, `jax.grad` or `jax.vjp` the XLA loop's (`_loop.run_loop` with `surrogate`),
+    values and derivatives. `args` are `pallas_refusal`'s positional arguments.
 
     A `pallas_call` whose kernel loops over steps has no transpose (JAX cannot linearise
     it), so the kernel's custom derivative rule is the XLA loop's JVP, which reverse mode
@@ -409,6 +395,7 @@ def run_differentiable_pallas_loop(
     rounding on a GPU, so a gradient is the derivative of what the kernel computes. Only
     `model`, `drive`, `dt`, `y0` and `t0` carry tangents.
     """
+    model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes = args
     return _kernel_with_xla_jvp(
         model,
         drive,

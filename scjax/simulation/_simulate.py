@@ -358,7 +358,7 @@ def _simulate(
         mesh = batch_mesh(model, drive, y0)
         assert not isinstance(mesh, str)  # a refusal: pallas_refusal has raised it
         return run_differentiable_pallas_loop(
-            *pallas_args, pallas, mesh, surrogate=surrogate, stimulus_axes=stimulus_axes
+            pallas_args, pallas, mesh, surrogate=surrogate, stimulus_axes=stimulus_axes
         )
     if isinstance(loop, BlockedLoop):
         run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
