@@ -5,8 +5,10 @@ host devices): the script calls itself with `--worker <spec as JSON>`, and the w
 its result as JSON on its last line.
 """
 
+import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -30,3 +32,40 @@ def run_worker(script: str, spec: dict, devices: int = 1) -> dict:
     if done.returncode != 0:
         return {"status": "failed", "reason": done.stderr[-1500:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def experiment_arguments(doc: str, out_name: str) -> argparse.ArgumentParser:
+    """The parser of such an experiment: its docstring as help, the hidden `--worker` and
+    `--out` (default experiments/results/<out_name>); the caller adds its own options."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=os.path.join(ROOT, "experiments", "results", out_name))
+    return parser
+
+
+def answered_as_worker(args, worker) -> bool:
+    """In a worker process (`--worker spec`): print `worker(spec)` as JSON and say so."""
+    if args.worker is None:
+        return False
+    print(json.dumps(worker(json.loads(args.worker))))
+    return True
+
+
+def new_document(benchmark: str, **fields) -> dict:
+    """The JSON record of a run: what ran, the fields given, the machine and its load."""
+    machine = {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_average_start": os.getloadavg(),
+    }
+    command = " ".join(["python", *sys.argv])
+    return {"benchmark": benchmark, "command": command, **fields, "machine": machine, "results": {}}
+
+
+def save_document(document: dict, path: str) -> None:
+    """Write the record (after each measurement: a run cut short keeps what it measured)."""
+    document["machine"]["load_average_end"] = os.getloadavg()
+    with open(path, "w") as f:
+        json.dump(document, f, indent=1)

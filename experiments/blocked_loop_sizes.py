@@ -14,14 +14,15 @@ amplitudes are placed with `scjax.shard_batch`. Every loop's counts must equal t
 Writes experiments/results/blocked_loop_sizes.json.
 """
 
-import argparse
-import json
-import os
-import platform
-import sys
 import time
 
-from _worker_process import ROOT, run_worker
+from _worker_process import (
+    answered_as_worker,
+    experiment_arguments,
+    new_document,
+    run_worker,
+    save_document,
+)
 
 BLOCK_SIZES = (2048, 4096, 8192, 16384)
 
@@ -92,35 +93,21 @@ def worker(spec: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = experiment_arguments(__doc__, "blocked_loop_sizes.json")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--izh-steps", type=int, default=2000)
     parser.add_argument("--hh-steps", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--out", default=os.path.join(ROOT, "experiments", "results", "blocked_loop_sizes.json")
-    )
     args = parser.parse_args()
-    if args.worker is not None:
-        print(json.dumps(worker(json.loads(args.worker))))
+    if answered_as_worker(args, worker):
         return
-    document = {
-        "benchmark": "experiments/blocked_loop_sizes.py (issue 9, item 5)",
-        "command": " ".join(["python", *sys.argv]),
-        "neurons": args.n,
-        "steps": {"izh": args.izh_steps, "hh": args.hh_steps},
-        "repeats": args.repeats,
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "load_average_start": os.getloadavg(),
-        },
-        "results": {},
-    }
+    document = new_document(
+        "experiments/blocked_loop_sizes.py (issue 9, item 5)",
+        neurons=args.n,
+        steps={"izh": args.izh_steps, "hh": args.hh_steps},
+        repeats=args.repeats,
+    )
     for model in ("izh", "hh"):
         for dtype in ("float64", "float32"):
             for devices in args.devices:
@@ -142,9 +129,7 @@ def main() -> None:
                     },
                     flush=True,
                 )
-                document["machine"]["load_average_end"] = os.getloadavg()
-                with open(args.out, "w") as f:
-                    json.dump(document, f, indent=1)
+                save_document(document, args.out)
     print(f"wrote {args.out}")
 
 

@@ -14,14 +14,15 @@ final states must be identical: the draws are the same numbers.
 Writes experiments/results/noise_draws.json.
 """
 
-import argparse
-import json
-import os
-import platform
-import sys
 import time
 
-from _worker_process import ROOT, run_worker
+from _worker_process import (
+    answered_as_worker,
+    experiment_arguments,
+    new_document,
+    run_worker,
+    save_document,
+)
 
 
 def worker(spec: dict) -> dict:
@@ -92,33 +93,15 @@ def worker(spec: dict) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = experiment_arguments(__doc__, "noise_draws.json")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--izh-steps", type=int, default=1000)
     parser.add_argument("--hh-steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--out", default=os.path.join(ROOT, "experiments", "results", "noise_draws.json")
-    )
     args = parser.parse_args()
-    if args.worker is not None:
-        print(json.dumps(worker(json.loads(args.worker))))
+    if answered_as_worker(args, worker):
         return
-    document = {
-        "benchmark": "experiments/noise_draws.py",
-        "command": " ".join(["python", *sys.argv]),
-        "neurons": args.n,
-        "repeats": args.repeats,
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "load_average_start": os.getloadavg(),
-        },
-        "results": {},
-    }
+    document = new_document("experiments/noise_draws.py", neurons=args.n, repeats=args.repeats)
     for model in ("izh", "hh"):
         for dtype in ("float64", "float32"):
             spec = {
@@ -140,9 +123,7 @@ def main() -> None:
                 entry.get("ratio_threefry_words_over_jax_random"),
                 flush=True,
             )
-            document["machine"]["load_average_end"] = os.getloadavg()
-            with open(args.out, "w") as f:
-                json.dump(document, f, indent=1)
+            save_document(document, args.out)
     print(f"wrote {args.out}")
 
 
