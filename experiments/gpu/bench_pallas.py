@@ -1,14 +1,16 @@
 """XLA loop against the Pallas loop (`simulate_batch(loop=...)`) on one device, interleaved.
 
     PYTHONPATH=. python3 experiments/gpu/bench_pallas.py [--neurons 1000000] [--steps 10000]
-        [--repeats 3] [--blocks 128,256,512,512x8] [--budget-s 240] [--out FILE]
+        [--repeats 3] [--blocks 128,256,512,512x8] [--fast-blocks 256x8,512x8] [--budget-s 240]
+        [--out FILE]
 
 Three workloads, float32, spike counts and final state only (`spikes="count"`,
 `save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current),
 Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current), and
 Hodgkin–Huxley RK4 driven by a per-neuron constant plus an Ornstein–Uhlenbeck current (one
 threefry draw per neuron-step, inside the kernel for the Pallas loop). Each
-contender (the XLA `lax.scan` loop; the Pallas kernel at each block size) is compiled once,
+contender (the XLA `lax.scan` loop; the Pallas kernel at each block size, and with
+`PallasLoop(math="fast")` at the --fast-blocks) is compiled once,
 then timed in interleaved rounds (XLA, Pallas …, XLA, Pallas …), and the median of the
 rounds is kept. Reported per contender: neuron-steps/s, the bytes and FLOPs it must move and
 compute (estimates, below) per second and as fractions of the H200's peaks (4.8 TB/s HBM,
@@ -147,6 +149,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     # block_size[xnum_warps]: 512x8 is the best static ceiling of offline_triton.py for HH.
     parser.add_argument("--blocks", default="128,256,512,512x8")
+    # The same, with PallasLoop(math="fast") (ex2.approx, div.approx): its speed and its
+    # agreement with the XLA loop on the device, the one place its PTX instructions run.
+    parser.add_argument("--fast-blocks", default="256x8,512x8")
     parser.add_argument("--budget-s", type=float, default=240.0)
     parser.add_argument("--interpret", action="store_true", help="Pallas interpret mode (CPU)")
     default_dir = os.environ.get("OUT") or os.path.join(os.path.dirname(__file__), "..", "results")
@@ -155,7 +160,8 @@ def main() -> None:
     start_all = time.perf_counter()
     dtype = jnp.float32
     n, steps = args.neurons, args.steps
-    blocks = [tuple(int(x) for x in b.split("x")) for b in args.blocks.split(",") if b]
+    blocks = [(*_block(b), "libdevice") for b in args.blocks.split(",") if b]
+    blocks += [(*_block(b), "fast") for b in args.fast_blocks.split(",") if b]
     record = {
         "benchmark": "XLA loop vs Pallas loop, simulate_batch(spikes='count', save_every=T), "
         "float32, interleaved rounds, medians",
@@ -187,11 +193,10 @@ def main() -> None:
         bytes_xla_step = (2 * n_state + per_neuron_params) * itemsize + 2 * 4
         bytes_pallas_run = (2 * n_state + per_neuron_params) * itemsize + 4
         contenders: list[tuple[str, object]] = [("xla", "xla")]
-        for block, *warps in blocks:
-            loop = PallasLoop(
-                block, interpret=args.interpret, num_warps=warps[0] if warps else None
-            )
-            contenders.append((f"pallas_b{block}" + (f"_w{warps[0]}" if warps else ""), loop))
+        for block, warps, math in blocks:
+            loop = PallasLoop(block, interpret=args.interpret, num_warps=warps, math=math)
+            label = f"pallas_b{block}" + (f"_w{warps}" if warps else "")
+            contenders.append((label + ("_fast" if math == "fast" else ""), loop))
         results: dict = {}
         for label, loop in contenders:
             result: dict = {"loop": label}
@@ -288,6 +293,12 @@ def main() -> None:
         record["total_s"] = time.perf_counter() - start_all
         save(record, args.out)  # after each workload: a run cut short keeps what it measured
     print(f"wrote {args.out} in {record['total_s']:.1f} s")
+
+
+def _block(text: str) -> tuple[int, int | None]:
+    """`"512x8"` → (512, 8); `"256"` → (256, None: Triton's default warps)."""
+    block, _, warps = text.partition("x")
+    return int(block), int(warps) if warps else None
 
 
 def save(record: dict, path: str) -> None:

@@ -176,7 +176,8 @@ def analyse(
     ceiling = SMS * CLOCK_HZ / cycles[bound] * fill if cycles[bound] else None
     ops = collections.Counter(re.findall(r"^\s*(?:@%p\d+\s+)?([a-z][a-z0-9_.]*)", ptx, re.M))
     notable = ("div.full.f32", "div.rn.f32", "div.approx.f32", "div.rn.f64", "ex2.approx.ftz.f32")
-    notable += ("ex2.approx.f32", "rcp.approx.ftz.f64", "lg2.approx.ftz.f32")
+    notable += ("ex2.approx.f32", "div.approx.ftz.f32", "rcp.approx.ftz.f64")
+    notable += ("lg2.approx.ftz.f32",)
     return {
         "registers_per_thread": registers,
         "local_memory_bytes": int(usage.get("LOCAL", 0)),
@@ -205,6 +206,7 @@ def main() -> None:
     parser.add_argument("--blocks", default="128,256,512,1024")
     parser.add_argument("--warps", default="4,8")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--math", default="libdevice,fast", help="PallasLoop(math=) values")
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--neurons", type=int, default=1_000_000)
     default = ROOT / "experiments" / "results" / "offline_triton_sm90.json"
@@ -215,6 +217,7 @@ def main() -> None:
     python = ensure_triton()
     blocks = [int(b) for b in args.blocks.split(",")]
     warps = [int(w) for w in args.warps.split(",")]
+    maths = args.math.split(",")
     configs = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or scratch
@@ -222,13 +225,14 @@ def main() -> None:
         for dtype_name in args.dtypes.split(","):
             dtype = jnp.dtype(dtype_name)
             for name, model, stimulus, dt in workloads(args.neurons, dtype):
-                for block, w in itertools.product(blocks, warps):
+                for block, w, math in itertools.product(blocks, warps, maths):
                     # Spike times (a masked store per spike) and rasters (a row per step):
-                    # compiled once per workload, at the default block.
-                    recorded = ("count", "times", "raster") if (block, w) == (256, 4) else ()
+                    # compiled once per workload, at the default block and math.
+                    default = (block, w, math) == (256, 4, "libdevice")
+                    recorded = ("count", "times", "raster") if default else ()
                     for spikes in recorded or ("count",):
-                        loop = PallasLoop(block_size=block, interpret=False, num_warps=w)
-                        stem = f"{name}_{dtype_name}_b{block}_w{w}_{spikes}"
+                        loop = PallasLoop(block, interpret=False, num_warps=w, math=math)
+                        stem = f"{name}_{dtype_name}_b{block}_w{w}_{math}_{spikes}"
                         run = contender_fn(model, stimulus, dt, args.steps, loop, spikes)
                         lowered = run.trace(model, stimulus).lower(lowering_platforms=("cuda",))
                         ((kernel, text, got_warps),) = triton_modules(lowered)
@@ -236,7 +240,7 @@ def main() -> None:
                         path = pathlib.Path(folder, stem)
                         path.with_suffix(".ttir").write_text(text)
                         path.with_suffix(".json").write_text(json.dumps({"num_warps": w}))
-                        configs.append((stem, name, dtype_name, block, w, spikes, kernel))
+                        configs.append((stem, name, dtype_name, block, w, math, spikes, kernel))
         compiled = subprocess.run(
             [str(python), str(ROOT / "experiments" / "gpu" / "_compile_triton_ir.py"), folder],
             capture_output=True,
@@ -245,9 +249,10 @@ def main() -> None:
         )
         triton_version = json.loads(compiled.stdout.strip().splitlines()[-1])["triton"]
         results = []
-        for stem, name, dtype_name, block, w, spikes, kernel in configs:
+        for stem, name, dtype_name, block, w, math, spikes, kernel in configs:
             path = pathlib.Path(folder, stem)
             entry = {"workload": name, "dtype": dtype_name, "block_size": block, "num_warps": w}
+            entry["math"] = math
             entry["spikes"] = spikes
             entry["kernel"] = kernel
             if path.with_suffix(".error").exists():
@@ -267,10 +272,11 @@ def main() -> None:
     for entry in results:
         if entry["spikes"] != "count":
             continue
-        key = f"{entry['workload']}/{entry['dtype']}"
+        key = f"{entry['workload']}/{entry['dtype']}/{entry['math']}"
         ceiling = entry.get("ceiling_neuron_steps_per_s") or 0
         if ceiling > best.get(key, {}).get("ceiling_neuron_steps_per_s", -1):
             best[key] = {k: entry[k] for k in ("block_size", "num_warps", "bound_by")} | {
+                "instructions_per_neuron_step": entry["per_neuron_step"]["issue"],
                 "ceiling_neuron_steps_per_s": ceiling,
                 "target": TARGETS.get(entry["workload"]) if entry["dtype"] == "float32" else None,
             }

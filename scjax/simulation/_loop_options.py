@@ -1,6 +1,7 @@
 """`simulate_batch(loop=...)`: which loop runs a batch, by name or by its options."""
 
 from ._blocked import BlockedLoop
+from ._kernel_math import KERNEL_MATH
 from ._pallas import PallasLoop
 
 #: The values of `simulate_batch(loop=...)` given by name.
@@ -31,6 +32,8 @@ def loop_from_argument(loop) -> str | PallasLoop | BlockedLoop:
             raise ValueError(f"loop.num_warps must be a positive int or None, got {warps!r}")
         if loop.interpret not in (None, True, False):
             raise ValueError(f"loop.interpret must be None, True or False, got {loop.interpret!r}")
+        if not (isinstance(loop.math, str) and loop.math in KERNEL_MATH):
+            raise ValueError(f"loop.math must be one of {KERNEL_MATH}, got {loop.math!r}")
         return loop
     if isinstance(loop, str) and loop in LOOPS:
         return {"pallas": PallasLoop(), "blocked": BlockedLoop()}.get(loop, loop)

@@ -1,0 +1,84 @@
+"""How the Pallas kernel evaluates a step's float32 `exp` and division (`PallasLoop(math=)`).
+
+`"libdevice"` (the default, the historical results): as JAX's Triton lowering does, exp by
+libdevice's range-reduced `__nv_expf` (≈ 9 instructions) and division by `div.full.f32`
+(≈ 8, with its range checks). Hodgkin–Huxley's RK4 step does 16 exps and ≈ 24 divisions, a
+third of its 770 instructions per neuron-step on an H200 (experiments/gpu/offline_triton.py).
+
+`"fast"`: what CUDA's `--use_fast_math` does to `expf` and `/`, opt-in —
+
+    exp(x)  → exp2(x · log₂e)         compiled: `ex2.approx.ftz.f32` (CUDA's `__expf`,
+                                       at most 2 + ⌊1.173·|x|⌋ ulp)
+    x / c   → x · (1/c)                c a constant of the step: its reciprocal rounded
+                                       once (≤ 1.5 ulp)
+    x / y   → x · rcp(y)               compiled: `div.approx.ftz.f32` (CUDA's `__fdividef`,
+                                       ≤ 2 ulp for |y| in [2⁻¹²⁶, 2¹²⁶]; 0 above)
+
+(error bounds: CUDA C Programming Guide, "Intrinsic Functions"). Subnormal results flush to
+zero. Float64 arithmetic, `expm1` (the exprel of α_m, α_n needs its accuracy near 0) and
+everything else are unchanged. In interpret mode (the CPU) the same formulas run as XLA
+operations, `exp2` and the reciprocal correctly rounded, so CPU tests measure the error of
+the reformulation, not of the GPU's approximate instructions (those are bounded above).
+"""
+
+import jax
+import jax.core  # explicit: a type checker does not see the submodule through `jax`
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental.pallas import triton as plgpu
+
+from ._substitution import substituted
+
+#: The accepted values of `PallasLoop(math=)`.
+KERNEL_MATH = ("libdevice", "fast")
+
+_LOG2_E = np.float32(np.log2(np.e))
+
+
+def check_kernel_math(math) -> None:
+    """`ValueError` unless `math` names one of `KERNEL_MATH`."""
+    if not isinstance(math, str) or math not in KERNEL_MATH:
+        raise ValueError(f"PallasLoop math must be one of {KERNEL_MATH}, got {math!r}")
+
+
+def with_kernel_math(step, math: str, *, interpret: bool):
+    """`step` itself for `math="libdevice"`; for `"fast"`, `step` with its float32 `exp`
+    and division replaced as the module says (inline PTX when compiled, XLA operations when
+    `interpret`)."""
+    check_kernel_math(math)
+    if math == "libdevice":
+        return step
+
+    def is_float32(eqn):
+        return eqn.outvars[0].aval.dtype == jnp.float32
+
+    def exp(eqn, inputs):
+        if not is_float32(eqn):
+            return None
+        (x,) = inputs
+        scaled = x * _LOG2_E
+        return [jnp.exp2(scaled) if interpret else _ptx(eqn, "ex2.approx.ftz.f32 $0, $1;", scaled)]
+
+    def div(eqn, inputs):
+        if not is_float32(eqn):
+            return None
+        x, y = inputs
+        if not isinstance(y, jax.core.Tracer):  # a constant of the step: 1/c once, now
+            return [x * (1.0 / np.asarray(y, np.float64)).astype(np.float32)]
+        if interpret:
+            return [x * (np.float32(1.0) / y)]
+        return [_ptx(eqn, "div.approx.ftz.f32 $0, $1, $2;", x, y)]
+
+    return substituted(step, {"exp": exp, "div": div})
+
+
+def _ptx(eqn, asm: str, *args) -> jax.Array:
+    """The result of `eqn` (float32) computed by one PTX instruction per element."""
+    shape = eqn.outvars[0].aval.shape
+    args = [jnp.broadcast_to(jnp.asarray(a, jnp.float32), shape) for a in args]
+    constraints = ",".join(["=f"] + ["f"] * len(args))
+    result_shape = jax.ShapeDtypeStruct(shape, jnp.float32)
+    (result,) = plgpu.elementwise_inline_asm(
+        asm, args=args, constraints=constraints, pack=1, result_shape_dtypes=[result_shape]
+    )
+    return result
