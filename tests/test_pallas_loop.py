@@ -6,6 +6,8 @@ must be identical. Blocks of 8 neurons and B = 13 exercise the padding of the la
 a few hundred steps keep interpret mode fast.
 """
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -351,6 +353,51 @@ def test_batch_sharded_over_devices_runs_per_device():
     assert len(pallas.spike_count.sharding.device_set) == 2
     assert len(pallas.y.sharding.device_set) == 2
     assert len(pallas.spike_time_buffer.sharding.device_set) == 2
+
+
+def test_under_jit_a_sharded_batch_is_split_by_the_partitioner():
+    # Under a user's jax.jit the placement is unknown when the kernel is traced; the kernel
+    # is one custom-partitioned operation, so XLA runs it on each device's rows: no array
+    # moves between devices (the only collectives are scalar reductions of the finiteness
+    # check), results sharded like the inputs, equal to the XLA loop.
+    n = 18
+    model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, n))
+    stimulus = scjax.stimulus.Constant(jnp.linspace(3.0, 12.0, n)) + scjax.stimulus.WhiteNoise(
+        std=2.0
+    )
+    options = dict(n_steps=200, save_every=50, spikes="times", max_spikes=4, key=jax.random.key(8))
+    xla = scjax.simulate_batch(model, stimulus, 0.5, **options)
+    run = jax.jit(lambda m, s: scjax.simulate_batch(m, s, 0.5, loop=LOOP, **options))
+    placed = scjax.shard_batch((model, stimulus))
+    pallas = run(*placed)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    for out in (pallas.spike_count, pallas.y, pallas.spike_time_buffer):
+        assert out.sharding.spec[0] == "batch", out.sharding
+    program = run.lower(*placed).compile().as_text()
+    collective = r"= (\S+) (all-gather|all-reduce|all-to-all|collective-permute|reduce-scatter)\("
+    shapes = [m[0] for m in re.findall(collective, program)]
+    assert all(re.fullmatch(r"\w+\[\]", shape) for shape in shapes), shapes
+    # Unsharded inputs under jit: the same values, on one device.
+    _assert_bitwise(xla, run(model, stimulus))
+
+
+def test_vmap_over_pallas_runs_equals_the_xla_loop():
+    # jax.vmap over whole batch runs (here two stimulus scales): the kernel is vmapped by
+    # the pallas_call's own rule, also where several devices make it custom-partitioned.
+    model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, B))
+
+    def counts(scale, loop):
+        stimulus = scjax.stimulus.Constant(scale * jnp.linspace(3.0, 12.0, B))
+        run = scjax.simulate_batch(model, stimulus, 0.5, n_steps=200, spikes="count", loop=loop)
+        return run.spike_count, run.y
+
+    scales = jnp.asarray([1.0, 1.5])
+    xla = jax.vmap(lambda s: counts(s, "xla"))(scales)
+    pallas = jax.vmap(lambda s: counts(s, LOOP))(scales)
+    for a, b in zip(xla, pallas):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(xla[0][0], xla[0][1])  # the scales differ in their counts
 
 
 def test_a_batch_sharded_over_a_two_dimensional_mesh_is_refused():

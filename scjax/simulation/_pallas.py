@@ -42,14 +42,21 @@ XLA loop in all those cases and off GPU backends.
 """
 
 import dataclasses
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.custom_batching import custom_vmap
 from jax.experimental import pallas as pl
+from jax.experimental.custom_partitioning import (
+    ArrayMapping,
+    SdyShardingRule,
+    custom_partitioning,
+)
 from jax.experimental.pallas import triton as plgpu
 from jax.extend import core as jex_core
-from jax.sharding import Mesh, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._trajectory import Trajectory
 from .._validation import is_concrete
@@ -344,8 +351,10 @@ def run_pallas_loop(
     returned in the XLA loop's schema for a surrogate (the spike signal and count as floats
     of the state's dtype). With `mesh` (`batch_mesh`: the batch is sharded along its
     first axis over the mesh's devices) each device runs the kernel on its own neurons
-    (`jax.shard_map`): nothing moves between devices. Returns the Trajectory `run_loop`
-    returns.
+    (`jax.shard_map`): nothing moves between devices. Without one (the placement unknown
+    under a user's `jax.jit`) and with several devices, the kernel is custom-partitioned
+    (`_partitioned_by_xla`): XLA splits it along the batch as the inputs are sharded.
+    Returns the Trajectory `run_loop` returns.
     """
     dtype = y0.dtype
     batch = y0.shape[0]
@@ -357,14 +366,17 @@ def run_pallas_loop(
     if isinstance(drive, AbstractStimulus):
         state0 = initial_stimulus_state(drive, drive.batch_axes(), dt, key, batch)
 
-    def kernel(model, drive, y0, state0, dt, t0):
+    def kernel(model, drive, y0, state0, dt, t0) -> tuple:
         return kernel_outputs(
             model, solver, drive, dt, y0, t0, state0, n_steps, recording, model_axes, options
         )
 
-    if mesh is not None:
-        kernel = _per_device(kernel, mesh, model, drive)
-    y_final, n_spikes, saved, buffer, raster = kernel(model, drive, y0, state0, dt, t0)
+    run: Callable[..., tuple] = kernel
+    if mesh is not None:  # placed (concrete) inputs: each device runs its rows
+        run = _per_device(kernel, mesh, model, drive)
+    elif jax.device_count() > 1:  # placement unknown (a user's jit): XLA's partitioner
+        run = _partitioned_by_xla(kernel, model, drive)  # splits the kernel
+    y_final, n_spikes, saved, buffer, raster = run(model, drive, y0, state0, dt, t0)
     ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
     ts = time_grid(t0, dt, n_steps, dtype)[:: recording.save_every]
     signal_count = None
@@ -696,28 +708,144 @@ def batch_mesh(*trees) -> Mesh | str | None:
     return meshes.pop() if meshes else None
 
 
+#: The batch axis of a leaf that every neuron shares (`_batch_axes`).
+_SHARED = -1
+
+
+def _batch_axes(model, drive, kernel_args, kernel_outputs):
+    """Where the batch axis of each leaf of the kernel's arguments `(model, drive, y0,
+    state0, dt, t0)` and outputs `(y_final, counts, saved, spike times, raster)` is, as two
+    pytrees of ints of the same structures (`_SHARED` for a leaf shared by every neuron)."""
+    _, _, y0, state0, dt, t0 = kernel_args
+    model_axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else _SHARED, model)
+    if isinstance(drive, AbstractStimulus):
+        drive_axes = jax.tree.map(
+            lambda x, a: _SHARED if a is None else a, drive, drive.batch_axes()
+        )
+    else:
+        drive_axes = 0 if drive.ndim == 2 else _SHARED
+    every = lambda tree, axis: jax.tree.map(lambda _: axis, tree)  # noqa: E731
+    args = (model_axes, drive_axes, every(y0, 0), every(state0, 0))
+    args += (every(dt, _SHARED), every(t0, _SHARED))
+    # [B] × n_state, [B], [T/save_every, n_rec, B], [K, B], [T, B]
+    y_final, counts, saved, buffer, raster = kernel_outputs
+    outputs = (every(y_final, 0), every(counts, 0), every(saved, 2))
+    outputs += (every(buffer, 1), every(raster, 1))
+    return args, outputs
+
+
 def _per_device(kernel, mesh: Mesh, model, drive):
     """`kernel(model, drive, y0, state0, dt, t0)` run by each device of `mesh` on its own
     neurons (`jax.shard_map`): per-neuron leaves split along the batch axis, shared leaves
     replicated; the outputs stay split."""
     (name,) = mesh.axis_names
-    rows, shared = PartitionSpec(name), PartitionSpec()
-    lanes = PartitionSpec(None, name)  # [K or T, B]: spike times, a raster
 
-    def by_axes(axes):  # a spec per leaf of `axes` (0 or None per leaf, None kept as a leaf)
-        return jax.tree.map(lambda a: rows if a == 0 else shared, axes, is_leaf=lambda a: a is None)
+    def spec(axis):
+        return PartitionSpec() if axis == _SHARED else PartitionSpec(*[None] * axis, name)
 
-    model_specs = jax.tree.map(lambda x: rows if jnp.ndim(x) == 1 else shared, model)
-    if isinstance(drive, AbstractStimulus):
-        drive_specs = by_axes(drive.batch_axes())
-    else:
-        drive_specs = rows if drive.ndim == 2 else shared
-    return jax.shard_map(
-        kernel,
-        mesh=mesh,
-        in_specs=(model_specs, drive_specs, rows, rows, shared, shared),
-        out_specs=(rows, rows, PartitionSpec(None, None, name), lanes, lanes),
-        check_vma=False,  # a pallas_call has no replication rule
+    def run(*args):
+        in_axes, out_axes = _batch_axes(model, drive, args, jax.eval_shape(kernel, *args))
+        return jax.shard_map(
+            kernel,
+            mesh=mesh,
+            in_specs=jax.tree.map(spec, in_axes),
+            out_specs=jax.tree.map(spec, out_axes),
+            check_vma=False,  # a pallas_call has no replication rule
+        )(*args)
+
+    return run
+
+
+def _partitioned_by_xla(kernel, model, drive):
+    """`kernel(model, drive, y0, state0, dt, t0)` as one operation XLA's partitioner splits
+    along the batch (`custom_partitioning`): under a user's `jax.jit` the placement of the
+    inputs is not known when the kernel is traced, and a `pallas_call` left to the
+    partitioner is computed whole on every device (the batch all-gathered, the results
+    replicated). With this rule the batch dimension of every per-neuron input and output
+    is one factor; whatever sharding XLA settles on for it (the inputs' own, from
+    `scjax.shard_batch`), each device runs the kernel on its rows and nothing else moves.
+    Other dimensions stay replicated. On one device, or inside `shard_map`, it is the
+    kernel itself."""
+
+    def run(*args):
+        leaves, in_tree = jax.tree.flatten(args)
+        out_shapes = jax.eval_shape(kernel, *args)
+        out_leaves, out_tree = jax.tree.flatten(out_shapes)
+        axes = _batch_axes(model, drive, args, out_shapes)
+        in_axes, out_axes = jax.tree.leaves(axes[0]), jax.tree.leaves(axes[1])
+        assert len(in_axes) == len(leaves) and len(out_axes) == len(out_leaves)
+        others = []
+
+        def mapping(x, axis):
+            dims = []
+            for d in range(jnp.ndim(x)):
+                if d == axis:
+                    dims.append("batch")
+                else:
+                    others.append(f"dim{len(others)}")
+                    dims.append(others[-1])
+            return ArrayMapping(*dims)
+
+        rule = (
+            tuple(mapping(x, a) for x, a in zip(leaves, in_axes)),
+            tuple(mapping(x, a) for x, a in zip(out_leaves, out_axes)),
+        )
+        batch = args[2].shape[0]
+
+        def flat_kernel(*leaves):
+            outputs = kernel(*jax.tree.unflatten(in_tree, leaves))
+            return tuple(jax.tree.leaves(outputs))
+
+        def partition(mesh, arg_shapes, result_shape):
+            # The mesh axes of the batch: those of the first per-neuron input, if they
+            # divide the batch (else the kernel runs whole, replicated).
+            names = None
+            for shape, axis in zip(arg_shapes, in_axes):
+                if axis != _SHARED:
+                    spec = tuple(shape.sharding.spec) + (None,) * shape.ndim
+                    names = spec[axis]
+                    break
+            size = 1
+            for name in (names,) if isinstance(names, str) else names or ():
+                size *= mesh.shape[name]
+            if batch % size:
+                names = None
+
+            def sharding(x, axis):
+                spec: list = [None] * len(x.shape)
+                if axis != _SHARED:
+                    spec[axis] = names
+                return NamedSharding(mesh, PartitionSpec(*spec))
+
+            arg_shardings = tuple(sharding(x, a) for x, a in zip(arg_shapes, in_axes))
+            out_shardings = tuple(sharding(x, a) for x, a in zip(out_leaves, out_axes))
+            return mesh, flat_kernel, out_shardings, arg_shardings
+
+        partitioned = custom_partitioning(flat_kernel)
+        partitioned.def_partition(
+            partition=partition,
+            infer_sharding_from_operands=_unused_without_shardy,
+            sharding_rule=SdyShardingRule(*rule, need_replication_factors=tuple(others)),
+        )
+        # custom_partitioning has no batching rule: under jax.vmap the kernel is vmapped
+        # itself (the pallas_call's own rule), as on one device.
+        vmappable = custom_vmap(partitioned)
+
+        @vmappable.def_vmap
+        def _(axis_size, in_batched, *leaves):
+            axes = [0 if batched else None for batched in in_batched]
+            outputs = jax.vmap(flat_kernel, in_axes=axes)(*leaves)
+            return outputs, tuple(True for _ in outputs)
+
+        return jax.tree.unflatten(out_tree, vmappable(*leaves))
+
+    return run
+
+
+def _unused_without_shardy(mesh, arg_shapes, result_shape):
+    raise NotImplementedError(
+        "loop='pallas' under jax.jit partitions with Shardy (JAX's default partitioner); "
+        "jax_use_shardy_partitioner is off"
     )
 
 
