@@ -9,7 +9,10 @@ over the devices of every process three ways:
 - "global": every process builds the whole (small) parameter arrays, `scjax.shard_batch`
   places them as global arrays of which each process holds its rows;
 - "local": each process builds only its own rows, `shard_batch(..., process_local=True)`;
-- "chunked": `simulate_batch(..., chunk_size=CHUNK_SIZE)` (default 5) on the whole arrays.
+- "chunked": `simulate_batch(..., chunk_size=CHUNK_SIZE)` (default 5) on the whole arrays;
+- "pallas": the global arrays with `loop=PallasLoop(interpret=True)` (a kernel per device
+  under `shard_map`);
+- "pallas_jit": the same inside a `jax.jit` (the kernel custom-partitioned by XLA).
 
 Each writes the gathered result (every process writes the whole batch, so the test can check
 that all of them agree) and its wall time to OUT.npz. The test sets XLA_FLAGS (2 host
@@ -17,6 +20,7 @@ devices per process, no FMA), JAX_PLATFORMS=cpu and PYTHONPATH. With N_PROCESSES
 coordinator ("-") it runs the same case in one process (for timing comparisons).
 """
 
+import functools
 import sys
 import time
 
@@ -26,7 +30,7 @@ import numpy as np
 
 #: The batch, the steps and the step of the test case.
 BATCH, N_STEPS, DT = 16, 400, 0.25
-MODES = ("global", "local", "chunked")
+MODES = ("global", "local", "chunked", "pallas", "pallas_jit")
 
 
 def case(batch: int = BATCH, n_steps: int = N_STEPS):
@@ -73,6 +77,7 @@ def main(
             coordinator, int(n_processes), int(process_id), initialization_timeout=60
         )
     import scjax
+    from scjax.simulation import PallasLoop
 
     batch, n_steps = int(batch), int(n_steps)
     model, stimulus, kwargs = case(batch, n_steps)
@@ -81,12 +86,18 @@ def main(
         start = time.perf_counter()
         if mode == "chunked":
             trajectory = scjax.simulate_batch(model, stimulus, DT, chunk_size=int(chunk), **kwargs)
+        elif mode.startswith("pallas"):
+            loop = PallasLoop(block_size=4, interpret=True)
+            inputs = scjax.shard_batch((model, stimulus))
+            run = functools.partial(scjax.simulate_batch, dt=DT, loop=loop, **kwargs)
+            trajectory = (jax.jit(run) if mode == "pallas_jit" else run)(*inputs)
         else:
             if mode == "global":
                 inputs = scjax.shard_batch((model, stimulus))
             else:
                 inputs = scjax.shard_batch(_own_rows((model, stimulus), batch), process_local=True)
             trajectory = scjax.simulate_batch(*inputs, DT, **kwargs)
+        if mode != "chunked":
             shards = trajectory.spike_count.addressable_shards
             results[f"{mode}_local_rows"] = np.asarray(sorted(s.index[0].start for s in shards))
         for name, value in result_arrays(trajectory).items():

@@ -95,7 +95,7 @@ def test_two_processes_see_four_devices_and_hold_disjoint_rows(two_processes):
         assert out["n_devices"] == 4 and out["n_local_devices"] == 2
         # Each process integrates only its own half of the batch (2 shards of 4 rows).
         rows = worker.BATCH // 4
-        for mode in ("global", "local"):
+        for mode in ("global", "local", "pallas", "pallas_jit"):
             expected = [(2 * p) * rows, (2 * p + 1) * rows]
             np.testing.assert_array_equal(out[f"{mode}_local_rows"], expected)
 
