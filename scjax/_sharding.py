@@ -10,6 +10,7 @@ runs the same program on its shard. See `docs/distributed.md`.
 """
 
 import jax
+import jax.core  # explicit: a type checker does not see the submodule through `jax`
 import jax.numpy as jnp
 import numpy as np
 from jax.experimental import multihost_utils
@@ -22,6 +23,25 @@ def batch_sharding(devices=None) -> NamedSharding:
     devices = jax.devices() if devices is None else list(devices)
     mesh = Mesh(np.asarray(devices), ("batch",))
     return NamedSharding(mesh, PartitionSpec("batch"))
+
+
+def explicit_batch_axes(tree):
+    """`(mesh, axes)` when an array leaf of `tree` has its leading (batch) axis split over
+    mesh axes of the explicit type (`jax.sharding.AxisType.Explicit`, JAX's sharding in
+    types): the leaf's abstract mesh and the entry of its `PartitionSpec` for that axis;
+    None otherwise (unsharded, or sharded as `shard_batch` does, over automatic axes)."""
+    for x in jax.tree.leaves(tree):
+        if not isinstance(x, (jax.Array, jax.core.Tracer)) or jnp.ndim(x) == 0:
+            continue
+        sharding = getattr(jax.typeof(x), "sharding", None)
+        mesh, spec = getattr(sharding, "mesh", None), getattr(sharding, "spec", None)
+        if mesh is None or not spec or spec[0] is None:
+            continue
+        names = (spec[0],) if isinstance(spec[0], str) else tuple(spec[0])
+        types = dict(zip(mesh.axis_names, mesh.axis_types))
+        if any(types.get(name) == jax.sharding.AxisType.Explicit for name in names):
+            return mesh, spec[0]
+    return None
 
 
 def _is_key(x) -> bool:

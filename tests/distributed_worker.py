@@ -10,9 +10,9 @@ over the devices of every process three ways:
   places them as global arrays of which each process holds its rows;
 - "local": each process builds only its own rows, `shard_batch(..., process_local=True)`;
 - "chunked": `simulate_batch(..., chunk_size=CHUNK_SIZE)` (default 5) on the whole arrays;
-- "pallas": the global arrays with `loop=PallasLoop(interpret=True)` (a kernel per device
-  under `shard_map`);
-- "pallas_jit": the same inside a `jax.jit` (the kernel custom-partitioned by XLA).
+- "pallas": the global arrays with `loop=PallasLoop(interpret=True)` (the kernel split
+  along the batch by XLA's partitioner, `custom_partitioning`);
+- "pallas_jit": the same inside a user's `jax.jit`.
 
 Each writes the gathered result (every process writes the whole batch, so the test can check
 that all of them agree) and its wall time to OUT.npz. The test sets XLA_FLAGS (2 host

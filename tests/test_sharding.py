@@ -141,3 +141,60 @@ def test_the_loop_check_sees_a_collective_in_a_loop_body():
 
     hlo = jax.jit(coupled).lower(scjax.shard_batch(jnp.arange(8.0))).compile().as_text()
     assert "all-reduce" in collectives_inside_loops(hlo)
+
+
+def _explicit_case():
+    from jax.sharding import AxisType, NamedSharding, PartitionSpec
+
+    if len(jax.devices()) < 2:
+        pytest.skip(f"needs 2 devices, found {len(jax.devices())}")
+    mesh = jax.make_mesh((2,), ("batch",), axis_types=(AxisType.Explicit,))
+    n = 10
+    model = scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, n), d=jnp.linspace(2.0, 8.0, n))
+    stimulus = scjax.stimulus.Constant(jnp.linspace(3.0, 14.0, n)) + scjax.stimulus.WhiteNoise(
+        std=2.0
+    )
+    split = NamedSharding(mesh, PartitionSpec("batch"))
+    placed = jax.tree.map(
+        lambda x: jax.device_put(x, split) if jnp.ndim(x) == 1 else x, (model, stimulus)
+    )
+    return mesh, (model, stimulus), placed
+
+
+def test_explicit_batch_axes_finds_explicit_meshes_only():
+    from scjax._sharding import explicit_batch_axes
+
+    mesh, unplaced, placed = _explicit_case()
+    found = explicit_batch_axes(placed)
+    assert found is not None and found[1] == "batch"
+    assert tuple(found[0].axis_names) == ("batch",)
+    assert explicit_batch_axes(unplaced) is None
+    assert explicit_batch_axes(scjax.shard_batch(unplaced)) is None  # automatic axes
+
+
+@pytest.mark.parametrize("loop", ["xla", "pallas"])
+@pytest.mark.parametrize("context", ["eager", "jit", "set_mesh"])
+def test_a_batch_on_explicit_axes_equals_the_unsharded_run(loop, context):
+    # Sharding in types: the loop's own code indexes and selects across the batch, which
+    # explicit axes refuse (ShardingTypeError) unless simulate_batch makes them automatic.
+    from scjax.simulation import PallasLoop
+
+    mesh, (model, stimulus), placed = _explicit_case()
+    options = dict(n_steps=120, save_every=40, spikes="count", key=jax.random.key(5))
+    kernel = PallasLoop(block_size=4, interpret=True)
+    run_loop = kernel if loop == "pallas" else "xla"
+
+    def run(m, s):
+        return scjax.simulate_batch(m, s, 0.5, loop=run_loop, **options)
+
+    expected = scjax.simulate_batch(model, stimulus, 0.5, **options)
+    if context == "set_mesh":
+        with jax.set_mesh(mesh):
+            got = jax.jit(run)(*placed)
+    else:
+        got = (jax.jit(run) if context == "jit" else run)(*placed)
+    assert np.asarray(expected.spike_count).min() < np.asarray(expected.spike_count).max()
+    for field in ("spike_count", "y", "diverged"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), field)
+    assert got.spike_count.sharding.spec[0] == "batch"
+    assert got.y.sharding.spec[0] == "batch"

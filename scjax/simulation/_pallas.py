@@ -340,7 +340,6 @@ def run_pallas_loop(
     throw: bool,
     model_axes,
     options: PallasLoop,
-    mesh: Mesh | None = None,
     surrogate=None,
 ) -> Trajectory:
     """Integrate `n_steps` fixed steps of a batch (`y0 [B, n_state]`) in one Pallas kernel.
@@ -349,12 +348,10 @@ def run_pallas_loop(
     `pallas_refusal`). A `surrogate` changes derivatives only, which the kernel does not
     compute (`run_differentiable_pallas_loop`): the values are those of a hard threshold,
     returned in the XLA loop's schema for a surrogate (the spike signal and count as floats
-    of the state's dtype). With `mesh` (`batch_mesh`: the batch is sharded along its
-    first axis over the mesh's devices) each device runs the kernel on its own neurons
-    (`jax.shard_map`): nothing moves between devices. Without one (the placement unknown
-    under a user's `jax.jit`) and with several devices, the kernel is custom-partitioned
-    (`_partitioned_by_xla`): XLA splits it along the batch as the inputs are sharded.
-    Returns the Trajectory `run_loop` returns.
+    of the state's dtype). With several devices the kernel is custom-partitioned
+    (`_partitioned_by_xla`): XLA splits it along the batch as the inputs are sharded
+    (`scjax.shard_batch`, or inside a user's `jax.jit`), each device running it on its own
+    neurons; nothing moves between devices. Returns the Trajectory `run_loop` returns.
     """
     dtype = y0.dtype
     batch = y0.shape[0]
@@ -372,10 +369,8 @@ def run_pallas_loop(
         )
 
     run: Callable[..., tuple] = kernel
-    if mesh is not None:  # placed (concrete) inputs: each device runs its rows
-        run = _per_device(kernel, mesh, model, drive)
-    elif jax.device_count() > 1:  # placement unknown (a user's jit): XLA's partitioner
-        run = _partitioned_by_xla(kernel, model, drive)  # splits the kernel
+    if jax.device_count() > 1:
+        run = _partitioned_by_xla(kernel, model, drive)
     y_final, n_spikes, saved, buffer, raster = run(model, drive, y0, state0, dt, t0)
     ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
     ts = time_grid(t0, dt, n_steps, dtype)[:: recording.save_every]
@@ -403,9 +398,9 @@ def run_pallas_loop(
 
 
 def run_differentiable_pallas_loop(
-    args: tuple, options: PallasLoop, mesh: Mesh | None, *, surrogate, stimulus_axes
+    args: tuple, options: PallasLoop, *, surrogate, stimulus_axes
 ) -> Trajectory:
-    """`run_pallas_loop(*args, options, mesh)` when the run is not differentiated; under
+    """`run_pallas_loop(*args, options)` when the run is not differentiated; under
     `jax.jvp`, `jax.grad` or `jax.vjp` the XLA loop's (`_loop.run_loop` with `surrogate`),
     values and derivatives. `args` are `pallas_refusal`'s positional arguments.
 
@@ -423,7 +418,7 @@ def run_differentiable_pallas_loop(
         y0,
         t0,
         key,
-        static=(solver, n_steps, recording, throw, model_axes, options, mesh),
+        static=(solver, n_steps, recording, throw, model_axes, options),
         surrogate=surrogate,
         stimulus_axes=stimulus_axes,
     )
@@ -431,14 +426,14 @@ def run_differentiable_pallas_loop(
 
 @eqx.filter_custom_jvp
 def _kernel_with_xla_jvp(model, drive, dt, y0, t0, key, *, static, surrogate, stimulus_axes):
-    solver, n_steps, recording, throw, model_axes, options, mesh = static
+    solver, n_steps, recording, throw, model_axes, options = static
     args = (model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes)
-    return run_pallas_loop(*args, options, mesh, surrogate)
+    return run_pallas_loop(*args, options, surrogate)
 
 
 @_kernel_with_xla_jvp.def_jvp
 def _xla_jvp(primals, tangents, *, static, surrogate, stimulus_axes):
-    solver, n_steps, recording, throw, model_axes, _, _ = static
+    solver, n_steps, recording, throw, model_axes, _ = static
     # Symbolic zero tangents (None) of differentiable leaves become zeros for jax.jvp.
     differentiable, fixed = eqx.partition(primals, eqx.is_inexact_array)
     tangents = jax.tree.map(
@@ -687,6 +682,8 @@ def batch_mesh(*trees) -> Mesh | str | None:
     for x in jax.tree.leaves(trees):
         if not (isinstance(x, jax.Array) and is_concrete(x) and len(x.sharding.device_set) > 1):
             continue
+        if x.sharding.is_fully_replicated:  # a shared value on every device: no split
+            continue
         sharding = x.sharding
         spec = getattr(sharding, "spec", None)
         mesh = getattr(sharding, "mesh", None)
@@ -734,41 +731,23 @@ def _batch_axes(model, drive, kernel_args, kernel_outputs):
     return args, outputs
 
 
-def _per_device(kernel, mesh: Mesh, model, drive):
-    """`kernel(model, drive, y0, state0, dt, t0)` run by each device of `mesh` on its own
-    neurons (`jax.shard_map`): per-neuron leaves split along the batch axis, shared leaves
-    replicated; the outputs stay split."""
-    (name,) = mesh.axis_names
-
-    def spec(axis):
-        return PartitionSpec() if axis == _SHARED else PartitionSpec(*[None] * axis, name)
-
-    def run(*args):
-        in_axes, out_axes = _batch_axes(model, drive, args, jax.eval_shape(kernel, *args))
-        return jax.shard_map(
-            kernel,
-            mesh=mesh,
-            in_specs=jax.tree.map(spec, in_axes),
-            out_specs=jax.tree.map(spec, out_axes),
-            check_vma=False,  # a pallas_call has no replication rule
-        )(*args)
-
-    return run
-
-
 def _partitioned_by_xla(kernel, model, drive):
     """`kernel(model, drive, y0, state0, dt, t0)` as one operation XLA's partitioner splits
-    along the batch (`custom_partitioning`): under a user's `jax.jit` the placement of the
-    inputs is not known when the kernel is traced, and a `pallas_call` left to the
-    partitioner is computed whole on every device (the batch all-gathered, the results
-    replicated). With this rule the batch dimension of every per-neuron input and output
-    is one factor; whatever sharding XLA settles on for it (the inputs' own, from
-    `scjax.shard_batch`), each device runs the kernel on its rows and nothing else moves.
+    along the batch (`custom_partitioning`). A `pallas_call` left to the partitioner is
+    computed whole on every device (the batch all-gathered, the results replicated), and
+    under a user's `jax.jit` the inputs' placement is not known when the kernel is traced.
+    With this rule the batch dimension of every per-neuron input and output is one factor;
+    whatever sharding XLA settles on for it (the inputs' own: `scjax.shard_batch`, a user's
+    mesh, explicit axes), each device runs the kernel on its rows and nothing else moves.
     Other dimensions stay replicated. On one device, or inside `shard_map`, it is the
     kernel itself."""
 
     def run(*args):
         leaves, in_tree = jax.tree.flatten(args)
+        # Typed PRNG keys (a chunk's per-neuron keys) enter as their words: the partitioner
+        # sees the physical [B, 2] array, not the key type's [B].
+        impls = [jax.random.key_impl(x) if _is_key(x) else None for x in leaves]
+        leaves = [x if i is None else jax.random.key_data(x) for x, i in zip(leaves, impls)]
         out_shapes = jax.eval_shape(kernel, *args)
         out_leaves, out_tree = jax.tree.flatten(out_shapes)
         axes = _batch_axes(model, drive, args, out_shapes)
@@ -793,6 +772,10 @@ def _partitioned_by_xla(kernel, model, drive):
         batch = args[2].shape[0]
 
         def flat_kernel(*leaves):
+            leaves = [
+                x if i is None else jax.random.wrap_key_data(x, impl=i)
+                for x, i in zip(leaves, impls)
+            ]
             outputs = kernel(*jax.tree.unflatten(in_tree, leaves))
             return tuple(jax.tree.leaves(outputs))
 
@@ -840,6 +823,10 @@ def _partitioned_by_xla(kernel, model, drive):
         return jax.tree.unflatten(out_tree, vmappable(*leaves))
 
     return run
+
+
+def _is_key(x) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jax.dtypes.prng_key)
 
 
 def _unused_without_shardy(mesh, arg_shapes, result_shape):

@@ -7,8 +7,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import PartitionSpec, auto_axes
 
 from .._custom_types import CurrentTrace, Key, ScalarLike, State
+from .._sharding import explicit_batch_axes
 from .._surrogate import surrogate_from_name
 from .._trajectory import Trajectory
 from .._validation import is_concrete
@@ -30,7 +32,6 @@ from ._loop import run_loop, staged
 from ._loop_options import loop_from_argument
 from ._pallas import (
     PallasLoop,
-    batch_mesh,
     pallas_lowers,
     pallas_refusal,
     run_differentiable_pallas_loop,
@@ -267,6 +268,20 @@ def simulate_batch(
     if chunk_size is not None:
         return simulate_chunked(model, current, dt, batch=batch, chunk_size=chunk_size, **options)
     model_axes = jax.tree.map(lambda x: 0 if np.ndim(x) == 1 else None, model)
+    explicit = explicit_batch_axes((model, current, y0))
+    if explicit is not None:
+        # Sharding in types: the loop is written for automatic axes (XLA propagates the
+        # batch sharding through it), so it runs with the batch's mesh axes automatic and
+        # every output (all have the batch first) comes back split over them as it went in.
+        mesh, axes = explicit
+
+        def run(model, current, y0):
+            options["y0"] = y0
+            return _simulate(model, current, dt, batch=batch, model_axes=model_axes, **options)
+
+        split = auto_axes(run, out_sharding=PartitionSpec(axes))
+        with jax.sharding.use_abstract_mesh(mesh):
+            return split(model, current, y0)  # pyright: ignore[reportCallIssue] (wraps run)
     return _simulate(model, current, dt, batch=batch, model_axes=model_axes, **options)
 
 
@@ -355,10 +370,8 @@ def _simulate(
     )
     pallas = _pallas_options(loop, pallas_args, events)
     if pallas is not None:
-        mesh = batch_mesh(model, drive, y0)
-        assert not isinstance(mesh, str)  # a refusal: pallas_refusal has raised it
         return run_differentiable_pallas_loop(
-            pallas_args, pallas, mesh, surrogate=surrogate, stimulus_axes=stimulus_axes
+            pallas_args, pallas, surrogate=surrogate, stimulus_axes=stimulus_axes
         )
     if isinstance(loop, BlockedLoop):
         run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
