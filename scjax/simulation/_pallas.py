@@ -369,7 +369,7 @@ def run_pallas_loop(
         )
 
     run: Callable[..., tuple] = kernel
-    if jax.device_count() > 1:
+    if jax.device_count() > 1 and PARTITIONED_OVER_DEVICES:
         run = _partitioned_by_xla(kernel, model, drive)
     y_final, n_spikes, saved, buffer, raster = run(model, drive, y0, state0, dt, t0)
     ys = jnp.concatenate([recorded_states(tuple(y0.T), recording, True)[None], saved], axis=0)
@@ -704,6 +704,11 @@ def batch_mesh(*trees) -> Mesh | str | None:
         return "loop='pallas' needs every sharded input on one mesh; use loop='xla'"
     return meshes.pop() if meshes else None
 
+
+#: Whether the kernel is custom-partitioned on several devices (`_partitioned_by_xla`); a
+#: switch for experiments/pallas_over_devices.py, which measures the pallas_call left to
+#: XLA's partitioner (all-gathered) against it.
+PARTITIONED_OVER_DEVICES = True
 
 #: The batch axis of a leaf that every neuron shares (`_batch_axes`).
 _SHARED = -1
