@@ -335,17 +335,23 @@ def test_raster_in_the_kernel():
     _spread(xla.spike_count)
 
 
-def test_batch_sharded_over_devices_runs_per_device():
-    # scjax.shard_batch over the 2 host devices: each device runs the kernel on its own
-    # 9 neurons (padded to 2 blocks of 8), the noise from the whole batch's keys; the
-    # results equal the XLA loop on the unsharded batch and stay sharded.
-    assert len(jax.devices()) == 2  # conftest's host devices
+def _sharded_case():
+    """18 noisy Izhikevich neurons (9 per host device: padded to 2 blocks of 8), spike times."""
     n = 18
     model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, n))
     stimulus = scjax.stimulus.Constant(jnp.linspace(3.0, 12.0, n)) + scjax.stimulus.WhiteNoise(
         std=2.0
     )
     options = dict(n_steps=200, save_every=50, spikes="times", max_spikes=4, key=jax.random.key(8))
+    return model, stimulus, options
+
+
+def test_batch_sharded_over_devices_runs_per_device():
+    # scjax.shard_batch over the 2 host devices: each device runs the kernel on its own
+    # 9 neurons (padded to 2 blocks of 8), the noise from the whole batch's keys; the
+    # results equal the XLA loop on the unsharded batch and stay sharded.
+    assert len(jax.devices()) == 2  # conftest's host devices
+    model, stimulus, options = _sharded_case()
     xla = scjax.simulate_batch(model, stimulus, 0.5, **options)
     pallas = scjax.simulate_batch(*scjax.shard_batch((model, stimulus)), 0.5, loop=LOOP, **options)
     _assert_bitwise(xla, pallas)
@@ -360,12 +366,7 @@ def test_under_jit_a_sharded_batch_is_split_by_the_partitioner():
     # is one custom-partitioned operation, so XLA runs it on each device's rows: no array
     # moves between devices (the only collectives are scalar reductions of the finiteness
     # check), results sharded like the inputs, equal to the XLA loop.
-    n = 18
-    model = scjax.Izhikevich(d=jnp.linspace(2.0, 8.0, n))
-    stimulus = scjax.stimulus.Constant(jnp.linspace(3.0, 12.0, n)) + scjax.stimulus.WhiteNoise(
-        std=2.0
-    )
-    options = dict(n_steps=200, save_every=50, spikes="times", max_spikes=4, key=jax.random.key(8))
+    model, stimulus, options = _sharded_case()
     xla = scjax.simulate_batch(model, stimulus, 0.5, **options)
     run = jax.jit(lambda m, s: scjax.simulate_batch(m, s, 0.5, loop=LOOP, **options))
     placed = scjax.shard_batch((model, stimulus))
