@@ -1,16 +1,18 @@
 """The Pallas kernel compiled for an H200 (sm_90) on a machine without a GPU.
 
     python experiments/gpu/offline_triton.py [--blocks 128,256,512,1024] [--warps 4,8]
-        [--dtypes float32,float64] [--steps 10000] [--neurons 1000000] [--out FILE]
+        [--dtypes float32,float64] [--math libdevice,fast] [--steps 10000]
+        [--neurons 1000000] [--out FILE]
 
 What a device run would compile, checked here, and what its instruction mix allows:
 
 1. JAX lowers `simulate_batch(..., loop=PallasLoop(block, interpret=False, num_warps=w))` for
    `lowering_platforms=("cuda",)` on the CPU, exactly as on a GPU, for the workloads of
    `bench_pallas.py` (HH RK4 + constant current, Izhikevich + constant, HH RK4 + constant +
-   Ornstein–Uhlenbeck noise drawn in the kernel), spike counts only, and at 256 × 4 also
-   with `spikes="times"` and `"raster"`. The kernel's Triton IR is taken from its
-   `__gpu$xla.gpu.triton` custom call.
+   Ornstein–Uhlenbeck noise drawn in the kernel) with each `PallasLoop(math=)` (libdevice's
+   exp and division, or the opt-in fast-math instructions), spike counts only, and at
+   256 × 4 (libdevice) also with `spikes="times"` and `"raster"`. The kernel's Triton IR is
+   taken from its `__gpu$xla.gpu.triton` custom call.
 2. Upstream Triton (the `triton` wheel, pinned below, in a throwaway venv `build/triton-venv`
    made on first use: it is never a dependency of scjax) compiles that IR for
    `GPUTarget("cuda", 90, 32)` down to a cubin (`_compile_triton_ir.py`). On a GPU, jaxlib
