@@ -44,7 +44,8 @@ def explicit_batch_axes(tree):
     return None
 
 
-def _is_key(x) -> bool:
+def is_key(x) -> bool:
+    """Whether `x` is a typed PRNG key array (concrete or traced)."""
     return isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
@@ -68,7 +69,7 @@ def shard_batch(tree, devices=None, *, process_local: bool = False):
     def place(x):
         if not hasattr(x, "shape") or len(x.shape) == 0:
             return x
-        if _is_key(x):
+        if is_key(x):
             impl = jax.random.key_impl(x)
             return jax.random.wrap_key_data(place(jax.random.key_data(x)), impl=impl)
         rows = x.shape[0] * (n_processes if process_local else 1)
@@ -103,7 +104,7 @@ def gather(tree):
     def fetch(x):
         if not isinstance(x, jax.Array):
             return x
-        if _is_key(x):
+        if is_key(x):
             return x
         if x.is_fully_addressable or x.sharding.is_fully_replicated:
             return np.asarray(x)

@@ -58,6 +58,7 @@ from jax.experimental.pallas import triton as plgpu
 from jax.extend import core as jex_core
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._sharding import is_key
 from .._trajectory import Trajectory
 from .._validation import is_concrete
 from ..stimulus import AbstractStimulus, Sampled, Sum
@@ -751,7 +752,7 @@ def _partitioned_by_xla(kernel, model, drive):
         leaves, in_tree = jax.tree.flatten(args)
         # Typed PRNG keys (a chunk's per-neuron keys) enter as their words: the partitioner
         # sees the physical [B, 2] array, not the key type's [B].
-        impls = [jax.random.key_impl(x) if _is_key(x) else None for x in leaves]
+        impls = [jax.random.key_impl(x) if is_key(x) else None for x in leaves]
         leaves = [x if i is None else jax.random.key_data(x) for x, i in zip(leaves, impls)]
         out_shapes = jax.eval_shape(kernel, *args)
         out_leaves, out_tree = jax.tree.flatten(out_shapes)
@@ -828,10 +829,6 @@ def _partitioned_by_xla(kernel, model, drive):
         return jax.tree.unflatten(out_tree, vmappable(*leaves))
 
     return run
-
-
-def _is_key(x) -> bool:
-    return jnp.issubdtype(jnp.result_type(x), jax.dtypes.prng_key)
 
 
 def _unused_without_shardy(mesh, arg_shapes, result_shape):

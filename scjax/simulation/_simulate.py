@@ -276,8 +276,8 @@ def simulate_batch(
         mesh, axes = explicit
 
         def run(model, current, y0):
-            options["y0"] = y0
-            return _simulate(model, current, dt, batch=batch, model_axes=model_axes, **options)
+            placed = options | {"y0": y0}
+            return _simulate(model, current, dt, batch=batch, model_axes=model_axes, **placed)
 
         split = auto_axes(run, out_sharding=PartitionSpec(axes))
         with jax.sharding.use_abstract_mesh(mesh):
