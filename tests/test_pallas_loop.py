@@ -181,10 +181,9 @@ def test_lowering_probe_of_auto():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        (dict(events="in_step"), r"loop='pallas' supports events='end_of_step' only"),
         (
             dict(solver=scjax.solvers.RosenbrockEuler(), check_step=False),
-            r"loop='pallas' cannot (trace|run) the step of HodgkinHuxley with RosenbrockEuler",
+            r"loop='pallas' runs a Rosenbrock step with linear_solve='elimination' only",
         ),
     ],
 )
@@ -335,6 +334,108 @@ def test_raster_in_the_kernel():
     _spread(xla.spike_count)
 
 
+@pytest.mark.parametrize(
+    "solver", [scjax.solvers.RosenbrockEuler, scjax.solvers.Rosenbrock2, scjax.solvers.Rodas5P]
+)
+def test_rosenbrock_steps_with_elimination_in_the_kernel(solver):
+    # The linearly implicit step with its n × n solve written out on scalars
+    # (linear_solve="elimination"): elementwise, so it runs in the kernel, bit for bit the
+    # XLA loop's with the same solver.
+    model = scjax.HodgkinHuxley(g_na=jnp.linspace(100.0, 140.0, B))
+    stimulus = scjax.stimulus.Constant(jnp.linspace(2.0, 30.0, B))
+    xla, pallas = _both(
+        model, stimulus, 0.02, n_steps=250, solver=solver(linear_solve="elimination")
+    )
+    _assert_bitwise(xla, pallas)
+    assert np.asarray(xla.spike_count).max() > 0
+
+
+# --- in-step events in the kernel --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_in_step_events_in_the_kernel(dtype):
+    # Spike times located inside the step (a resetting model: Newton on the solver's own
+    # step, reset at the root, the rest of the step; a crossing model: the located upward
+    # crossing): the kernel runs the XLA loop's step without control flow (both sides of
+    # each branch, the iterations unrolled), so the same values bit for bit.
+    izhikevich = _cast(scjax.Izhikevich(a=jnp.linspace(0.02, 0.1, B)), dtype)
+    drive = _cast(scjax.stimulus.Constant(jnp.linspace(4.0, 16.0, B)), dtype)
+    kwargs = dict(n_steps=200, save_every=50, spikes="times", max_spikes=6, t0=1.0)
+    xla, pallas = _both(izhikevich, drive, 0.5, events="in_step", **kwargs)
+    _assert_bitwise(xla, pallas)
+    _spread(xla.spike_count)
+    # Located, not at the end of a step: the times are off the grid t0 + n·dt.
+    times = np.asarray(pallas.spike_time_buffer)
+    on_grid = np.isclose((times[np.isfinite(times)] - 1.0) / 0.5 % 1.0, 0.0, atol=1e-6)
+    assert not on_grid.any()
+    if dtype == jnp.float64:
+        hh = scjax.HodgkinHuxley(integrator="rk4")
+        drive = scjax.stimulus.Constant(jnp.linspace(4.0, 30.0, B))
+        xla, pallas = _both(hh, drive, 0.05, n_steps=300, events="in_step", spikes="times")
+        _assert_bitwise(xla, pallas)
+        assert np.asarray(xla.spike_count).max() > 0
+
+
+def test_several_spikes_per_step_in_the_kernel_match_the_analytic_lif_train():
+    # LIF from V_rest with V_reset = V_rest fires at t_k = k·τ·ln(RI/(RI − 15)); with
+    # I = 1000 nA the interval (0.30 ms) is shorter than the step (1 ms): up to 4 located
+    # spikes per step, each written to its own row of the times buffer by the kernel.
+    currents = jnp.array([1000.0, 600.0, 300.0, 40.0, 16.0])
+    events = scjax.simulation.InStepEvents(max_spikes_per_step=4)
+    n, dt = 20, 1.0
+    xla, pallas = _both(
+        scjax.LIF(),
+        scjax.stimulus.Constant(currents),
+        dt,
+        n_steps=n,
+        solver=scjax.solvers.RK4(),
+        spikes="times",
+        max_spikes=128,
+        events=events,
+    )
+    _assert_bitwise(xla, pallas)
+    for i, current in enumerate(np.asarray(currents)):
+        isi = 20.0 * np.log(current / (current - 15.0))
+        exact = isi * np.arange(1, int(n * dt / isi) + 1)
+        times = np.asarray(pallas.spike_time_buffer[i])
+        times = times[np.isfinite(times)]
+        assert times.size == exact.size
+        # RK4 at dt = 1 ms with τ = 20 ms: the located times' error grows with the time
+        # since the last reset (≈ 1e-6 at one interval per step).
+        np.testing.assert_allclose(times, exact, rtol=0, atol=1e-7 if isi < 0.5 else 2e-6)
+    assert int(pallas.spike_count[0]) == 66  # 3.3 spikes per step
+    # The raster marks each step with a spike once (several spikes, one row).
+    xla, pallas = _both(
+        scjax.LIF(), scjax.stimulus.Constant(currents), dt, n_steps=n, spikes="raster",
+        solver=scjax.solvers.RK4(), events=events,
+    )  # fmt: skip
+    _assert_bitwise(xla, pallas)
+    assert np.asarray(pallas.spikes)[0].all()
+
+
+def test_gradient_of_located_spike_times_through_the_kernel_is_the_xla_loops():
+    # Exact event gradients (through the located time): the kernel's derivative rule is the
+    # XLA loop's JVP with the same events, so the gradients are equal bit for bit.
+    def first_times(a, loop):
+        run = scjax.simulate_batch(
+            scjax.Izhikevich(a=a),
+            scjax.stimulus.Constant(jnp.linspace(6.0, 14.0, 5)),
+            0.5,
+            n_steps=120,
+            spikes="times",
+            max_spikes=4,
+            events="in_step",
+            loop=loop,
+        )
+        return jnp.sum(jnp.where(jnp.isfinite(run.spike_time_buffer), run.spike_time_buffer, 0))
+
+    a = jnp.linspace(0.02, 0.1, 5)
+    gradient = jax.grad(first_times)(a, LOOP)
+    np.testing.assert_array_equal(np.asarray(gradient), np.asarray(jax.grad(first_times)(a, "xla")))
+    assert np.all(np.asarray(gradient) != 0)
+
+
 def _sharded_case():
     """18 noisy Izhikevich neurons (9 per host device: padded to 2 blocks of 8), spike times."""
     n = 18
@@ -453,7 +554,9 @@ def test_keys_of_other_implementations_and_bad_options_are_refused():
         scjax.simulate_batch(model, current, 0.5, spikes="count", loop=PallasLoop(num_warps=0))
 
 
-def _lower_for_cuda(model, drive, n_steps, save_every, block, key=None, spikes="count"):
+def _lower_for_cuda(
+    model, drive, n_steps, save_every, block, key=None, spikes="count", events=None, solver=None
+):
     """The kernel lowered for a CUDA device (Triton IR), here without one: JAX lowers for
     any platform; a primitive or layout the Triton lowering lacks fails here as it would on
     a GPU. (Compiling the IR to PTX needs the GPU: experiments/gpu/run.sh.)"""
@@ -464,7 +567,8 @@ def _lower_for_cuda(model, drive, n_steps, save_every, block, key=None, spikes="
 
     batch = 1000
     dtype = jnp.result_type(*jax.tree.leaves(model))
-    solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
+    if solver is None:
+        solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
     axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else None, model)
     recording = make_recording(model, n_steps, spikes, None, save_every, 64)
     y0 = jnp.broadcast_to(model.initial_state(), (batch, model.n_state)).astype(dtype)
@@ -477,7 +581,7 @@ def _lower_for_cuda(model, drive, n_steps, save_every, block, key=None, spikes="
             state = initial_stimulus_state(drive, drive.batch_axes(), dt, key, batch)
         return kernel_outputs(
             model, solver, drive, dt, y0, jnp.asarray(0.0, dtype), state, n_steps, recording,
-            axes, loop,
+            axes, loop, events,
         )  # fmt: skip
 
     return jax.jit(outputs).trace(model, drive, y0).lower(lowering_platforms=("cuda",)).as_text()
@@ -508,3 +612,15 @@ def test_kernel_lowers_to_triton(dtype):
     for spikes in ("times", "raster"):
         text = _lower_for_cuda(izh, _cast(sampled, dtype), 100, 50, 128, spikes=spikes)
         assert text.count("__gpu$xla.gpu.triton") == 1
+    # In-step events: the unrolled root find, two located spikes per step (two masked stores
+    # per step), a resetting and a crossing model.
+    events = scjax.simulation.InStepEvents(max_spikes_per_step=2, newton_iterations=3)
+    for model in (izh, hh):
+        text = _lower_for_cuda(
+            model, _cast(stimulus, dtype), 50, 50, 256, spikes="times", events=events
+        )
+        assert text.count("__gpu$xla.gpu.triton") == 1
+    # A Rosenbrock step with the elimination solve (pivoting by selects).
+    rodas = scjax.solvers.Rodas5P(linear_solve="elimination")
+    text = _lower_for_cuda(hh, _cast(stimulus, dtype), 50, 50, 256, solver=rodas)
+    assert text.count("__gpu$xla.gpu.triton") == 1

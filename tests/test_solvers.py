@@ -220,3 +220,42 @@ def test_vmapped_over_solvers_state():
         [np.asarray(scjax.simulate(model, jnp.full(100, 0.5), 0.1, y0=y).y) for y in y0s]
     )
     np.testing.assert_array_equal(np.asarray(batch), single)
+
+
+_ROSENBROCKS = [scjax.solvers.RosenbrockEuler, scjax.solvers.Rosenbrock2, scjax.solvers.Rodas5P]
+
+
+@pytest.mark.parametrize("cls", _ROSENBROCKS)
+def test_elimination_solve_equals_lu_to_rounding(cls):
+    # linear_solve="elimination" (opt-in) is LAPACK's partial-pivoting algorithm written out
+    # on scalars: a spiking HH run (stiff upstrokes) agrees with the default "lu" to
+    # rounding, spikes included, and "lu" stays the default (its results unchanged).
+    model, current = scjax.HodgkinHuxley(), jnp.full(1500, 10.0)
+    runs = [
+        scjax.simulate(model, current, 0.02, solver=solver, spikes="count")
+        for solver in (cls(), cls(linear_solve="elimination"))
+    ]
+    assert cls().linear_solve == "lu"
+    assert int(runs[0].spike_count) == int(runs[1].spike_count) >= 2
+    np.testing.assert_allclose(np.asarray(runs[1].y), np.asarray(runs[0].y), rtol=0, atol=1e-10)
+    # Adaptive, with ∂f/∂t (a time-dependent field), inside diffrax.diffeqsolve.
+    term = diffrax.ODETerm(lambda t, y, args: jnp.array([-y[0] + jnp.sin(t), y[0] - 3 * y[1]]))
+    solutions = [
+        diffrax.diffeqsolve(
+            term,
+            solver,
+            0.0,
+            2.0,
+            0.1,
+            jnp.array([1.0, 0.0]),
+            stepsize_controller=diffrax.PIDController(rtol=1e-6, atol=1e-9),
+        )  # fmt: skip
+        for solver in (cls(), cls(linear_solve="elimination"))
+    ]
+    assert int(solutions[0].stats["num_steps"]) == int(solutions[1].stats["num_steps"])
+    np.testing.assert_allclose(solutions[1].ys, solutions[0].ys, rtol=1e-13)
+
+
+def test_unknown_linear_solve_is_refused():
+    with pytest.raises(ValueError, match="linear_solve must be one of \\('lu', 'elimination'\\)"):
+        scjax.solvers.RosenbrockEuler(linear_solve="qr")

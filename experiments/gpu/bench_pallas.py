@@ -4,11 +4,13 @@
         [--repeats 3] [--blocks 128,256,512,512x8] [--fast-blocks 256x8,512x8] [--budget-s 240]
         [--out FILE]
 
-Three workloads, float32, spike counts and final state only (`spikes="count"`,
+Four workloads, float32, spike counts and final state only (`spikes="count"`,
 `save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current),
-Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current), and
+Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current),
 Hodgkin–Huxley RK4 driven by a per-neuron constant plus an Ornstein–Uhlenbeck current (one
-threefry draw per neuron-step, inside the kernel for the Pallas loop). Each
+threefry draw per neuron-step, inside the kernel for the Pallas loop), and the Izhikevich
+workload with `events="in_step"` (the crossing located by Newton on the solver's step, the
+reset applied there; both loops evaluate the root find for every neuron every step). Each
 contender (the XLA `lax.scan` loop; the Pallas kernel at each block size, and with
 `PallasLoop(math="fast")` at the --fast-blocks) is compiled once,
 then timed in interleaved rounds (XLA, Pallas …, XLA, Pallas …), and the median of the
@@ -43,6 +45,7 @@ import numpy as np
 
 import scjax
 from scjax.simulation import PallasLoop
+from scjax.simulation._events import events_from_argument
 from scjax.simulation._loop import components_step, one_neuron_step
 from scjax.solvers import solver_from_name
 
@@ -59,13 +62,19 @@ def workloads(n: int, dtype):
     hh = scjax.HodgkinHuxley(integrator="rk4", g_na=jnp.linspace(108.0, 132.0, n, dtype=dtype))
     izh = scjax.Izhikevich(a=jnp.linspace(0.015, 0.025, n, dtype=dtype))
     amplitudes = scjax.stimulus.Constant(jnp.linspace(4.0, 16.0, n, dtype=dtype))
+    izh_amplitudes = scjax.stimulus.Constant(jnp.linspace(2.0, 15.0, n, dtype=dtype))
     noise = scjax.stimulus.OrnsteinUhlenbeck(mean=0.0, std=2.0, tau=5.0)
     noise = jax.tree.map(lambda x: jnp.asarray(x, dtype), noise)
     return [
         ("hh_rk4", hh, amplitudes, 0.01),
-        ("izhikevich", izh, scjax.stimulus.Constant(jnp.linspace(2.0, 15.0, n, dtype=dtype)), 0.5),
+        ("izhikevich", izh, izh_amplitudes, 0.5),
         ("hh_rk4_ou_noise", hh, amplitudes + noise, 0.01),
+        ("izhikevich_in_step", izh, izh_amplitudes, 0.5),
     ]
+
+
+#: The workloads run with `events=` other than the default (the others: "end_of_step").
+EVENTS = {"izhikevich_in_step": "in_step"}
 
 
 def _live_eqns(jaxpr):
@@ -79,14 +88,16 @@ def _live_eqns(jaxpr):
     return live
 
 
-def step_flops(model, dt, dtype) -> dict:
-    """Arithmetic and transcendental operations of one neuron-step of the batched step."""
+def step_flops(model, dt, dtype, events="end_of_step") -> dict:
+    """Arithmetic and transcendental operations of one neuron-step of the batched step (with
+    in-step events: the kernel's straight-line step, the root find evaluated every step)."""
     solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
     model = jax.tree.map(lambda x: jnp.asarray(x, dtype)[:1] if jnp.ndim(x) else x, model)
     axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else None, model)
-    step = components_step(
-        one_neuron_step(solver, jnp.asarray(dt, dtype), None, None), model.n_state, axes, 0
+    neuron_step = one_neuron_step(
+        solver, jnp.asarray(dt, dtype), None, events_from_argument(events), straight_line=True
     )
+    step = components_step(neuron_step, model.n_state, axes, 0)
     y = tuple(jnp.zeros(1, dtype) for _ in range(model.n_state))
     closed = jax.make_jaxpr(lambda y, i: step(model, y, jnp.zeros((), dtype), i))(
         y, jnp.zeros(1, dtype)
@@ -103,7 +114,7 @@ def step_flops(model, dt, dtype) -> dict:
     return {"arithmetic": arithmetic, "transcendental": transcendental}
 
 
-def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count"):
+def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count", events="end_of_step"):
     """A jitted run: (per-neuron model parameter, amplitudes) → (counts, final state)
     (`spikes="times"` or `"raster"`: the kernel records them too; offline_triton.py)."""
 
@@ -118,6 +129,7 @@ def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count"):
             save_every=n_steps,
             throw=False,
             loop=loop,
+            events=events,
             key=jax.random.key(0) if stimulus.is_stochastic else None,
         )
         return tr.spike_count, tr.y[:, -1]
@@ -182,8 +194,9 @@ def main() -> None:
     for name, model, stimulus, dt in workloads(n, dtype):
         entry: dict = {"name": name, "model": type(model).__name__, "dt": dt}
         entry["integrator"] = model.integrator
+        events = entry["events"] = EVENTS.get(name, "end_of_step")
         try:
-            entry["flops_per_neuron_step"] = step_flops(model, dt, dtype)
+            entry["flops_per_neuron_step"] = step_flops(model, dt, dtype, events)
         except Exception as error:  # noqa: BLE001
             entry["flops_per_neuron_step"] = {"error": repr(error)[:500]}
         flops = entry["flops_per_neuron_step"]
@@ -202,7 +215,7 @@ def main() -> None:
             result: dict = {"loop": label}
             results[label] = result
             try:
-                fn = contender_fn(model, stimulus, dt, steps, loop)
+                fn = contender_fn(model, stimulus, dt, steps, loop, events=events)
                 t = time.perf_counter()
                 compiled = fn.lower(model, stimulus).compile()
                 result["compile_s"] = time.perf_counter() - t
@@ -272,7 +285,7 @@ def main() -> None:
             small = jax.tree.map(lambda x: x[:256] if jnp.ndim(x) == 1 else x, (model, stimulus))
             text = str(
                 jax.make_jaxpr(
-                    lambda m, s, dt=dt: (
+                    lambda m, s, dt=dt, events=events: (
                         scjax.simulate_batch(
                             m,
                             s,
@@ -281,6 +294,7 @@ def main() -> None:
                             spikes="count",
                             save_every=steps,
                             loop="auto",
+                            events=events,
                             key=jax.random.key(0) if s.is_stochastic else None,
                         ).y
                     )

@@ -2,15 +2,16 @@
 
     python experiments/gpu/offline_triton.py [--blocks 128,256,512,1024] [--warps 4,8]
         [--dtypes float32,float64] [--math libdevice,fast] [--steps 10000]
-        [--neurons 1000000] [--out FILE]
+        [--neurons 1000000] [--workloads hh_rk4,...] [--out FILE]
 
 What a device run would compile, checked here, and what its instruction mix allows:
 
 1. JAX lowers `simulate_batch(..., loop=PallasLoop(block, interpret=False, num_warps=w))` for
    `lowering_platforms=("cuda",)` on the CPU, exactly as on a GPU, for the workloads of
    `bench_pallas.py` (HH RK4 + constant current, Izhikevich + constant, HH RK4 + constant +
-   Ornstein–Uhlenbeck noise drawn in the kernel) with each `PallasLoop(math=)` (libdevice's
-   exp and division, or the opt-in fast-math instructions), spike counts only, and at
+   Ornstein–Uhlenbeck noise drawn in the kernel, Izhikevich with in-step events) with each
+   `PallasLoop(math=)` (libdevice's exp and division, or the opt-in fast-math
+   instructions), spike counts only, and at
    256 × 4 (libdevice) also with `spikes="times"` and `"raster"`. The kernel's Triton IR is
    taken from its `__gpu$xla.gpu.triton` custom call.
 2. Upstream Triton (the `triton` wheel, pinned below, in a throwaway venv `build/triton-venv`
@@ -58,7 +59,7 @@ import scjax  # noqa: E402
 from scjax.simulation import PallasLoop  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_pallas import contender_fn, workloads  # noqa: E402
+from bench_pallas import EVENTS, contender_fn, workloads  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TRITON = "triton==3.9.0"
@@ -211,6 +212,7 @@ def main() -> None:
     parser.add_argument("--math", default="libdevice,fast", help="PallasLoop(math=) values")
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--neurons", type=int, default=1_000_000)
+    parser.add_argument("--workloads", help="names of bench_pallas.workloads (default: all)")
     default = ROOT / "experiments" / "results" / "offline_triton_sm90.json"
     parser.add_argument("--out", default=str(default))
     parser.add_argument("--keep", help="a folder to keep the IR, PTX and SASS in")
@@ -227,6 +229,8 @@ def main() -> None:
         for dtype_name in args.dtypes.split(","):
             dtype = jnp.dtype(dtype_name)
             for name, model, stimulus, dt in workloads(args.neurons, dtype):
+                if args.workloads and name not in args.workloads.split(","):
+                    continue
                 for block, w, math in itertools.product(blocks, warps, maths):
                     # Spike times (a masked store per spike) and rasters (a row per step):
                     # compiled once per workload, at the default block and math.
@@ -235,7 +239,8 @@ def main() -> None:
                     for spikes in recorded or ("count",):
                         loop = PallasLoop(block, interpret=False, num_warps=w, math=math)
                         stem = f"{name}_{dtype_name}_b{block}_w{w}_{math}_{spikes}"
-                        run = contender_fn(model, stimulus, dt, args.steps, loop, spikes)
+                        events = EVENTS.get(name, "end_of_step")
+                        run = contender_fn(model, stimulus, dt, args.steps, loop, spikes, events)
                         lowered = run.trace(model, stimulus).lower(lowering_platforms=("cuda",))
                         ((kernel, text, got_warps),) = triton_modules(lowered)
                         assert got_warps == w, (got_warps, w)

@@ -105,7 +105,7 @@ def check_events_for_model(events: InStepEvents | None, model, surrogate) -> Non
         )
 
 
-def in_step_neuron_step(solver_step, dt, events: InStepEvents):
+def in_step_neuron_step(solver_step, dt, events: InStepEvents, *, straight_line: bool = False):
     """The one-neuron step of `events="in_step"`.
 
     `solver_step(model, y, t, h, current)` is one step of the run's solver of size `h` from
@@ -113,8 +113,16 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
     (`[max_spikes_per_step + 1]` for a resetting model, `[1]` for a crossing one) are the
     spike times of the step relative to `t_n` in order, +inf where none (see
     `record_in_step`).
+
+    `straight_line=True` (the Pallas kernel) computes the same values without control flow:
+    both sides of each branch and a `jnp.where` (what `jax.vmap` makes of the branch
+    anyway), the Newton–bisection iterations unrolled, and `offsets` a tuple of scalars
+    instead of a stacked vector. The step is then elementwise on the state's components
+    (`_unstack`), which a kernel needs; without `vmap` it costs the root find every step.
     """
     n_located = events.max_spikes_per_step
+    cond = _where_both if straight_line else jax.lax.cond
+    stack = tuple if straight_line else jnp.stack
 
     def neuron_step(model, y, t_n, i_n):
         i = model.spike_index
@@ -127,13 +135,22 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
 
         def locate(y_a, a, y_b):
             return _crossing_offset(
-                solver_step, model, y_a, a, y_b, t_n, dt, i_n, events.newton_iterations
+                solver_step,
+                model,
+                y_a,
+                a,
+                y_b,
+                t_n,
+                dt,
+                i_n,
+                events.newton_iterations,
+                straight_line,
             )
 
         if isinstance(model, AbstractCrossingModel):
             crossed = (y[i] < threshold) & (y_b[i] >= threshold)
-            offset = jax.lax.cond(crossed, lambda: locate(y, zero, y_b), lambda: no_event)
-            return jnp.where(finite, y_b, jnp.nan), offset[None]
+            offset = cond(crossed, lambda: locate(y, zero, y_b), lambda: no_event)
+            return jnp.where(finite, y_b, jnp.nan), stack([offset])
 
         def fire(y_a, a, y_b):
             s = locate(y_a, a, y_b)
@@ -148,19 +165,27 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents):
         y_a, a = y, zero
         offsets = []
         for _ in range(n_located):
-            y_a, a, y_b, offset = jax.lax.cond(y_b[i] >= threshold, fire, quiet, y_a, a, y_b)
+            y_a, a, y_b, offset = cond(y_b[i] >= threshold, fire, quiet, y_a, a, y_b)
             offsets.append(offset)
             finite = finite & jnp.all(jnp.isfinite(y_b))
         # Past the bound: the end-of-step rule of the default mode.
         late = y_b[i] >= threshold
         offsets.append(jnp.where(late, dt, no_event))
         y_next = jnp.where(late, model.reset(y_b), y_b)
-        return jnp.where(finite, y_next, jnp.nan), jnp.stack(offsets)
+        return jnp.where(finite, y_next, jnp.nan), stack(offsets)
 
     return neuron_step
 
 
-def _crossing_offset(solver_step, model, y_a, a, y_b, t_n, dt, i_n, iterations):
+def _where_both(predicate, true_fn, false_fn, *operands):
+    """`lax.cond` as both branches and a select: the values `jax.vmap` gives a cond."""
+    taken, other = true_fn(*operands), false_fn(*operands)
+    return jax.tree.map(lambda x, y: jnp.where(predicate, x, y), taken, other)
+
+
+def _crossing_offset(
+    solver_step, model, y_a, a, y_b, t_n, dt, i_n, iterations, straight_line: bool = False
+):
     """The s ∈ [0, dt − a] where the solver's step of size s from (t_n + a, y_a) lands on
     threshold, given that the full remaining step lands on y_b (at or above it).
 
@@ -192,8 +217,13 @@ def _crossing_offset(solver_step, model, y_a, a, y_b, t_n, dt, i_n, iterations):
         inside = (slope != 0) & (newton >= lo) & (newton <= hi) & jnp.isfinite(newton)
         return jnp.where(inside, newton, 0.5 * (lo + hi)), lo, hi
 
-    # A loop, not unrolled: one compiled body whatever the iteration count.
-    s, _, _ = jax.lax.fori_loop(0, iterations, newton_bisection, (s, jnp.zeros_like(span), span))
+    bracketed = (s, jnp.zeros_like(span), span)
+    if straight_line:
+        for k in range(iterations):
+            bracketed = newton_bisection(k, bracketed)
+        s = bracketed[0]
+    else:  # a loop, not unrolled: one compiled body whatever the iteration count
+        s, _, _ = jax.lax.fori_loop(0, iterations, newton_bisection, bracketed)
     _, slope = jax.jvp(g, (s,), (jnp.ones_like(s),))
     # Not where the interval starts at or above threshold (a y0 given there): s = 0 then.
     usable = (slope > 0) & jnp.isfinite(slope) & (g_lo < 0)

@@ -46,9 +46,12 @@ _DIVERGED = (
 )
 
 
-def one_neuron_step(solver, dt, surrogate, events, own_guard: bool = False):
+def one_neuron_step(
+    solver, dt, surrogate, events, own_guard: bool = False, straight_line: bool = False
+):
     """The step of one neuron, `(model, y [n_state], t_n, i_n) -> (y_next, spike)`: one step
-    of `solver`, then the model's spike rule (or the in-step events of `events`).
+    of `solver`, then the model's spike rule (or the in-step events of `events`, without
+    control flow with `straight_line`: `_events.in_step_neuron_step`).
 
     A reset would hide an overflow to ±inf behind a finite reset value, so the candidate
     (before the reset) is checked: a non-finite candidate makes the kept state NaN in every
@@ -69,6 +72,7 @@ def one_neuron_step(solver, dt, surrogate, events, own_guard: bool = False):
         lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[0],
         dt,
         events,
+        straight_line=straight_line,
     )
 
 

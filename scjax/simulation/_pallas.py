@@ -30,14 +30,18 @@ integer arithmetic). The same primitives run on the same values,
 so on the CPU (Pallas interpret mode) the results equal the XLA loop's bit for bit
 (tests/test_pallas_loop.py); compiled by Triton on a GPU they agree to rounding (libdevice's
 exp, fused multiply-adds, float32 division as `div.full.f32`: experiments/gpu/offline_triton.py),
-which can move a spike across a threshold by a step.
+which can move a spike across a threshold by a step. With in-step events
+(`events="in_step"`) the step is the XLA loop's in-step step traced without control flow
+(`_events.in_step_neuron_step(straight_line=True)`: what vmap makes of its branches), and each
+of a step's located spikes is recorded.
 
 The kernel runs forward only; differentiated (`jax.grad`, `jax.jvp`, a surrogate's
 derivative), the run is the XLA loop's, values and derivatives (`run_differentiable_pallas_loop`).
 What the kernel cannot do is refused by `pallas_refusal` (a `ValueError` naming `loop`):
-in-step events, random numbers from keys that are not threefry keys,
-a batch sharded other than along its first axis over a 1-D mesh, and any step whose
-primitives are not elementwise (a Rosenbrock step's linear solve). `loop="auto"` takes the
+random numbers from keys that are not threefry keys,
+a batch sharded other than along its first axis over a 1-D mesh, a Rosenbrock step with
+its LU factorisation (`linear_solve="lu"`, the default; `"elimination"` runs) and any step
+whose primitives are not elementwise. `loop="auto"` takes the
 XLA loop in all those cases and off GPU backends.
 """
 
@@ -61,6 +65,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .._sharding import is_key
 from .._trajectory import Trajectory
 from .._validation import is_concrete
+from ..solvers import AbstractRosenbrockSolver
 from ..stimulus import AbstractStimulus, Sampled, Sum
 from ._chunked import PerNeuronKeys
 from ._kernel_math import with_kernel_math
@@ -88,7 +93,7 @@ _KERNEL_PRIMITIVES = frozenset(
     abs acos acosh add and asin asinh atan atan2 atanh broadcast_in_dim cbrt ceil clamp
     convert_element_type cos cosh div eq exp exp2 expm1 floor ge gt integer_pow iota is_finite
     le log log1p logistic lt max min mul ne neg nextafter not or pow rem reshape rsqrt
-    select_n sign sin sinh sqrt square squeeze sub tan tanh xor
+    select_n sign sin sinh sqrt square squeeze sub tan tanh xor add_any stop_gradient
     bitcast_convert_type erf_inv shift_left shift_right_logical
     get swap masked_swap scan while jit pjit closed_call elementwise_inline_asm_p
 """.split()
@@ -180,8 +185,13 @@ def pallas_refusal(
     """Why the Pallas kernel cannot run this configuration (a sentence naming `loop`), or
     None when it can: decided from the options, then from the primitives of the kernel as
     `run_pallas_loop` traces it (abstractly: nothing runs), the same on every backend."""
-    if events is not None:
-        return "loop='pallas' supports events='end_of_step' only; use loop='xla' for 'in_step'"
+    if isinstance(solver, AbstractRosenbrockSolver) and solver.linear_solve != "elimination":
+        return (
+            f"loop='pallas' runs a Rosenbrock step with linear_solve='elimination' only (an LU "
+            "factorisation is a LAPACK/cuSOLVER call, not elementwise): pass "
+            f"solver=scjax.solvers.{type(solver).__name__}(linear_solve='elimination'), "
+            "equal to the default to rounding, or use loop='xla'"
+        )
     leaves = jax.tree.leaves(model)
     if isinstance(drive, AbstractStimulus):
         state = jax.eval_shape(
@@ -214,7 +224,7 @@ def pallas_refusal(
             f"them, got B = {y0.shape[0]}; use loop='xla'"
         )
     args = (model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes, options)
-    return _remembered(_KERNEL_REFUSALS, args, _kernel_refusal)
+    return _remembered(_KERNEL_REFUSALS, (*args, None, events), _kernel_refusal)
 
 
 def _fits_a_lane(x) -> bool:
@@ -236,7 +246,7 @@ def _kernel_refusal(dynamic, static) -> str | None:
         closed, _, _ = eqx.filter_make_jaxpr(run_pallas_loop)(*eqx.combine(dynamic, static))
     except Exception as error:  # noqa: BLE001 (the reason is reported)
         reason = str(error).split("\n")[0]
-        if "captures constants" in reason:  # e.g. a Rosenbrock step's identity matrix
+        if "captures constants" in reason:  # an array built inside the step
             reason = "its step builds array constants, which a kernel may not capture"
         return (
             f"loop='pallas' cannot trace the step of {name} inside a kernel: {reason[:200]}; "
@@ -342,11 +352,14 @@ def run_pallas_loop(
     model_axes,
     options: PallasLoop,
     surrogate=None,
+    events=None,
 ) -> Trajectory:
     """Integrate `n_steps` fixed steps of a batch (`y0 [B, n_state]`) in one Pallas kernel.
 
-    Arguments as `_loop.run_loop` (a batch, without events; the configuration passed
-    `pallas_refusal`). A `surrogate` changes derivatives only, which the kernel does not
+    Arguments as `_loop.run_loop` (a batch; the configuration passed `pallas_refusal`).
+    `events` (None or an `InStepEvents`) is the XLA loop's: with in-step events the kernel
+    runs the same step without control flow (`straight_line`) and records every located
+    spike of a step. A `surrogate` changes derivatives only, which the kernel does not
     compute (`run_differentiable_pallas_loop`): the values are those of a hard threshold,
     returned in the XLA loop's schema for a surrogate (the spike signal and count as floats
     of the state's dtype). With several devices the kernel is custom-partitioned
@@ -366,7 +379,18 @@ def run_pallas_loop(
 
     def kernel(model, drive, y0, state0, dt, t0) -> tuple:
         return kernel_outputs(
-            model, solver, drive, dt, y0, t0, state0, n_steps, recording, model_axes, options
+            model,
+            solver,
+            drive,
+            dt,
+            y0,
+            t0,
+            state0,
+            n_steps,
+            recording,
+            model_axes,
+            options,
+            events,
         )
 
     run: Callable[..., tuple] = kernel
@@ -399,11 +423,12 @@ def run_pallas_loop(
 
 
 def run_differentiable_pallas_loop(
-    args: tuple, options: PallasLoop, *, surrogate, stimulus_axes
+    args: tuple, options: PallasLoop, *, surrogate, stimulus_axes, events=None
 ) -> Trajectory:
-    """`run_pallas_loop(*args, options)` when the run is not differentiated; under
-    `jax.jvp`, `jax.grad` or `jax.vjp` the XLA loop's (`_loop.run_loop` with `surrogate`),
-    values and derivatives. `args` are `pallas_refusal`'s positional arguments.
+    """`run_pallas_loop(*args, options, surrogate, events)` when the run is not
+    differentiated; under `jax.jvp`, `jax.grad` or `jax.vjp` the XLA loop's (`_loop.run_loop`
+    with `surrogate` and `events`), values and derivatives. `args` are `pallas_refusal`'s
+    positional arguments.
 
     A `pallas_call` whose kernel loops over steps has no transpose (JAX cannot linearise
     it), so the kernel's custom derivative rule is the XLA loop's JVP, which reverse mode
@@ -419,7 +444,7 @@ def run_differentiable_pallas_loop(
         y0,
         t0,
         key,
-        static=(solver, n_steps, recording, throw, model_axes, options),
+        static=(solver, n_steps, recording, throw, model_axes, options, events),
         surrogate=surrogate,
         stimulus_axes=stimulus_axes,
     )
@@ -427,14 +452,14 @@ def run_differentiable_pallas_loop(
 
 @eqx.filter_custom_jvp
 def _kernel_with_xla_jvp(model, drive, dt, y0, t0, key, *, static, surrogate, stimulus_axes):
-    solver, n_steps, recording, throw, model_axes, options = static
+    solver, n_steps, recording, throw, model_axes, options, events = static
     args = (model, solver, drive, dt, y0, t0, key, n_steps, recording, throw, model_axes)
-    return run_pallas_loop(*args, options, surrogate)
+    return run_pallas_loop(*args, options, surrogate, events)
 
 
 @_kernel_with_xla_jvp.def_jvp
 def _xla_jvp(primals, tangents, *, static, surrogate, stimulus_axes):
-    solver, n_steps, recording, throw, model_axes, _ = static
+    solver, n_steps, recording, throw, model_axes, _, events = static
     # Symbolic zero tangents (None) of differentiable leaves become zeros for jax.jvp.
     differentiable, fixed = eqx.partition(primals, eqx.is_inexact_array)
     tangents = jax.tree.map(
@@ -460,6 +485,7 @@ def _xla_jvp(primals, tangents, *, static, surrogate, stimulus_axes):
             surrogate=surrogate,
             model_axes=model_axes,
             stimulus_axes=stimulus_axes,
+            events=events,
         )
 
     return jax.jvp(xla_loop, (differentiable,), (tangents,))
@@ -477,6 +503,7 @@ def kernel_outputs(
     recording: Recording,
     model_axes,
     options: PallasLoop,
+    events=None,
 ) -> tuple[tuple[jax.Array, ...], jax.Array, jax.Array, jax.Array | None, jax.Array | None]:
     """The `pallas_call` of `run_pallas_loop` (no checks around it) on the batch padded to a
     multiple of the block: the final state components `[B]` × n_state, the counts `[B]`,
@@ -599,7 +626,7 @@ def kernel_outputs(
         def rows(n):  # the step's row of each trace: [block] per neuron, a scalar if shared
             return [ref[n, :] if kind == "trace_lanes" else ref[n] for ref, kind in trace_refs]
 
-        neuron_step = one_neuron_step(solver, k_dt, None, None)
+        neuron_step = one_neuron_step(solver, k_dt, None, events, straight_line=True)
         if is_stimulus:
             assert stim_tree is not None
             k_params = jax.tree.unflatten(stim_tree, stim_params)
@@ -627,18 +654,24 @@ def kernel_outputs(
             else:
                 (i_n,) = rows(n)
             y, spike = step(k_model, y, t_n, i_n)
-            fired = spike.astype(bool)
+            if events is None:  # at t_{n+1} (the XLA loop's ts[1:][n])
+                times = [jnp.broadcast_to(k_t0 + k_dt * (n + 1).astype(dtype), (block,))]
+                fired = [spike.astype(bool)]
+            else:  # the step's located spikes, a prefix of its offsets (`record_in_step`)
+                times = [t_n + offset for offset in spike]
+                fired = [offset < jnp.inf for offset in spike]
             if spikes_ref is not None and recording.spikes == "times":
-                # At t_{n+1} (the XLA loop's ts[1:][n]), in row `count` while there is room.
-                t_next = k_t0 + k_dt * (n + 1).astype(dtype)
-                row = jnp.minimum(count, capacity - 1)
-                room = fired & (count < capacity)
-                plgpu.store(
-                    spikes_ref.at[row, lanes], jnp.broadcast_to(t_next, (block,)), mask=room
-                )
-            elif spikes_ref is not None:  # spikes="raster"
-                spikes_ref[n, :] = fired.astype(jnp.int8)
-            return y, stim_state, count + fired.astype(jnp.int32)
+                # Spike k of the step in row `count + k` while there is room.
+                for k, (time, fires) in enumerate(zip(times, fired)):
+                    row = jnp.minimum(count + k, capacity - 1)
+                    room = fires & (count + k < capacity)
+                    plgpu.store(spikes_ref.at[row, lanes], time, mask=room)
+            n_fired = fired[0].astype(jnp.int32)
+            for fires in fired[1:]:
+                n_fired = n_fired + fires.astype(jnp.int32)
+            if spikes_ref is not None and recording.spikes == "raster":
+                spikes_ref[n, :] = (n_fired > 0).astype(jnp.int8)
+            return y, stim_state, count + n_fired
 
         def time_block(k, carry):
             start = k * save_every

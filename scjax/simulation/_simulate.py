@@ -204,7 +204,8 @@ def simulate_batch(
             `"pallas"` (one Pallas kernel: each program advances a block of neurons through
             every step with its state in registers, one kernel per device of a batch
             sharded with `scjax.shard_batch`; forward only; spike counts, times and
-            rasters and noise from threefry keys inside the kernel; a `ValueError` names
+            rasters, in-step events and noise from threefry keys inside the kernel;
+            derivatives are the XLA loop's; a `ValueError` names
             what it cannot run), `"auto"` (`"pallas"`
             on a GPU backend where the configuration is supported and the kernel compiles;
             `"blocked"` on a CPU backend when called on values, as it never ran slower
@@ -371,7 +372,7 @@ def _simulate(
     pallas = _pallas_options(loop, pallas_args, events)
     if pallas is not None:
         return run_differentiable_pallas_loop(
-            pallas_args, pallas, surrogate=surrogate, stimulus_axes=stimulus_axes
+            pallas_args, pallas, surrogate=surrogate, stimulus_axes=stimulus_axes, events=events
         )
     if isinstance(loop, BlockedLoop):
         run = ft.partial(run_blocked_loop, loop, batch_device_count(model, drive, y0))
@@ -459,7 +460,7 @@ def _pallas_options(loop, pallas_args, events) -> PallasLoop | None:
         takes_it = (
             refusal is None
             and jax.default_backend() == "gpu"
-            and pallas_lowers((*pallas_args, options))
+            and pallas_lowers((*pallas_args, options, None, events))
         )
         return options if takes_it else None
     if refusal is not None:

@@ -30,7 +30,7 @@ _ELEMENTWISE = frozenset(
     abs acos acosh add and asin asinh atan atan2 atanh cbrt ceil clamp convert_element_type copy
     copy_p cos cosh div eq erf erf_inv erfc exp exp2 expm1 floor ge gt integer_pow is_finite le
     lgamma log log1p logistic lt max min mul ne neg nextafter not or pow rem round rsqrt
-    select_n sign sin sinh sqrt square sub tan tanh xor
+    select_n sign sin sinh sqrt square sub tan tanh xor add_any stop_gradient
 """.split()
 )
 
@@ -128,13 +128,17 @@ def _apply(eqn, ins):
     if all(_is_concrete(x) for x in ins):
         # Constants (scatter indices, literals): evaluate now, keep them concrete.
         with jax.ensure_compile_time_eval():
-            return _bind(eqn, ins)
+            outs = _bind(eqn, ins)
+        # As NumPy scalars, which a later trace inlines as literals: a Pallas kernel may not
+        # capture an array constant (e.g. the `jnp.zeros(())` of a step).
+        return [np.asarray(x)[()] if jnp.ndim(x) == 0 else x for x in outs]
     if name == "stack" and all(jnp.ndim(x) == 0 for x in ins if not isinstance(x, _Split)):
         out = _stack(eqn, ins)
         if out is not None:
             return [out]
     if not any(isinstance(x, _Split) for x in ins):
-        return _bind(eqn, ins)
+        out = _with_constant_vector(eqn, ins)
+        return [out] if out is not None else _bind(eqn, ins)
     if name in _INLINE:
         closed = params[_INLINE[name]]
         return _eval(closed.jaxpr, closed.consts, ins)
@@ -146,6 +150,17 @@ def _apply(eqn, ins):
         if out is not None:
             return [out]
     return _bind(eqn, [_materialise(x) for x in ins])
+
+
+def _with_constant_vector(eqn, ins):
+    """An elementwise equation on a constant vector (e.g. the zero ∂f/∂t of an autonomous
+    model times a scalar), split too, so that no array constant is left (as in `_parts`);
+    None for any other equation."""
+    if eqn.primitive.name in _ELEMENTWISE and any(
+        _is_concrete(x) and jnp.ndim(x) == 1 for x in ins
+    ):
+        return _elementwise(eqn, ins)
+    return None
 
 
 def _elementwise(eqn, ins):

@@ -16,7 +16,11 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from .._custom_types import Scalar, ScalarLike, State
+from . import _elimination
 from ._rosenbrock_tableau import RosenbrockTableau
+
+#: The values of `AbstractRosenbrockSolver.linear_solve`.
+LINEAR_SOLVES: tuple[str, ...] = ("lu", "elimination")
 
 
 class AbstractFixedStepSolver(diffrax.AbstractSolver):
@@ -55,7 +59,24 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
     `AbstractImplicitSolver`. J is part of the scheme and is *not* `stop_gradient`-ed, so
     reverse-mode gradients of a trajectory are exact (they use second derivatives of f).
     The state must be a 1-D array (every scjax model's is).
+
+    Attributes:
+        linear_solve: how W is factorised and the stages solved. `"lu"` (default, the
+            historical results): `jax.scipy.linalg.lu_factor` / `lu_solve` (LAPACK's
+            `getrf` on a CPU, cuSOLVER on a GPU) on J from `jax.jacfwd`. `"elimination"`
+            (opt-in): the same partial-pivoting elimination written out on the n² entries
+            (`_elimination`), J's columns from n `jax.jvp`s: elementwise, so a batch's
+            factorisations fuse into the step and the step runs inside the Pallas kernel
+            (`simulate_batch(loop="pallas")`); equal to `"lu"`'s to rounding.
     """
+
+    linear_solve: str = eqx.field(static=True, default="lu", kw_only=True)
+
+    def __check_init__(self):
+        if self.linear_solve not in LINEAR_SOLVES:
+            raise ValueError(
+                f"linear_solve must be one of {LINEAR_SOLVES}, got {self.linear_solve!r}"
+            )
 
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar[Callable[..., diffrax.LocalLinearInterpolation]] = (
@@ -82,9 +103,7 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
         del solver_state, made_jump
         tab = self.tableau
         h = terms.contr(t0, t1)
-        f0, jac, f_t = linearise(terms, t0, y0, args)
-        w = jnp.eye(y0.shape[-1], dtype=jac.dtype) / (tab.gamma * h) - jac
-        lu = jsl.lu_factor(w)
+        f0, f_t, stage_solve = self._linearised(terms, t0, y0, args, h)
         us, fs = [], []
         arg = y0
         for i in range(tab.num_stages):
@@ -96,7 +115,7 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
             rhs = _plus(f_i, tab.c_mat[i, :i], us, h)
             if tab.d[i] != 0.0:
                 rhs = rhs + (float(tab.d[i]) * h) * f_t
-            us.append(jsl.lu_solve(lu, rhs))
+            us.append(stage_solve(rhs))
             fs.append(f_i)
         if tab.stiffly_accurate:  # y₁ = Yₛ + uₛ: the last stage argument is already summed.
             y1 = arg + us[-1]
@@ -106,6 +125,29 @@ class AbstractRosenbrockSolver(diffrax.AbstractAdaptiveSolver):
         if tab.b_error_f is not None:
             y_error = y_error + h * _lincomb(tab.b_error_f, fs)
         return y1, y_error, dict(y0=y0, y1=y1), None, diffrax.RESULTS.successful
+
+    def _linearised(self, terms, t0, y0: State, args, h):
+        """f(t₀, y₀), ∂f/∂t(t₀, y₀) and `solve(rhs)`: W⁻¹·rhs, W = I/(γh) − J factorised
+        once (`linear_solve`)."""
+        gamma = self.tableau.gamma
+        if self.linear_solve == "lu":
+            f0, jac, f_t = linearise(terms, t0, y0, args)
+            w = jnp.eye(y0.shape[-1], dtype=jac.dtype) / (gamma * h) - jac
+            lu = jsl.lu_factor(w)
+            return f0, f_t, lambda rhs: jsl.lu_solve(lu, rhs)
+        f0, columns, f_t = linearise_by_columns(terms, t0, y0, args)
+        n = y0.shape[-1]
+        diagonal = 1.0 / (gamma * h)
+        w = [
+            [diagonal - columns[j][i] if i == j else -columns[j][i] for j in range(n)]
+            for i in range(n)
+        ]
+        factors = _elimination.factor(w)
+
+        def solve(rhs):
+            return jnp.stack(_elimination.solve(factors, [rhs[i] for i in range(n)]))
+
+        return f0, f_t, solve
 
 
 def _lincomb(coeffs: np.ndarray, vectors: list[State], h: Scalar | None = None) -> State:
@@ -138,3 +180,15 @@ def linearise(terms, t0: ScalarLike, y0: State, args) -> tuple[State, jax.Array,
     f0, f_t = jax.jvp(lambda t: vf(t, y0), (t0,), (jnp.ones_like(t0),))
     jac = jax.jacfwd(lambda y: vf(t0, y))(y0)
     return f0, jac, f_t
+
+
+def linearise_by_columns(terms, t0: ScalarLike, y0: State, args) -> tuple[State, list, State]:
+    """`linearise` with J as its n columns ∂f/∂y_j (each `[n]`), one `jax.jvp` each: no
+    `[n, n]` array is formed, so the unstacked step (`simulation._unstack`) stays
+    component-wise."""
+    vf = lambda t, y: terms.vf(t, y, args)  # noqa: E731
+    f0, f_t = jax.jvp(lambda t: vf(t, y0), (t0,), (jnp.ones_like(t0),))
+    n = y0.shape[-1]
+    basis = np.eye(n, dtype=jnp.result_type(y0))
+    columns = [jax.jvp(lambda y: vf(t0, y), (y0,), (basis[j],))[1] for j in range(n)]
+    return f0, columns, f_t
