@@ -9,8 +9,11 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -69,3 +72,29 @@ def save_document(document: dict, path: str) -> None:
     document["machine"]["load_average_end"] = os.getloadavg()
     with open(path, "w") as f:
         json.dump(document, f, indent=1)
+
+
+def interleaved_seconds(calls: dict[str, Callable[[], object]], repeats: int) -> dict:
+    """Wall seconds of each call (which must block until its result is ready), `repeats`
+    rounds, the order rotated by one each round (two contenders alternate), so drifts of a
+    shared machine's load fall on every contender alike."""
+    names = list(calls)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            calls[name]()
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
+def rates(seconds: dict, neuron_steps: int) -> dict:
+    """Per contender: the median rate in neuron-steps/s and every round's seconds."""
+    return {
+        name: {
+            "neuron_steps_per_s_median": neuron_steps / statistics.median(times),
+            "seconds_all": times,
+        }
+        for name, times in seconds.items()
+    }

@@ -14,12 +14,12 @@ amplitudes are placed with `scjax.shard_batch`. Every loop's counts must equal t
 Writes experiments/results/blocked_loop_sizes.json.
 """
 
-import time
-
 from _worker_process import (
     answered_as_worker,
     experiment_arguments,
+    interleaved_seconds,
     new_document,
+    rates,
     run_worker,
     save_document,
 )
@@ -61,21 +61,10 @@ def worker(spec: dict) -> dict:
 
     reference = counts("xla")
     equal = {name: bool((counts(loop) == reference).all()) for name, loop in loops.items()}
-    seconds: dict[str, list[float]] = {name: [] for name in loops}
-    names = list(loops)
-    for round_ in range(spec["repeats"]):
-        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-            start = time.perf_counter()
-            counts(loops[name])
-            seconds[name].append(time.perf_counter() - start)
-    result = {}
-    for name, times in seconds.items():
-        median = float(np.median(times))
-        result[name] = {
-            "neuron_steps_per_s_median": n * steps / median,
-            "seconds_all": times,
-            "counts_equal_xla": equal[name],
-        }
+    calls = {name: lambda loop=loop: counts(loop) for name, loop in loops.items()}
+    result = rates(interleaved_seconds(calls, spec["repeats"]), n * steps)
+    for name, entry in result.items():
+        entry["counts_equal_xla"] = equal[name]
     best = max(result, key=lambda k: result[k]["neuron_steps_per_s_median"])
     xla = result["xla"]["neuron_steps_per_s_median"]
     return {

@@ -14,12 +14,12 @@ final states must be identical: the draws are the same numbers.
 Writes experiments/results/noise_draws.json.
 """
 
-import time
-
 from _worker_process import (
     answered_as_worker,
     experiment_arguments,
+    interleaved_seconds,
     new_document,
+    rates,
     run_worker,
     save_document,
 )
@@ -65,20 +65,10 @@ def worker(spec: dict) -> dict:
     outputs = {name: jax.block_until_ready(p(stimulus, key)) for name, p in programs.items()}
     counts_ref, y_ref = (np.asarray(x) for x in outputs["jax_random"])
     counts, y = (np.asarray(x) for x in outputs["threefry_words"])
-    seconds: dict[str, list[float]] = {name: [] for name in programs}
-    names = list(programs)
-    for round_ in range(spec["repeats"]):
-        for name in names if round_ % 2 == 0 else names[::-1]:
-            start = time.perf_counter()
-            jax.block_until_ready(programs[name](stimulus, key))
-            seconds[name].append(time.perf_counter() - start)
-    result = {
-        name: {
-            "neuron_steps_per_s_median": n * steps / float(np.median(times)),
-            "seconds_all": times,
-        }
-        for name, times in seconds.items()
+    calls = {
+        name: lambda p=p: jax.block_until_ready(p(stimulus, key)) for name, p in programs.items()
     }
+    result = rates(interleaved_seconds(calls, spec["repeats"]), n * steps)
     return {
         "steps": steps,
         "variants": result,

@@ -99,6 +99,16 @@ for math in ("libdevice", "fast"):
     ((_, text, _),) = triton_modules(run.trace(model, stimulus).lower(lowering_platforms=("cuda",)))
     pattern = r"__nv_expf|arith\\.divf|ex2\\.approx\\.ftz\\.f32|div\\.approx\\.ftz\\.f32"
     print(math, dict(collections.Counter(re.findall(pattern, text))))
+# A Rosenbrock step (1/(γh): a constant numerator) and in-step events (Newton's divisions).
+rosenbrock = scjax.solvers.RosenbrockEuler(linear_solve="elimination")
+cases = (("rosenbrock", rosenbrock, "end_of_step"), ("in_step", None, "in_step"))
+for name, solver, events in cases:
+    loop = PallasLoop(block_size=32, interpret=False, math="fast")
+    run = jax.jit(lambda m, s: scjax.simulate_batch(
+        m, s, 0.01, n_steps=10, spikes="count", save_every=10, throw=False, loop=loop,
+        solver=solver, events=events).spike_count)
+    ((_, text, _),) = triton_modules(run.trace(model, stimulus).lower(lowering_platforms=("cuda",)))
+    print(name, dict(collections.Counter(re.findall(pattern, text))))
 """
 
 
@@ -120,3 +130,11 @@ def test_lowered_for_a_gpu_the_kernel_uses_the_approximate_instructions():
     # Fast: the 16 exps one ex2.approx each, the 24 divisions by a variable div.approx, the
     # divisions by constants multiplications, and no full-range division or libdevice exp left.
     assert fast == {"ex2.approx.ftz.f32": 16, "div.approx.ftz.f32": 24}
+    # A Rosenbrock step (its scalar 1/(γh), a literal numerator, keeps one full division)
+    # and in-step events (Newton's divisions) lower with the approximate instructions too.
+    rosenbrock, in_step = eval(found["rosenbrock"]), eval(found["in_step"])  # noqa: S307
+    assert rosenbrock["div.approx.ftz.f32"] > 24 and rosenbrock["ex2.approx.ftz.f32"] > 16
+    assert in_step["div.approx.ftz.f32"] > 24 and in_step["ex2.approx.ftz.f32"] > 16
+    assert "__nv_expf" not in rosenbrock and "__nv_expf" not in in_step
+    # Derivatives' x⁻² too (integer_pow): no full division is left but the scalar one.
+    assert rosenbrock.get("arith.divf") == 1 and "arith.divf" not in in_step

@@ -115,16 +115,19 @@ def test_batch_smaller_than_a_block_and_model_noise():
     assert np.asarray(xla.spike_count).min() > 0
 
 
-def test_divergence_is_flagged_and_raised():
+@pytest.mark.parametrize("events", ["end_of_step", "in_step"])
+def test_divergence_is_flagged_and_raised(events):
     model = scjax.LIF(r_m=10.0)  # R_m·I = 1e309 overflows in one step; the reset hides it
     current = np.stack([np.full(20, 2.0), np.full(20, 1e308)])
     y0 = np.full((2, 1), -65.0)
-    xla, pallas = _both(model, current, 0.1, y0=y0, throw=False)
+    xla, pallas = _both(model, current, 0.1, y0=y0, throw=False, events=events)
     _assert_bitwise(xla, pallas)
     np.testing.assert_array_equal(np.asarray(pallas.diverged), [False, True])
     with pytest.raises(Exception, match="non-finite"):
         jax.block_until_ready(
-            scjax.simulate_batch(model, current, 0.1, y0=y0, spikes="count", loop=LOOP).y
+            scjax.simulate_batch(
+                model, current, 0.1, y0=y0, spikes="count", loop=LOOP, events=events
+            ).y
         )
 
 

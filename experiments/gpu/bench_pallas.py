@@ -4,13 +4,15 @@
         [--repeats 3] [--blocks 128,256,512,512x8] [--fast-blocks 256x8,512x8] [--budget-s 240]
         [--out FILE]
 
-Four workloads, float32, spike counts and final state only (`spikes="count"`,
+Five workloads, float32, spike counts and final state only (`spikes="count"`,
 `save_every=T`): Hodgkin–Huxley RK4 (dt 0.01 ms, per-neuron g_Na and constant current),
 Izhikevich RS with half-step Euler (dt 0.5 ms, per-neuron a and constant current),
 Hodgkin–Huxley RK4 driven by a per-neuron constant plus an Ornstein–Uhlenbeck current (one
 threefry draw per neuron-step, inside the kernel for the Pallas loop), and the Izhikevich
 workload with `events="in_step"` (the crossing located by Newton on the solver's step, the
-reset applied there; both loops evaluate the root find for every neuron every step). Each
+reset applied there; both loops evaluate the root find for every neuron every step), and
+Hodgkin–Huxley with `RosenbrockEuler(linear_solve="elimination")` (a Jacobian and a 4 × 4
+pivoting elimination per step, in both loops). Each
 contender (the XLA `lax.scan` loop; the Pallas kernel at each block size, and with
 `PallasLoop(math="fast")` at the --fast-blocks) is compiled once,
 then timed in interleaved rounds (XLA, Pallas …, XLA, Pallas …), and the median of the
@@ -70,11 +72,14 @@ def workloads(n: int, dtype):
         ("izhikevich", izh, izh_amplitudes, 0.5),
         ("hh_rk4_ou_noise", hh, amplitudes + noise, 0.01),
         ("izhikevich_in_step", izh, izh_amplitudes, 0.5),
+        ("hh_rosenbrock_euler", hh, amplitudes, 0.01),
     ]
 
 
 #: The workloads run with `events=` other than the default (the others: "end_of_step").
 EVENTS = {"izhikevich_in_step": "in_step"}
+#: The workloads run with a solver other than the model's integrator.
+SOLVERS = {"hh_rosenbrock_euler": scjax.solvers.RosenbrockEuler(linear_solve="elimination")}
 
 
 def _live_eqns(jaxpr):
@@ -88,10 +93,11 @@ def _live_eqns(jaxpr):
     return live
 
 
-def step_flops(model, dt, dtype, events="end_of_step") -> dict:
+def step_flops(model, dt, dtype, events="end_of_step", solver=None) -> dict:
     """Arithmetic and transcendental operations of one neuron-step of the batched step (with
     in-step events: the kernel's straight-line step, the root find evaluated every step)."""
-    solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
+    if solver is None:
+        solver = solver_from_name(model.integrator, fast_mask=model.fast_mask)
     model = jax.tree.map(lambda x: jnp.asarray(x, dtype)[:1] if jnp.ndim(x) else x, model)
     axes = jax.tree.map(lambda x: 0 if jnp.ndim(x) == 1 else None, model)
     neuron_step = one_neuron_step(
@@ -114,7 +120,9 @@ def step_flops(model, dt, dtype, events="end_of_step") -> dict:
     return {"arithmetic": arithmetic, "transcendental": transcendental}
 
 
-def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count", events="end_of_step"):
+def contender_fn(
+    model, stimulus, dt, n_steps, loop, spikes="count", events="end_of_step", solver=None
+):
     """A jitted run: (per-neuron model parameter, amplitudes) → (counts, final state)
     (`spikes="times"` or `"raster"`: the kernel records them too; offline_triton.py)."""
 
@@ -130,6 +138,7 @@ def contender_fn(model, stimulus, dt, n_steps, loop, spikes="count", events="end
             throw=False,
             loop=loop,
             events=events,
+            solver=solver,
             key=jax.random.key(0) if stimulus.is_stochastic else None,
         )
         return tr.spike_count, tr.y[:, -1]
@@ -195,8 +204,10 @@ def main() -> None:
         entry: dict = {"name": name, "model": type(model).__name__, "dt": dt}
         entry["integrator"] = model.integrator
         events = entry["events"] = EVENTS.get(name, "end_of_step")
+        solver = SOLVERS.get(name)
+        entry["solver"] = None if solver is None else repr(solver)
         try:
-            entry["flops_per_neuron_step"] = step_flops(model, dt, dtype, events)
+            entry["flops_per_neuron_step"] = step_flops(model, dt, dtype, events, solver)
         except Exception as error:  # noqa: BLE001
             entry["flops_per_neuron_step"] = {"error": repr(error)[:500]}
         flops = entry["flops_per_neuron_step"]
@@ -215,7 +226,7 @@ def main() -> None:
             result: dict = {"loop": label}
             results[label] = result
             try:
-                fn = contender_fn(model, stimulus, dt, steps, loop, events=events)
+                fn = contender_fn(model, stimulus, dt, steps, loop, events=events, solver=solver)
                 t = time.perf_counter()
                 compiled = fn.lower(model, stimulus).compile()
                 result["compile_s"] = time.perf_counter() - t
@@ -285,7 +296,7 @@ def main() -> None:
             small = jax.tree.map(lambda x: x[:256] if jnp.ndim(x) == 1 else x, (model, stimulus))
             text = str(
                 jax.make_jaxpr(
-                    lambda m, s, dt=dt, events=events: (
+                    lambda m, s, dt=dt, events=events, solver=solver: (
                         scjax.simulate_batch(
                             m,
                             s,
@@ -295,6 +306,7 @@ def main() -> None:
                             save_every=steps,
                             loop="auto",
                             events=events,
+                            solver=solver,
                             key=jax.random.key(0) if s.is_stochastic else None,
                         ).y
                     )

@@ -9,7 +9,8 @@ What a device run would compile, checked here, and what its instruction mix allo
 1. JAX lowers `simulate_batch(..., loop=PallasLoop(block, interpret=False, num_warps=w))` for
    `lowering_platforms=("cuda",)` on the CPU, exactly as on a GPU, for the workloads of
    `bench_pallas.py` (HH RK4 + constant current, Izhikevich + constant, HH RK4 + constant +
-   Ornstein–Uhlenbeck noise drawn in the kernel, Izhikevich with in-step events) with each
+   Ornstein–Uhlenbeck noise drawn in the kernel, Izhikevich with in-step events, HH with
+   `RosenbrockEuler(linear_solve="elimination")`) with each
    `PallasLoop(math=)` (libdevice's exp and division, or the opt-in fast-math
    instructions), spike counts only, and at
    256 × 4 (libdevice) also with `spikes="times"` and `"raster"`. The kernel's Triton IR is
@@ -59,7 +60,7 @@ import scjax  # noqa: E402
 from scjax.simulation import PallasLoop  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_pallas import EVENTS, contender_fn, workloads  # noqa: E402
+from bench_pallas import EVENTS, SOLVERS, contender_fn, workloads  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TRITON = "triton==3.9.0"
@@ -240,7 +241,9 @@ def main() -> None:
                         loop = PallasLoop(block, interpret=False, num_warps=w, math=math)
                         stem = f"{name}_{dtype_name}_b{block}_w{w}_{math}_{spikes}"
                         events = EVENTS.get(name, "end_of_step")
-                        run = contender_fn(model, stimulus, dt, args.steps, loop, spikes, events)
+                        run = contender_fn(
+                            model, stimulus, dt, args.steps, loop, spikes, events, SOLVERS.get(name)
+                        )
                         lowered = run.trace(model, stimulus).lower(lowering_platforms=("cuda",))
                         ((kernel, text, got_warps),) = triton_modules(lowered)
                         assert got_warps == w, (got_warps, w)

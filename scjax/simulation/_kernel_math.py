@@ -13,6 +13,7 @@ third of its 770 instructions per neuron-step on an H200 (experiments/gpu/offlin
                                        once (≤ 1.5 ulp)
     x / y   → x · rcp(y)               compiled: `div.approx.ftz.f32` (CUDA's `__fdividef`,
                                        ≤ 2 ulp for |y| in [2⁻¹²⁶, 2¹²⁶]; 0 above)
+    x⁻ᵏ     → 1 / xᵏ                   the division above (a derivative's 1/y²)
 
 (error bounds: CUDA C Programming Guide, "Intrinsic Functions"). Subnormal results flush to
 zero. Float64 arithmetic, `expm1` (the exprel of α_m, α_n needs its accuracy near 0) and
@@ -42,34 +43,57 @@ def check_kernel_math(math) -> None:
 
 
 def with_kernel_math(step, math: str, *, interpret: bool):
-    """`step` itself for `math="libdevice"`; for `"fast"`, `step` with its float32 `exp`
-    and division replaced as the module says (inline PTX when compiled, XLA operations when
-    `interpret`)."""
+    """`step` itself for `math="libdevice"`; for `"fast"`, `step` with its float32 `exp`,
+    division and negative integer powers replaced as the module says (inline PTX when
+    compiled, XLA operations when `interpret`)."""
     check_kernel_math(math)
     if math == "libdevice":
         return step
+    rules = {
+        "exp": lambda eqn, inputs: _fast_exp(eqn, *inputs, interpret=interpret),
+        "div": lambda eqn, inputs: _fast_div(eqn, *inputs, interpret=interpret),
+        "integer_pow": lambda eqn, inputs: _fast_inverse_power(eqn, *inputs, interpret=interpret),
+    }
+    return substituted(step, rules)
 
-    def is_float32(eqn):
-        return eqn.outvars[0].aval.dtype == jnp.float32
 
-    def exp(eqn, inputs):
-        if not is_float32(eqn):
-            return None
-        (x,) = inputs
-        scaled = x * _LOG2_E
-        return [jnp.exp2(scaled) if interpret else _ptx(eqn, "ex2.approx.ftz.f32 $0, $1;", scaled)]
+def _is_float32(eqn) -> bool:
+    return eqn.outvars[0].aval.dtype == jnp.float32
 
-    def div(eqn, inputs):
-        if not is_float32(eqn):
-            return None
-        x, y = inputs
-        if not isinstance(y, jax.core.Tracer):  # a constant of the step: 1/c once, now
-            return [x * (1.0 / np.asarray(y, np.float64)).astype(np.float32)]
-        if interpret:
-            return [x * (np.float32(1.0) / y)]
-        return [_ptx(eqn, "div.approx.ftz.f32 $0, $1, $2;", x, y)]
 
-    return substituted(step, {"exp": exp, "div": div})
+def _fast_exp(eqn, x, *, interpret: bool):
+    if not _is_float32(eqn):
+        return None
+    scaled = x * _LOG2_E
+    if interpret or not isinstance(scaled, jax.core.Tracer):  # a constant: folded
+        return [jnp.exp2(scaled)]
+    return [_ptx(eqn, "ex2.approx.ftz.f32 $0, $1;", scaled)]
+
+
+def _fast_div(eqn, x, y, *, interpret: bool):
+    if not _is_float32(eqn):
+        return None
+    if not isinstance(y, jax.core.Tracer):  # a constant of the step: 1/c once, now
+        return [x * (1.0 / np.asarray(y, np.float64)).astype(np.float32)]
+    if interpret:
+        return [x * (np.float32(1.0) / y)]
+    if eqn.outvars[0].aval.shape == () and not isinstance(x, jax.core.Tracer):
+        # A scalar with a constant numerator (1/(γh) of a shared dt, once per step):
+        # Triton's inline PTX cannot take the literal as an operand; the default stays.
+        return None
+    return [_ptx(eqn, "div.approx.ftz.f32 $0, $1, $2;", x, y)]
+
+
+def _fast_inverse_power(eqn, x, *, interpret: bool):
+    """x⁻ᵏ (a derivative's 1/y² of a division, in a Rosenbrock Jacobian or a Newton slope):
+    1 / xᵏ, the division of `_fast_div` (Triton would divide in full)."""
+    k = eqn.params["y"]
+    if not _is_float32(eqn) or k >= 0 or eqn.outvars[0].aval.shape == ():
+        return None
+    power = jax.lax.integer_pow(x, -k)
+    if interpret:
+        return [np.float32(1.0) / power]
+    return [_ptx(eqn, "div.approx.ftz.f32 $0, $1, $2;", np.float32(1.0), power)]
 
 
 def _ptx(eqn, asm: str, *args) -> jax.Array:
