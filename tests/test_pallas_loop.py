@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import scjax
-from scjax.simulation import PallasLoop
+from scjax.simulation import PallasLoop, _pallas
 from scjax.simulation._pallas import pallas_lowers
 
 from .helpers import assert_counts_spread as _spread
@@ -357,7 +357,7 @@ def test_rosenbrock_steps_with_elimination_in_the_kernel(solver):
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
-def test_in_step_events_in_the_kernel(dtype):
+def test_in_step_events_in_the_kernel(dtype, monkeypatch):
     # Spike times located inside the step (a resetting model: Newton on the solver's own
     # step, reset at the root, the rest of the step; a crossing model: the located upward
     # crossing): the kernel runs the XLA loop's step without control flow (both sides of
@@ -368,6 +368,23 @@ def test_in_step_events_in_the_kernel(dtype):
     xla, pallas = _both(izhikevich, drive, 0.5, events="in_step", **kwargs)
     _assert_bitwise(xla, pallas)
     _spread(xla.spike_count)
+
+    # A block runs the root find only in steps where one of its lanes crosses (a cond on
+    # one value per block); without that skip, the same values too.
+    def kernel_primitives(**kwargs):
+        closed = jax.make_jaxpr(
+            lambda d: scjax.simulate_batch(izhikevich, d, 0.5, loop=LOOP, **kwargs).y
+        )(drive)
+        return set().union(*map(_pallas._primitives, _pallas._kernel_jaxprs(closed.jaxpr)))
+
+    assert "cond" in kernel_primitives(events="in_step", **kwargs)
+    assert "cond" not in kernel_primitives(**kwargs)
+    monkeypatch.setattr(_pallas, "SKIP_QUIET_BLOCKS", False)
+    kwargs["n_steps"] = 150  # another signature: traced again, without the skip
+    assert "cond" not in kernel_primitives(events="in_step", **kwargs)
+    xla, pallas = _both(izhikevich, drive, 0.5, events="in_step", **kwargs)
+    _assert_bitwise(xla, pallas)
+    monkeypatch.undo()
     # Located, not at the end of a step: the times are off the grid t0 + n·dt.
     times = np.asarray(pallas.spike_time_buffer)
     on_grid = np.isclose((times[np.isfinite(times)] - 1.0) / 0.5 % 1.0, 0.0, atol=1e-6)

@@ -23,7 +23,9 @@ What a device run would compile, checked here, and what its instruction mix allo
 3. From the cubin: registers per thread, local memory (spills), the SASS of the innermost
    loop (the step loop: the only backward branch of the kernel) classified by pipe, per
    neuron-step, and the global loads/stores inside it (the state must stay in registers:
-   none expected for a constant stimulus). From the PTX: how division and exp are done.
+   none expected for a constant stimulus), and the path where the loop's largest forward
+   branch is taken (in-step events: the root find a block skips when none of its lanes
+   crosses). From the PTX: how division and exp are done.
 4. A static ceiling (not a measurement): with perfect latency hiding, an SM retires per clock
    at most 128 thread-instructions in all (4 schedulers × 32 lanes), 128 float32
    add/mul/FMA, 64 float64 FMA, 64 integer/compare/select/logic, 16 MUFU
@@ -123,6 +125,10 @@ def triton_modules(lowered) -> list[tuple[str, str, int]]:
 
 def innermost_loop(sass: str) -> list[str]:
     """The opcodes (with modifiers) of the shortest backward-branch span of the SASS."""
+    return [full for _, _, full, _ in _innermost_loop_lines(sass)]
+
+
+def _innermost_loop_lines(sass: str) -> list[tuple[int, str, str, str]]:
     lines = [(int(m[1], 16), m[2], m[2] + m[3], m[4]) for m in _SASS_LINE.finditer(sass)]
     spans = []
     for address, opcode, _, operands in lines:
@@ -132,7 +138,21 @@ def innermost_loop(sass: str) -> list[str]:
     if not spans:
         return []
     _, start, end = min(spans)
-    return [full for address, _, full, _ in lines if start <= address <= end]
+    return [line for line in lines if start <= line[0] <= end]
+
+
+def largest_forward_skip(sass: str) -> int:
+    """Instructions of the step loop that its largest forward branch jumps over (0 if none):
+    with in-step events, the root find a block skips in steps where none of its lanes
+    crosses (`_pallas._root_find_where_a_lane_crosses`)."""
+    loop = _innermost_loop_lines(sass)
+    skipped = 0
+    for address, opcode, _, operands in loop:
+        target = re.search(r"0x([0-9a-f]+)", operands)
+        if opcode == "BRA" and target and int(target[1], 16) > address:
+            end = int(target[1], 16)
+            skipped = max(skipped, sum(address < a < end for a, _, _, _ in loop))
+    return skipped
 
 
 def steps_per_iteration(sass: str, n_steps: int) -> tuple[int, str]:
@@ -168,6 +188,7 @@ def analyse(
     pipes = collections.Counter(pipe_of(op) for op in loop)
     per_neuron = {p: round(c * per_step, 2) for p, c in sorted(pipes.items())}
     per_neuron["issue"] = round(len(loop) * per_step, 2)
+    quiet = round((len(loop) - largest_forward_skip(sass)) * per_step, 2)
     cycles = {p: per_neuron.get(p, 0.0) / rate for p, rate in RATES.items()}
     bound = max(cycles, key=lambda p: cycles[p])
     allocated = max(8, math.ceil(registers / 8) * 8)
@@ -192,6 +213,9 @@ def analyse(
         "steps_per_loop_iteration_from": unroll_found,
         "neurons_per_thread": block / threads,
         "per_neuron_step": per_neuron,
+        # The path through the loop where its largest forward branch is taken (in-step
+        # events: no lane of the block crosses); equals per_neuron_step's issue without one.
+        "issue_per_neuron_step_when_skipping": quiet,
         "global_loads_in_loop": sum(op.startswith("LDG") for op in loop),
         "global_stores_in_loop": sum(op.startswith("STG") for op in loop),
         "spill_accesses_in_loop": sum(op.startswith(("LDL", "STL")) for op in loop),

@@ -177,6 +177,32 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents, *, straight_line:
     return neuron_step
 
 
+def in_step_quiet_step(solver_step, dt, events: InStepEvents):
+    """What `in_step_neuron_step(..., straight_line=True)` returns where nothing crosses,
+    and whether something does: `neuron_step(model, y, t_n, current) -> (y_next, offsets,
+    crosses)`, `offsets` the tuple of +inf, `crosses` the condition under which the full
+    step's branches are taken (a resetting model's candidate at or above threshold; a
+    crossing model's upward crossing). Where `crosses` is False, `y_next` and `offsets`
+    equal the full step's bit for bit (the same candidate, the same guard), so a Pallas
+    block whose lanes all stay quiet can skip the root find (`_pallas`)."""
+    n_offsets = events.max_spikes_per_step + 1
+
+    def neuron_step(model, y, t_n, i_n):
+        i = model.spike_index
+        threshold = model.spike_threshold()
+        y_b = solver_step(model, y, t_n, dt, i_n)
+        finite = jnp.all(jnp.isfinite(y_b))
+        no_event = jnp.full((), jnp.inf, y.dtype)
+        crosses = y_b[i] >= threshold
+        offsets = (no_event,) * n_offsets
+        if isinstance(model, AbstractCrossingModel):
+            crosses = (y[i] < threshold) & crosses
+            offsets = (no_event,)
+        return jnp.where(finite, y_b, jnp.nan), offsets, crosses
+
+    return neuron_step
+
+
 def _where_both(predicate, true_fn, false_fn, *operands):
     """`lax.cond` as both branches and a select: the values `jax.vmap` gives a cond."""
     taken, other = true_fn(*operands), false_fn(*operands)

@@ -12,7 +12,7 @@ from .._validation import is_concrete
 from ..models import AbstractNeuronModel
 from ..solvers import AbstractModelTerm
 from ..stimulus import AbstractStimulus
-from ._events import in_step_neuron_step, record_in_step
+from ._events import in_step_neuron_step, in_step_quiet_step, record_in_step
 from ._expm1_substitution import with_expm1
 from ._materialise import materialised, runtime_ones
 from ._recording import Recording
@@ -68,12 +68,22 @@ def one_neuron_step(
     if events is None:
         return step_then_reset
     # `spike` is then the step's spike-time offsets (see _events)
-    return in_step_neuron_step(
-        lambda model, y, t, h, i: solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[0],
-        dt,
-        events,
-        straight_line=straight_line,
-    )
+    return in_step_neuron_step(_sized_step(solver), dt, events, straight_line=straight_line)
+
+
+def quiet_neuron_step(solver, dt, events):
+    """`_events.in_step_quiet_step` of `one_neuron_step(solver, dt, None, events)`: its
+    values where nothing crosses, and whether something does."""
+    return in_step_quiet_step(_sized_step(solver), dt, events)
+
+
+def _sized_step(solver):
+    """`(model, y, t, h, current) -> y_next`: one step of `solver` of size h from (t, y)."""
+
+    def sized_step(model, y, t, h, i):
+        return solver.step(_StepTerm(model, h), t, t + h, y, i, None, False)[0]
+
+    return sized_step
 
 
 def components_step(neuron_step, n_state: int, model_axes, current_axis):

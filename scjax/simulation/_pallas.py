@@ -75,6 +75,7 @@ from ._loop import (
     initial_stimulus_state,
     loop_trajectory,
     one_neuron_step,
+    quiet_neuron_step,
     recorded_states,
     run_loop,
     stimulus_sampler,
@@ -95,7 +96,8 @@ _KERNEL_PRIMITIVES = frozenset(
     le log log1p logistic lt max min mul ne neg nextafter not or pow rem reshape rsqrt
     select_n sign sin sinh sqrt square squeeze sub tan tanh xor add_any stop_gradient
     bitcast_convert_type erf_inv shift_left shift_right_logical
-    get swap masked_swap scan while jit pjit closed_call elementwise_inline_asm_p
+    get swap masked_swap scan while jit pjit closed_call elementwise_inline_asm_p cond
+    reduce_max
 """.split()
 )
 
@@ -643,6 +645,12 @@ def kernel_outputs(
             current_axis = 0 if traces[0].ndim == 2 else None
         step = components_step(neuron_step, n_state, model_axes, current_axis)
         step = with_kernel_math(step, options.math, interpret=_interpret(options))
+        if events is not None and SKIP_QUIET_BLOCKS:
+            quiet = components_step(
+                quiet_neuron_step(solver, k_dt, events), n_state, model_axes, current_axis
+            )
+            quiet = with_kernel_math(quiet, options.math, interpret=_interpret(options))
+            step = _root_find_where_a_lane_crosses(step, quiet)
 
         def one_step(n, carry):
             y, stim_state, count = carry
@@ -703,6 +711,29 @@ def kernel_outputs(
     buffer = spike_rows if recording.spikes == "times" else None
     raster = None if recording.spikes != "raster" else spike_rows != 0
     return y_final, outs[n_state][:batch], saved, buffer, raster
+
+
+#: Whether a block with in-step events skips the root find in steps where none of its lanes
+#: crosses (`_root_find_where_a_lane_crosses`); a switch for experiments.
+SKIP_QUIET_BLOCKS = True
+
+
+def _root_find_where_a_lane_crosses(step, quiet):
+    """The in-step `step(model, y, t_n, i_n)` of a block, run only in steps where one of its
+    lanes crosses: elsewhere `quiet`'s values (`_events.in_step_quiet_step`), which equal the
+    step's bit for bit there. The XLA loop evaluates the root find for every neuron in every
+    step (vmap makes its branch a select); a block of sparsely firing neurons mostly has
+    none to locate, and a branch on one value per block is uniform across its threads."""
+
+    def skipping(model, y, t_n, i_n):
+        y_quiet, offsets, crosses = quiet(model, y, t_n, i_n)
+        # A max, not an any: Triton lowers reduce_max, not reduce_or.
+        any_crosses = jnp.max(crosses.astype(jnp.int32)) > 0
+        return jax.lax.cond(
+            any_crosses, lambda: step(model, y, t_n, i_n), lambda: (y_quiet, offsets)
+        )
+
+    return skipping
 
 
 # --- a batch sharded over devices -----------------------------------------------------------
