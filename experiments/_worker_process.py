@@ -89,6 +89,40 @@ def interleaved_seconds(calls: dict[str, Callable[[], object]], repeats: int) ->
     return seconds
 
 
+def compiled_for_cpu(fn, *args):
+    """`fn` compiled for `args` with the XLA loop's own CPU options (`_loop.CPU_COMPILER_OPTIONS`),
+    so a timed round runs no tracing or compilation."""
+    import jax
+
+    from scjax.simulation._loop import CPU_COMPILER_OPTIONS
+
+    return jax.jit(fn, compiler_options=CPU_COMPILER_OPTIONS).lower(*args).compile()
+
+
+def outputs_and_rates(programs: dict, args: tuple, repeats: int, neuron_steps: int):
+    """Each compiled program's outputs on `args` (as NumPy arrays), then `rates` of its
+    `interleaved_seconds` over `repeats` rounds."""
+    import jax
+    import numpy as np
+
+    def call(program):
+        return jax.block_until_ready(program(*args))
+
+    outputs = {name: jax.tree.map(np.asarray, call(p)) for name, p in programs.items()}
+    calls = {name: lambda p=p: call(p) for name, p in programs.items()}
+    return outputs, rates(interleaved_seconds(calls, repeats), neuron_steps)
+
+
+def print_rates(label: str, entry: dict, *fields: str, variants: str = "variants") -> None:
+    """One line of progress: the median rates of `entry[variants]` in M neuron-steps/s, then
+    the entry's `fields`."""
+    millions = {
+        k: round(v["neuron_steps_per_s_median"] / 1e6, 2)
+        for k, v in entry.get(variants, {}).items()
+    }
+    print(label, millions, *(entry.get(f) for f in fields), flush=True)
+
+
 def rates(seconds: dict, neuron_steps: int) -> dict:
     """Per contender: the median rate in neuron-steps/s and every round's seconds."""
     return {

@@ -19,6 +19,7 @@ from _worker_process import (
     experiment_arguments,
     interleaved_seconds,
     new_document,
+    print_rates,
     rates,
     run_worker,
     save_document,
@@ -110,14 +111,7 @@ def main() -> None:
                 }
                 key = f"{model}/{dtype}/devices={devices}"
                 entry = document["results"][key] = run_worker(__file__, spec, devices)
-                print(
-                    key,
-                    {
-                        k: round(v["neuron_steps_per_s_median"] / 1e6, 1)
-                        for k, v in entry.get("loops", {}).items()
-                    },
-                    flush=True,
-                )
+                print_rates(key, entry, variants="loops")
                 save_document(document, args.out)
     print(f"wrote {args.out}")
 

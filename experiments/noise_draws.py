@@ -16,10 +16,11 @@ Writes experiments/results/noise_draws.json.
 
 from _worker_process import (
     answered_as_worker,
+    compiled_for_cpu,
     experiment_arguments,
-    interleaved_seconds,
     new_document,
-    rates,
+    outputs_and_rates,
+    print_rates,
     run_worker,
     save_document,
 )
@@ -33,7 +34,6 @@ def worker(spec: dict) -> dict:
     import numpy as np
 
     import scjax
-    from scjax.simulation._loop import CPU_COMPILER_OPTIONS
     from scjax.stimulus import _threefry
 
     n, dtype = spec["n"], spec["dtype"]
@@ -58,17 +58,11 @@ def worker(spec: dict) -> dict:
     for name, words in (("jax_random", False), ("threefry_words", True)):
         _threefry.WORDS_FOR_THREEFRY_KEYS = words  # read when the program is traced:
         jax.clear_caches()  # the loop's inner jit must trace again, not reuse the other's
-        programs[name] = (
-            jax.jit(run, compiler_options=CPU_COMPILER_OPTIONS).lower(stimulus, key).compile()
-        )
+        programs[name] = compiled_for_cpu(run, stimulus, key)
     _threefry.WORDS_FOR_THREEFRY_KEYS = True
-    outputs = {name: jax.block_until_ready(p(stimulus, key)) for name, p in programs.items()}
-    counts_ref, y_ref = (np.asarray(x) for x in outputs["jax_random"])
-    counts, y = (np.asarray(x) for x in outputs["threefry_words"])
-    calls = {
-        name: lambda p=p: jax.block_until_ready(p(stimulus, key)) for name, p in programs.items()
-    }
-    result = rates(interleaved_seconds(calls, spec["repeats"]), n * steps)
+    outputs, result = outputs_and_rates(programs, (stimulus, key), spec["repeats"], n * steps)
+    counts_ref, y_ref = outputs["jax_random"]
+    counts, y = outputs["threefry_words"]
     return {
         "steps": steps,
         "variants": result,
@@ -104,15 +98,7 @@ def main() -> None:
             }
             key = f"{model}/{dtype}"
             entry = document["results"][key] = run_worker(__file__, spec)
-            print(
-                key,
-                {
-                    k: round(v["neuron_steps_per_s_median"] / 1e6, 1)
-                    for k, v in entry.get("variants", {}).items()
-                },
-                entry.get("ratio_threefry_words_over_jax_random"),
-                flush=True,
-            )
+            print_rates(key, entry, "ratio_threefry_words_over_jax_random")
             save_document(document, args.out)
     print(f"wrote {args.out}")
 

@@ -18,10 +18,11 @@ Writes experiments/results/rosenbrock_elimination.json.
 
 from _worker_process import (
     answered_as_worker,
+    compiled_for_cpu,
     experiment_arguments,
-    interleaved_seconds,
     new_document,
-    rates,
+    outputs_and_rates,
+    print_rates,
     run_worker,
     save_document,
 )
@@ -35,7 +36,6 @@ def worker(spec: dict) -> dict:
     import numpy as np
 
     import scjax
-    from scjax.simulation._loop import CPU_COMPILER_OPTIONS
 
     n, steps = spec["n"], spec["steps"]
     solver_class = getattr(scjax.solvers, spec["solver"])
@@ -52,16 +52,12 @@ def worker(spec: dict) -> dict:
             )  # fmt: skip
             return trajectory.spike_count, trajectory.y[:, -1]
 
-        return jax.jit(run, compiler_options=CPU_COMPILER_OPTIONS).lower(model, stimulus).compile()
+        return compiled_for_cpu(run, model, stimulus)
 
     programs = {name: program(name) for name in ("lu", "elimination")}
-    outputs = {name: jax.block_until_ready(p(model, stimulus)) for name, p in programs.items()}
-    counts_lu, y_lu = (np.asarray(x) for x in outputs["lu"])
-    counts, y = (np.asarray(x) for x in outputs["elimination"])
-    calls = {
-        name: lambda p=p: jax.block_until_ready(p(model, stimulus)) for name, p in programs.items()
-    }
-    variants = rates(interleaved_seconds(calls, spec["repeats"]), n * steps)
+    outputs, variants = outputs_and_rates(programs, (model, stimulus), spec["repeats"], n * steps)
+    counts_lu, y_lu = outputs["lu"]
+    counts, y = outputs["elimination"]
     return {
         "dt": spec["dt"],
         "steps": steps,
@@ -92,16 +88,8 @@ def main() -> None:
         spec = {"solver": solver, "dt": dt, "n": args.n, "steps": args.steps}
         spec["repeats"] = args.repeats
         entry = document["results"][solver] = run_worker(__file__, spec)
-        print(
-            solver,
-            {
-                k: round(v["neuron_steps_per_s_median"] / 1e6, 2)
-                for k, v in entry.get("variants", {}).items()
-            },
-            entry.get("ratio_elimination_over_lu"),
-            entry.get("counts_equal"),
-            entry.get("final_v_max_abs_diff_mV"),
-            flush=True,
+        print_rates(
+            solver, entry, "ratio_elimination_over_lu", "counts_equal", "final_v_max_abs_diff_mV"
         )
         save_document(document, args.out)
     print(f"wrote {args.out}")
