@@ -1,7 +1,8 @@
 """`PallasLoop(math="fast")` (scjax.simulation._kernel_math) side by side with the default.
 
-The option replaces the kernel's float32 `exp` by exp2(x·log₂e) and its divisions by a
-multiplication with a reciprocal. Checked here: the formulas themselves against NumPy, that
+The option replaces the kernel's float32 `exp` by exp2(x·log₂e), its `expm1` by a series
+near 0 and that exp − 1 elsewhere, and its divisions by a multiplication with a
+reciprocal. Checked here: the formulas themselves against NumPy, that
 float64 runs are bitwise unchanged, that a float32 Hodgkin–Huxley batch is as close to the
 float64 solution with the option as without it (same spike counts, errors of one size), and
 that the program lowered for a GPU really uses the approximate PTX instructions (lowered on
@@ -42,6 +43,31 @@ def test_the_formulas_against_numpy():
     ulps = np.abs(exp - exact) / np.spacing(exact.astype(np.float32)).astype(np.float64)
     assert np.all(ulps <= 2 + 1.173 * np.abs(x)), ulps.max()
     assert not np.array_equal(exp, np.exp(x))  # it does round differently
+
+
+def test_expm1_keeps_its_relative_accuracy_near_zero():
+    # |x| < 1/2: the series; elsewhere exp(x) − 1 with the exp above. A grid of [-1/2, 1/2)
+    # in steps of 2⁻¹², ±10⁻ᵏ down to the smallest normals (where exp(x) − 1 alone would
+    # return 0 or a wrong leading digit), and [-20, 20].
+    tiny = np.float32(10.0) ** -np.arange(1, 38, dtype=np.float32)
+    x = np.concatenate(
+        [np.arange(-2048, 2048, dtype=np.float32) / 4096, tiny, -tiny, np.linspace(-20, 20, 4001)]
+    ).astype(np.float32)
+    (fast,) = with_kernel_math(lambda x: (jnp.expm1(x),), "fast", interpret=True)(x)
+    exact = np.expm1(x.astype(np.float64))
+    error = np.abs(np.asarray(fast, np.float64) - exact)
+    series = np.abs(x) < 0.5
+    # The series: a few roundings (measured: 1.4 ulp at most).
+    ulps = error / np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert ulps[series].max() <= 2.0, ulps[series].max()
+    # Elsewhere: exp's error (CUDA's bound for __expf, 2 + 1.173·|x| ulp of eˣ; XLA's CPU
+    # exp2 of the rounded product stays within it up to |x| ≈ 22) carried through the
+    # subtraction, plus its rounding.
+    e = np.exp(x.astype(np.float64))
+    allowed = (2 + 1.173 * np.abs(x)) * np.spacing(e.astype(np.float32)) + np.spacing(
+        np.abs(exact).astype(np.float32)
+    ) / 2
+    assert np.all(error[~series] <= allowed[~series]), (error / allowed)[~series].max()
 
 
 def _hh(dtype, loop):
@@ -97,7 +123,7 @@ for math in ("libdevice", "fast"):
     run = jax.jit(lambda m, s: scjax.simulate_batch(
         m, s, 0.01, n_steps=10, spikes="count", save_every=10, throw=False, loop=loop).spike_count)
     ((_, text, _),) = triton_modules(run.trace(model, stimulus).lower(lowering_platforms=("cuda",)))
-    pattern = r"__nv_expf|arith\\.divf|ex2\\.approx\\.ftz\\.f32|div\\.approx\\.ftz\\.f32"
+    pattern = r"__nv_exp(?:m1)?f|arith\\.divf|ex2\\.approx\\.ftz\\.f32|div\\.approx\\.ftz\\.f32"
     print(math, dict(collections.Counter(re.findall(pattern, text))))
 # A Rosenbrock step (1/(γh): a constant numerator) and in-step events (Newton's divisions).
 rosenbrock = scjax.solvers.RosenbrockEuler(linear_solve="elimination")
@@ -124,17 +150,20 @@ def test_lowered_for_a_gpu_the_kernel_uses_the_approximate_instructions():
     )
     found = dict(re.findall(r"^(\w+) (\{.*\})$", done.stdout, re.M))
     default, fast = eval(found["libdevice"]), eval(found["fast"])  # noqa: S307 (our own dicts)
-    # Per RK4 step: 4 exps in each of 4 stages; every division a full-range one.
-    assert default == {"arith.divf": default["arith.divf"], "__nv_expf": 16}
+    # Per RK4 step: 4 exps and 2 expm1s (α_m, α_n) in each of 4 stages; every division a
+    # full-range one.
+    assert default == {"arith.divf": default["arith.divf"], "__nv_expf": 16, "__nv_expm1f": 8}
     assert default["arith.divf"] > 24
-    # Fast: the 16 exps one ex2.approx each, the 24 divisions by a variable div.approx, the
-    # divisions by constants multiplications, and no full-range division or libdevice exp left.
-    assert fast == {"ex2.approx.ftz.f32": 16, "div.approx.ftz.f32": 24}
+    # Fast: the 16 exps and 8 expm1s one ex2.approx each (the expm1s' series beside it), the
+    # 24 divisions by a variable div.approx, the divisions by constants multiplications, and
+    # no full-range division or libdevice function left.
+    assert fast == {"ex2.approx.ftz.f32": 24, "div.approx.ftz.f32": 24}
     # A Rosenbrock step (its scalar 1/(γh), a literal numerator, keeps one full division)
     # and in-step events (Newton's divisions) lower with the approximate instructions too.
     rosenbrock, in_step = eval(found["rosenbrock"]), eval(found["in_step"])  # noqa: S307
     assert rosenbrock["div.approx.ftz.f32"] > 24 and rosenbrock["ex2.approx.ftz.f32"] > 16
     assert in_step["div.approx.ftz.f32"] > 24 and in_step["ex2.approx.ftz.f32"] > 16
-    assert "__nv_expf" not in rosenbrock and "__nv_expf" not in in_step
+    for name in ("__nv_expf", "__nv_expm1f"):
+        assert name not in rosenbrock and name not in in_step
     # Derivatives' x⁻² too (integer_pow): no full division is left but the scalar one.
     assert rosenbrock.get("arith.divf") == 1 and "arith.divf" not in in_step

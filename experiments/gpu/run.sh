@@ -7,7 +7,7 @@
 #    and Izhikevich (also in-step events, and HH with RosenbrockEuler(linear_solve=
 #    "elimination")), float32, 10^6 neurons x 10^4 steps, interleaved, medians of 3, with the
 #    agreement of counts and final states, also for PallasLoop(math="fast") at 256x8 and
-#    512x8 (the only place its ex2.approx / div.approx run). A contender that fails to lower
+#    512x4 (the only place its ex2.approx / div.approx run). A contender that fails to lower
 #    is recorded, not fatal. Everything lands in $OUT (default experiments/results).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
