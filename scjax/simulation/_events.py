@@ -128,10 +128,7 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents, *, straight_line:
         i = model.spike_index
         threshold = model.spike_threshold()
         zero = jnp.zeros((), y.dtype)
-        # The default mode's candidate, computed the same way (bit-identical without spikes).
-        y_b = solver_step(model, y, t_n, dt, i_n)
-        finite = jnp.all(jnp.isfinite(y_b))
-        no_event = jnp.full((), jnp.inf, y.dtype)
+        y_b, finite, no_event = _candidate(solver_step, model, y, t_n, dt, i_n)
 
         def locate(y_a, a, y_b):
             return _crossing_offset(
@@ -148,7 +145,7 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents, *, straight_line:
             )
 
         if isinstance(model, AbstractCrossingModel):
-            crossed = (y[i] < threshold) & (y_b[i] >= threshold)
+            crossed = _crosses(model, y, y_b)
             offset = cond(crossed, lambda: locate(y, zero, y_b), lambda: no_event)
             return jnp.where(finite, y_b, jnp.nan), stack([offset])
 
@@ -165,7 +162,7 @@ def in_step_neuron_step(solver_step, dt, events: InStepEvents, *, straight_line:
         y_a, a = y, zero
         offsets = []
         for _ in range(n_located):
-            y_a, a, y_b, offset = cond(y_b[i] >= threshold, fire, quiet, y_a, a, y_b)
+            y_a, a, y_b, offset = cond(_crosses(model, y_a, y_b), fire, quiet, y_a, a, y_b)
             offsets.append(offset)
             finite = finite & jnp.all(jnp.isfinite(y_b))
         # Past the bound: the end-of-step rule of the default mode.
@@ -188,19 +185,30 @@ def in_step_quiet_step(solver_step, dt, events: InStepEvents):
     n_offsets = events.max_spikes_per_step + 1
 
     def neuron_step(model, y, t_n, i_n):
-        i = model.spike_index
-        threshold = model.spike_threshold()
-        y_b = solver_step(model, y, t_n, dt, i_n)
-        finite = jnp.all(jnp.isfinite(y_b))
-        no_event = jnp.full((), jnp.inf, y.dtype)
-        crosses = y_b[i] >= threshold
-        offsets = (no_event,) * n_offsets
-        if isinstance(model, AbstractCrossingModel):
-            crosses = (y[i] < threshold) & crosses
-            offsets = (no_event,)
-        return jnp.where(finite, y_b, jnp.nan), offsets, crosses
+        y_b, finite, no_event = _candidate(solver_step, model, y, t_n, dt, i_n)
+        crossing = isinstance(model, AbstractCrossingModel)
+        offsets = (no_event,) * (1 if crossing else n_offsets)
+        return jnp.where(finite, y_b, jnp.nan), offsets, _crosses(model, y, y_b)
 
     return neuron_step
+
+
+def _candidate(solver_step, model, y, t_n, dt, i_n):
+    """The default mode's candidate `y_b` (computed the same way: bit-identical where no
+    spike is located), whether it is finite, and the +inf of "no event" in y's dtype."""
+    y_b = solver_step(model, y, t_n, dt, i_n)
+    return y_b, jnp.all(jnp.isfinite(y_b)), jnp.full((), jnp.inf, y.dtype)
+
+
+def _crosses(model, y_a, y_b):
+    """Whether the step from `y_a` to `y_b` has a spike to locate: a resetting model's
+    candidate at or above threshold; a crossing model's upward crossing."""
+    i = model.spike_index
+    threshold = model.spike_threshold()
+    above = y_b[i] >= threshold
+    if isinstance(model, AbstractCrossingModel):
+        return (y_a[i] < threshold) & above
+    return above
 
 
 def _where_both(predicate, true_fn, false_fn, *operands):
